@@ -1,0 +1,39 @@
+# Two commands do all the set-up: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+# Demo-only signing secrets so that `make run` works out of the box.
+# Override them (and never use these) anywhere real.
+export HUB_CONNECTOR_STANDARD_SECRET ?= whsec_ZGVtby1zdGFuZGFyZC1jb25uZWN0b3Itc2VjcmV0
+export HUB_DEMO_SUBSCRIPTION_SECRET  ?= whsec_ZGVtby1zdWJzY3JpcHRpb24tc2lnbmluZy1zZWNyZXQ=
+
+.PHONY: run test lint typecheck unit check clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version' 
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	@mkdir -p data
+	$(BIN)/hub serve
+
+check: $(STAMP)
+	$(BIN)/hub check
+
+lint: $(STAMP)
+	$(BIN)/ruff check hub connectors tests
+	$(BIN)/ruff format --check hub connectors tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: $(STAMP) lint typecheck
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Vendor connectors: one module per vendor, each exposing ``CONNECTOR``."""

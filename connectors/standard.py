@@ -1,0 +1,87 @@
+"""The `standard` connector: Standard Webhooks-signed canonical events.
+
+Body: ``{"type": "order.created", "timestamp": "<RFC 3339>", "data": {...}}``, optionally with
+``subject`` and ``company``. Headers: ``webhook-id``, ``webhook-timestamp``,
+``webhook-signature``, signed with ``HUB_CONNECTOR_STANDARD_SECRET``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hub import signing
+from hub.catalog import Catalog
+from hub.clock import parse_rfc3339
+from hub.config import Secret
+from hub.connector import InboundRequest
+from hub.errors import InvalidSignature, SchemaViolation, Violation
+from hub.model import CanonicalEvent
+
+
+class StandardConnector:
+    """Accepts events already in canonical form, signed per Standard Webhooks."""
+
+    name = "standard"
+
+    def verify(self, request: InboundRequest, secrets: Sequence[Secret], tolerance: int) -> None:
+        keys = []
+        for secret in secrets:
+            try:
+                keys.append(signing.decode_secret(secret.reveal()))
+            except ValueError:
+                continue  # a misconfigured secret can never match; start-up logs it
+        if not keys:
+            raise InvalidSignature("connector has no usable signing secret configured")
+        signing.verify(keys, request.headers, request.body, request.received_at, tolerance)
+
+    def dedup_key(self, request: InboundRequest, payload: Any) -> str | None:
+        return request.headers.get("webhook-id")
+
+    def normalize(
+        self, request: InboundRequest, payload: Any, catalog: Catalog
+    ) -> list[CanonicalEvent]:
+        if not isinstance(payload, dict):
+            raise SchemaViolation("body must be a JSON object", [Violation("", "not an object")])
+        problems = [
+            Violation(pointer, message)
+            for pointer, ok, message in (
+                ("/type", isinstance(payload.get("type"), str), "type must be a string"),
+                ("/timestamp", isinstance(payload.get("timestamp"), str), "timestamp is required"),
+                ("/data", isinstance(payload.get("data"), dict), "data must be an object"),
+                ("/subject", _optional_str(payload, "subject"), "subject must be a string"),
+                ("/company", _optional_str(payload, "company"), "company must be a string"),
+            )
+            if not ok
+        ]
+        if problems:
+            raise SchemaViolation("body is not a canonical event envelope", problems)
+        event_type = catalog.get(payload["type"])
+        try:
+            when = parse_rfc3339(payload["timestamp"])
+        except ValueError:
+            raise SchemaViolation(
+                "timestamp is not RFC 3339",
+                [Violation("/timestamp", "expected an RFC 3339 date-time with a zone")],
+            ) from None
+        data = payload["data"]
+        return [
+            CanonicalEvent(
+                type=event_type.name,
+                time=when,
+                data=data,
+                subject=payload.get("subject") or event_type.subject_of(data),
+                company=payload.get("company") or _str_or_none(data.get("company")),
+            )
+        ]
+
+
+def _optional_str(payload: dict[str, Any], key: str) -> bool:
+    return payload.get(key) is None or isinstance(payload[key], str)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+CONNECTOR = StandardConnector()

@@ -1,0 +1,413 @@
+"""The admin API under ``/api``: events, deliveries, replays, rejections, subscriptions.
+
+Every route sits behind `AdminAuth`, applied to the whole mount, so no route can forget it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hub.clock import parse_rfc3339, to_rfc3339
+from hub.connector import parse_json
+from hub.errors import Conflict, InvalidParameter, NotFound, Unauthorized
+from hub.ids import new_id
+from hub.model import (
+    Attempt,
+    Delivery,
+    DeliveryFilter,
+    DeliveryStatus,
+    Event,
+    EventFilter,
+    Rejection,
+)
+from hub.problem import error_response
+from hub.subscriptions import Subscription
+
+if TYPE_CHECKING:
+    from hub.app import Hub
+
+DEFAULT_LIMIT = 50
+BULK_REPLAY_MAX = 100_000
+
+
+def token_hash(token: str) -> str:
+    """How admin tokens are kept: only their SHA-256 is stored or compared."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_bearer(authorization: str | None, expected_hash: str) -> None:
+    """Check a bearer token against the admin token's hash, in constant time.
+
+    Raises:
+        Unauthorized: no bearer token, or not the admin token.
+    """
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send Authorization: Bearer <admin token>")
+    presented = token_hash(token.strip())
+    if not hmac.compare_digest(presented.encode(), expected_hash.encode()):
+        raise Unauthorized("the token is not valid")
+
+
+class AdminAuth:
+    """ASGI middleware that refuses every request without the admin token."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            hub: Hub = scope["app"].state.hub
+            headers = dict(scope["headers"])
+            raw = headers.get(b"authorization")
+            try:
+                check_bearer(raw.decode("latin-1") if raw else None, hub.admin_token_hash)
+            except Unauthorized as exc:
+                response = error_response(exc, scope.get("path"))
+                response.headers["WWW-Authenticate"] = 'Bearer realm="hub"'
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+# rendering ---------------------------------------------------------------------------------
+
+
+def _time(ts: float | None) -> str | None:
+    return None if ts is None else to_rfc3339(ts)
+
+
+def render_event(e: Event) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "type": e.type,
+        "source": e.source,
+        "connector": e.connector,
+        "subject": e.subject,
+        "company": e.company,
+        "time": _time(e.time),
+        "received_at": _time(e.received_at),
+        "schema_version": e.schema_version,
+        "data": json.loads(e.data_json),
+    }
+
+
+def render_delivery(d: Delivery) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "event_id": d.event_id,
+        "subscription_id": d.subscription_id,
+        "event_type": d.event_type,
+        "status": str(d.status),
+        "attempt_count": d.attempts,
+        "next_attempt_at": _time(d.next_attempt_at) if d.status == "pending" else None,
+        "last_status_code": d.last_status_code,
+        "last_error": d.last_error,
+        "created_at": _time(d.created_at),
+        "updated_at": _time(d.updated_at),
+    }
+
+
+def render_attempt(a: Attempt) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "attempted_at": _time(a.attempted_at),
+        "duration_ms": round(a.duration_ms, 3),
+        "status_code": a.status_code,
+        "response_body": a.response_body,
+        "error": a.error,
+    }
+
+
+def render_rejection(r: Rejection) -> dict[str, Any]:
+    try:
+        body, encoding = r.body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        body, encoding = base64.b64encode(r.body).decode(), "base64"
+    return {
+        "id": r.id,
+        "connector": r.connector,
+        "received_at": _time(r.received_at),
+        "status": r.status,
+        "reason": r.reason,
+        "detail": r.detail,
+        "errors": r.errors,
+        "headers": r.headers,
+        "body": body,
+        "body_encoding": encoding,
+        "body_size": r.body_size,
+        "body_truncated": len(r.body) < r.body_size,
+    }
+
+
+def render_subscription(s: Subscription, active: bool) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "url": s.url,
+        "events": list(s.events),
+        "company": s.company,
+        "timeout": s.timeout,
+        "retry": {"schedule": list(s.retry.schedule), "jitter": s.retry.jitter},
+        "origin": s.origin,
+        "read_only": s.origin == "file",
+        "state": "active" if active else "disabled",
+    }
+
+
+# parameters ------------------------------------------------------------------------------
+
+
+def _int(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise InvalidParameter(f"{name} must be an integer in {low}..{high}")
+    return int(raw)
+
+
+def _instant(params: Mapping[str, Any], name: str) -> float | None:
+    """An RFC 3339 timestamp or Unix seconds."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return float(raw) if isinstance(raw, int | float) else _parse_instant(str(raw))
+    except ValueError:
+        raise InvalidParameter(f"{name} must be RFC 3339 (with a zone) or Unix seconds") from None
+
+
+def _parse_instant(raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        return parse_rfc3339(raw)
+
+
+def _status(raw: Any, default: DeliveryStatus | None = None) -> DeliveryStatus | None:
+    if raw is None or raw == "":
+        return default
+    try:
+        return DeliveryStatus(raw)
+    except ValueError:
+        raise InvalidParameter("status must be pending, succeeded or failed") from None
+
+
+def _text(params: Mapping[str, Any], name: str) -> str | None:
+    value = params.get(name)
+    if value is not None and not isinstance(value, str):
+        raise InvalidParameter(f"{name} must be a string")
+    return value or None
+
+
+def delivery_filter(params: Mapping[str, Any], default: DeliveryStatus | None) -> DeliveryFilter:
+    return DeliveryFilter(
+        status=_status(params.get("status"), default),
+        subscription_id=_text(params, "subscription"),
+        event_type=_text(params, "event_type"),
+        since=_instant(params, "since"),
+    )
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    if not body.strip():
+        return {}
+    doc = parse_json(body)
+    if not isinstance(doc, dict):
+        raise InvalidParameter("the request body must be a JSON object")
+    return doc
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+def _page(items: list[dict[str, Any]], cursor: str | None) -> JSONResponse:
+    return JSONResponse({"items": items, "next_cursor": cursor})
+
+
+# handlers --------------------------------------------------------------------------------
+
+
+async def list_events(request: Request) -> JSONResponse:
+    q = request.query_params
+    where = EventFilter(
+        type=q.get("type") or None,
+        subject=q.get("subject") or None,
+        since=_instant(q, "since"),
+        until=_instant(q, "until"),
+    )
+    page = await _hub(request).store.list_events(
+        where, q.get("cursor"), _int(q, "limit", DEFAULT_LIMIT, 1, 500)
+    )
+    return _page([render_event(e) for e in page.items], page.next_cursor)
+
+
+async def get_event(request: Request) -> JSONResponse:
+    hub = _hub(request)
+    event = await hub.store.get_event(request.path_params["id"])
+    if event is None:
+        raise NotFound(f"no event {request.path_params['id'][:64]!r}")
+    deliveries = await hub.store.list_deliveries(DeliveryFilter(event_id=event.id), None, 500)
+    doc = render_event(event)
+    doc["deliveries"] = [render_delivery(d) for d in deliveries.items]
+    return JSONResponse(doc)
+
+
+async def replay_event(request: Request) -> JSONResponse:
+    """Deliver an event again: to every subscription that matches now, or to a named one."""
+    hub = _hub(request)
+    event = await hub.store.get_event(request.path_params["id"])
+    if event is None:
+        raise NotFound(f"no event {request.path_params['id'][:64]!r}")
+    named = _text(await _json_object(request), "subscription")
+    if named is not None:
+        if hub.registry.get(named) is None:
+            raise NotFound(f"no subscription {named[:64]!r}")
+        if not hub.registry.is_active(named):
+            raise Conflict(f"subscription {named} is disabled; enable it first")
+        targets = [named]
+    else:
+        targets = [s.id for s in hub.registry.route(event.type, event.company)]
+    now = hub.clock.now()
+    deliveries = [
+        Delivery(new_id("dlv"), event.id, sub_id, event.type, DeliveryStatus.PENDING, now, now)
+        for sub_id in targets
+    ]
+    await hub.store.add_deliveries(deliveries)
+    hub.worker.notify()
+    return JSONResponse({"deliveries": [render_delivery(d) for d in deliveries]}, 202)
+
+
+async def list_deliveries(request: Request) -> JSONResponse:
+    q = request.query_params
+    page = await _hub(request).store.list_deliveries(
+        delivery_filter(q, None), q.get("cursor"), _int(q, "limit", DEFAULT_LIMIT, 1, 500)
+    )
+    return _page([render_delivery(d) for d in page.items], page.next_cursor)
+
+
+async def get_delivery(request: Request) -> JSONResponse:
+    hub = _hub(request)
+    delivery = await hub.store.get_delivery(request.path_params["id"])
+    if delivery is None:
+        raise NotFound(f"no delivery {request.path_params['id'][:64]!r}")
+    doc = render_delivery(delivery)
+    doc["attempts"] = [render_attempt(a) for a in await hub.store.list_attempts(delivery.id)]
+    return JSONResponse(doc)
+
+
+async def replay_delivery(request: Request) -> JSONResponse:
+    """Queue one delivery for a fresh round of attempts; it keeps its webhook-id."""
+    hub = _hub(request)
+    delivery = await hub.store.get_delivery(request.path_params["id"])
+    if delivery is None:
+        raise NotFound(f"no delivery {request.path_params['id'][:64]!r}")
+    if not hub.registry.is_active(delivery.subscription_id):
+        raise Conflict(f"subscription {delivery.subscription_id} is disabled; enable it first")
+    replayed = await hub.store.replay(delivery.id, hub.clock.now())
+    assert replayed is not None
+    hub.worker.notify()
+    return JSONResponse(render_delivery(replayed), 202)
+
+
+async def replay_deliveries(request: Request) -> JSONResponse:
+    """Bulk replay by filter (status defaults to failed); answers how many were queued."""
+    hub = _hub(request)
+    params: dict[str, Any] = dict(request.query_params)
+    params.update(await _json_object(request))
+    where = delivery_filter(params, DeliveryStatus.FAILED)
+    if where.status == DeliveryStatus.PENDING:
+        raise InvalidParameter("pending deliveries are already queued")
+    raw_limit = params.get("limit", BULK_REPLAY_MAX)
+    if not isinstance(raw_limit, int) or not 1 <= raw_limit <= BULK_REPLAY_MAX:
+        raw_limit = _int({"limit": str(raw_limit)}, "limit", BULK_REPLAY_MAX, 1, BULK_REPLAY_MAX)
+    queued = await hub.store.replay_many(where, hub.clock.now(), raw_limit)
+    remaining = await hub.store.count_deliveries(where)
+    hub.worker.notify()
+    return JSONResponse({"queued": queued, "remaining": remaining}, 202)
+
+
+async def list_rejections(request: Request) -> JSONResponse:
+    q = request.query_params
+    page = await _hub(request).store.list_rejections(
+        q.get("cursor"), _int(q, "limit", DEFAULT_LIMIT, 1, 500)
+    )
+    return _page([render_rejection(r) for r in page.items], page.next_cursor)
+
+
+async def list_subscriptions(request: Request) -> JSONResponse:
+    registry = _hub(request).registry
+    items = [render_subscription(s, registry.is_active(s.id)) for s in registry.all()]
+    return JSONResponse({"items": items, "next_cursor": None})
+
+
+def _subscription(request: Request) -> Subscription:
+    found = _hub(request).registry.get(request.path_params["id"])
+    if found is None:
+        raise NotFound(f"no subscription {request.path_params['id'][:64]!r}")
+    return found
+
+
+async def get_subscription(request: Request) -> JSONResponse:
+    sub = _subscription(request)
+    return JSONResponse(render_subscription(sub, _hub(request).registry.is_active(sub.id)))
+
+
+async def patch_subscription(request: Request) -> JSONResponse:
+    """Enable or disable a subscription: ``{"active": true}``. Its definition is read-only."""
+    hub = _hub(request)
+    sub = _subscription(request)
+    doc = await _json_object(request)
+    if set(doc) != {"active"} or not isinstance(doc["active"], bool):
+        raise InvalidParameter(
+            'only {"active": true|false} can be changed; file subscriptions are read-only'
+        )
+    reason = "enabled by an admin" if doc["active"] else "disabled by an admin"
+    await hub.store.set_subscription_active(sub.id, doc["active"], reason, hub.clock.now())
+    hub.registry.set_active(sub.id, doc["active"])
+    return JSONResponse(render_subscription(sub, doc["active"]))
+
+
+async def list_event_types(request: Request) -> JSONResponse:
+    items = [
+        {
+            "type": t.name,
+            "version": t.version,
+            "description": t.description,
+            "schema": t.schema,
+            "example": t.example,
+        }
+        for t in _hub(request).catalog
+    ]
+    return JSONResponse({"items": items, "next_cursor": None})
+
+
+ROUTES = [
+    Route("/events", list_events, methods=["GET"]),
+    Route("/events/{id}", get_event, methods=["GET"]),
+    Route("/events/{id}/replay", replay_event, methods=["POST"]),
+    Route("/deliveries", list_deliveries, methods=["GET"]),
+    Route("/deliveries/replay", replay_deliveries, methods=["POST"]),
+    Route("/deliveries/{id}", get_delivery, methods=["GET"]),
+    Route("/deliveries/{id}/replay", replay_delivery, methods=["POST"]),
+    Route("/rejections", list_rejections, methods=["GET"]),
+    Route("/subscriptions", list_subscriptions, methods=["GET"]),
+    Route("/subscriptions/{id}", get_subscription, methods=["GET"]),
+    Route("/subscriptions/{id}", patch_subscription, methods=["PATCH"]),
+    Route("/event-types", list_event_types, methods=["GET"]),
+]
+
+__all__ = ["ROUTES", "AdminAuth", "check_bearer", "token_hash"]

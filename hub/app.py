@@ -1,0 +1,247 @@
+"""The ASGI application: wiring, lifespan, the inbound webhook route and health checks."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from hub import api
+from hub.catalog import Catalog, load_catalog
+from hub.clock import Clock, SystemClock
+from hub.config import Settings
+from hub.connector import Connector, InboundRequest, discover
+from hub.errors import HubError, PayloadTooLarge, RequestError, StoreUnavailable
+from hub.ingest import IngestLimits, Ingestor
+from hub.problem import error_response, on_http_exception, on_hub_error, on_unexpected
+from hub.sender import Sender, build_sender
+from hub.store import Store, open_store
+from hub.subscriptions import Subscription, SubscriptionRegistry, load_subscriptions
+from hub.worker import DeliveryWorker, WorkerSettings
+
+log = logging.getLogger("hub")
+
+ADMIN_TOKEN_KEY = "admin_token_sha256"
+
+
+@dataclass(frozen=True)
+class Components:
+    """What start-up loads from files before serving; any error here stops start-up."""
+
+    catalog: Catalog
+    connectors: Mapping[str, Connector]
+    subscriptions: list[Subscription]
+
+
+def load_components(settings: Settings, env: Mapping[str, str]) -> Components:
+    """Load the catalog, the connectors and the subscriptions file.
+
+    Raises:
+        ConfigError: naming the file and the entry at fault.
+    """
+    catalog = load_catalog(settings.schemas_dir)
+    return Components(
+        catalog=catalog,
+        connectors=discover(),
+        subscriptions=load_subscriptions(settings.subscriptions, env, catalog),
+    )
+
+
+@dataclass
+class Hub:
+    """The running services, reachable from handlers as ``request.app.state.hub``."""
+
+    settings: Settings
+    clock: Clock
+    store: Store
+    catalog: Catalog
+    registry: SubscriptionRegistry
+    ingestor: Ingestor
+    worker: DeliveryWorker
+    admin_token_hash: str
+
+
+async def _admin_token_hash(store: Store, settings: Settings) -> str:
+    """The admin token's hash: from HUB_ADMIN_TOKEN, or one made on first start and shown once."""
+    if settings.admin_token is not None:
+        return api.token_hash(settings.admin_token.reveal())
+    stored = await store.get_meta(ADMIN_TOKEN_KEY)
+    if stored is not None:
+        return stored
+    token = "hub_" + secrets.token_urlsafe(32)
+    digest = api.token_hash(token)
+    await store.set_meta(ADMIN_TOKEN_KEY, digest)
+    # The one time this token is ever shown: only its hash is kept.
+    sys.stdout.write(
+        "\n  No HUB_ADMIN_TOKEN was set, so the hub created an admin token.\n"
+        "  It is shown once and stored only as a hash; keep it:\n\n"
+        f"    export HUB_ADMIN_TOKEN={token}\n\n"
+    )
+    sys.stdout.flush()
+    return digest
+
+
+def create_app(
+    settings: Settings,
+    components: Components,
+    *,
+    clock: Clock | None = None,
+    store: Store | None = None,
+    sender: Sender | None = None,
+    worker_paused: bool = False,
+) -> Starlette:
+    """Build the hub application; services start in its lifespan.
+
+    Args:
+        settings: read once at start-up.
+        components: catalog, connectors and subscriptions, already validated.
+        clock, store, sender: seams that tests replace; built from settings when omitted.
+        worker_paused: start with delivery paused (benchmarks of ingest alone).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        the_clock = clock or SystemClock()
+        the_store = store or open_store(settings.database_url)
+        the_sender = sender or build_sender(settings.http_client, settings.worker_concurrency)
+        await the_store.open()
+        try:
+            registry = SubscriptionRegistry(
+                components.subscriptions, await the_store.disabled_subscriptions()
+            )
+            worker = DeliveryWorker(
+                the_store, registry, the_sender, the_clock, _worker_settings(settings)
+            )
+            worker.paused = worker_paused
+            limits = IngestLimits(
+                settings.timestamp_tolerance, settings.rejection_body_cap, settings.rejections_max
+            )
+            ingestor = Ingestor(
+                components.connectors,
+                settings.connector_secrets,
+                components.catalog,
+                registry,
+                the_store,
+                limits,
+                on_commit=worker.notify,
+            )
+            app.state.hub = Hub(
+                settings,
+                the_clock,
+                the_store,
+                components.catalog,
+                registry,
+                ingestor,
+                worker,
+                await _admin_token_hash(the_store, settings),
+            )
+            worker.start()
+            try:
+                yield
+            finally:
+                await worker.stop()
+        finally:
+            await the_sender.aclose()
+            await the_store.close()
+
+    routes = [
+        Route("/webhooks/{connector}", receive_webhook, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Mount("/api", routes=api.ROUTES, middleware=[Middleware(api.AdminAuth)]),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            HubError: on_hub_error,
+            HTTPException: on_http_exception,
+            Exception: on_unexpected,
+        },
+    )
+
+
+def _worker_settings(settings: Settings) -> WorkerSettings:
+    return WorkerSettings(
+        concurrency=settings.worker_concurrency,
+        batch=settings.worker_batch,
+        lease_seconds=settings.lease_seconds,
+        poll_interval=settings.poll_interval,
+        drain_seconds=settings.drain_seconds,
+        default_timeout=settings.delivery_timeout,
+    )
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """Read the body, refusing early (by Content-Length) or as soon as it passes the limit.
+
+    Raises:
+        PayloadTooLarge
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body of {declared} bytes exceeds the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def receive_webhook(request: Request) -> Response:
+    """``POST /webhooks/{connector}``: 202 once committed, 200 for a repeat, else a problem."""
+    hub: Hub = request.app.state.hub
+    name = request.path_params["connector"]
+    now = hub.clock.now()
+    headers = dict(request.headers)
+    body = b""
+    try:
+        hub.ingestor.connector(name)
+        body = await read_body(request, hub.settings.max_body_bytes)
+        inbound = InboundRequest(name, headers, dict(request.query_params), body, now)
+        result = await hub.ingestor.receive(inbound, headers.get("content-type", ""))
+    except RequestError as exc:
+        exc.rejection_id = await hub.ingestor.reject(name, headers, body, now, exc)  # type: ignore[attr-defined]
+        log.info("refused %s webhook: %s %s", name[:64], exc.status, exc.title)
+        return error_response(exc, request.url.path)
+    status = 200 if result.duplicate else 202
+    return JSONResponse({"event_ids": result.event_ids, "duplicate": result.duplicate}, status)
+
+
+async def healthz(request: Request) -> Response:
+    """Liveness: the process answers."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Readiness: the store answers and the delivery worker runs."""
+    hub: Hub = request.app.state.hub
+    try:
+        await hub.store.ping()
+    except StoreUnavailable as exc:
+        return error_response(exc, request.url.path)
+    if not hub.worker.alive:
+        return error_response(StoreUnavailable("the delivery worker is not running", 5))
+    return JSONResponse({"status": "ready"})
+
+
+def default_app() -> Starlette:
+    """For ``uvicorn hub.app:default_app --factory``: settings from the environment."""
+    from hub.config import load_settings
+
+    settings = load_settings(os.environ)
+    return create_app(settings, load_components(settings, os.environ))

@@ -1,0 +1,150 @@
+"""The catalog of canonical event types, one JSON Schema (2020-12) per type in `schemas/`.
+
+Validators are compiled once at start-up. Each schema file names its type in ``x-event-type``,
+its version (major.minor) in ``x-version``, and the data field that identifies the subject in
+``x-subject-key``: ``order.created`` with ``order_id: "1001"`` is about ``order/1001``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError
+
+from hub.errors import ConfigError, UnknownEventType, Violation
+
+TYPE_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+MAX_VIOLATIONS = 50
+
+_formats = FormatChecker(formats=())
+
+
+@_formats.checks("date-time", raises=ValueError)
+def _is_datetime(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    return datetime.fromisoformat(value).tzinfo is not None
+
+
+@_formats.checks("date", raises=ValueError)
+def _is_date(value: object) -> bool:
+    return not isinstance(value, str) or bool(date.fromisoformat(value))
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One entry of the catalog."""
+
+    name: str
+    version: str
+    description: str
+    subject_key: str | None
+    schema: Mapping[str, Any]
+    validator: Draft202012Validator
+
+    @property
+    def example(self) -> Any:
+        examples = self.schema.get("examples") or [None]
+        return examples[0]
+
+    def subject_of(self, data: Mapping[str, Any]) -> str | None:
+        """The subject derived from the data, e.g. ``order/1001``."""
+        if self.subject_key is None or self.subject_key not in data:
+            return None
+        return f"{self.name.split('.')[0]}/{data[self.subject_key]}"
+
+
+def json_pointer(path: Iterator[Any] | Any) -> str:
+    """RFC 6901 pointer for a jsonschema error path."""
+    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in path]
+    return "/" + "/".join(parts) if parts else ""
+
+
+class Catalog:
+    """Event types by name, with compiled validators."""
+
+    def __init__(self, types: Mapping[str, EventType]) -> None:
+        self._types = dict(types)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def __iter__(self) -> Iterator[EventType]:
+        return iter(sorted(self._types.values(), key=lambda t: t.name))
+
+    def get(self, name: str) -> EventType:
+        """Return an event type.
+
+        Raises:
+            UnknownEventType: the catalog has no such type.
+        """
+        try:
+            return self._types[name]
+        except KeyError:
+            known = ", ".join(sorted(self._types))
+            raise UnknownEventType(
+                f"unknown event type {name!r}; known types: {known}",
+                [Violation("/type", f"{name!r} is not in the event catalog")],
+            ) from None
+
+    def violations(self, name: str, data: Any, prefix: str = "/data") -> list[Violation]:
+        """Validate data against its type's schema; empty when valid."""
+        validator = self.get(name).validator
+        found = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+        return [
+            Violation(prefix + json_pointer(e.absolute_path), e.message)
+            for e in found[:MAX_VIOLATIONS]
+        ]
+
+
+def _load_one(path: Path) -> EventType:
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read schema: {exc}") from None
+    if not isinstance(schema, dict):
+        raise ConfigError(f"{path}: a schema must be a JSON object")
+    name = schema.get("x-event-type", path.name.removesuffix(".json"))
+    if name != path.name.removesuffix(".json") or not TYPE_NAME.match(name):
+        raise ConfigError(f"{path}: x-event-type {name!r} must match the file name")
+    version = str(schema.get("x-version", ""))
+    if not re.fullmatch(r"\d+\.\d+", version):
+        raise ConfigError(f"{path}: x-version must be 'major.minor', got {version!r}")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise ConfigError(f"{path}: invalid JSON Schema: {exc.message}") from None
+    validator = Draft202012Validator(schema, format_checker=_formats)
+    for example in schema.get("examples", []):
+        error = next(iter(validator.iter_errors(example)), None)
+        if error is not None:
+            raise ConfigError(f"{path}: example does not validate: {error.message}")
+    return EventType(
+        name=name,
+        version=version,
+        description=str(schema.get("description", "")),
+        subject_key=schema.get("x-subject-key"),
+        schema=schema,
+        validator=validator,
+    )
+
+
+def load_catalog(directory: Path) -> Catalog:
+    """Load and compile every ``*.json`` schema in a directory.
+
+    Raises:
+        ConfigError: naming the file that is unreadable, invalid or mismatched.
+    """
+    if not directory.is_dir():
+        raise ConfigError(f"{directory}: schemas directory not found")
+    types = {t.name: t for t in map(_load_one, sorted(directory.glob("*.json")))}
+    if not types:
+        raise ConfigError(f"{directory}: no event type schemas found")
+    return Catalog(types)

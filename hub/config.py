@@ -1,0 +1,175 @@
+"""Settings, read once at start-up: command-line flags, then `HUB_` variables, then defaults.
+
+Every setting is cast and checked here, so a bad value stops start-up with a message naming the
+variable. Secrets are wrapped in `Secret`, whose repr never shows the value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from hub.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_CONNECTOR_SECRET = re.compile(r"^HUB_CONNECTOR_([A-Z0-9_]+)_SECRET$")
+
+
+class Secret:
+    """A secret string that does not leak through repr, str or logging."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """Return the secret itself; call only where it is used."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the hub reads from its environment, typed.
+
+    Attributes mirror the `HUB_*` variables documented in the README.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = "sqlite:///data/hub.db"
+    subscriptions: Path = PROJECT_ROOT / "subscriptions.yaml"
+    schemas_dir: Path = PROJECT_ROOT / "schemas"
+    admin_token: Secret | None = None
+    connector_secrets: Mapping[str, tuple[Secret, ...]] = field(default_factory=dict)
+    max_body_bytes: int = 1024 * 1024
+    timestamp_tolerance: int = 300
+    delivery_timeout: float = 15.0
+    worker_concurrency: int = 64
+    worker_batch: int = 100
+    poll_interval: float = 1.0
+    lease_seconds: float = 120.0
+    drain_seconds: float = 10.0
+    commit_batch: int = 512
+    http_client: str = "aiohttp"
+    rejection_body_cap: int = 64 * 1024
+    rejections_max: int = 10_000
+    log_level: str = "info"
+
+    def all_secrets(self) -> list[Secret]:
+        """Every configured secret, for redaction."""
+        found = [s for group in self.connector_secrets.values() for s in group]
+        if self.admin_token is not None:
+            found.append(self.admin_token)
+        return found
+
+
+# name of the setting -> environment variable
+ENV_NAMES: dict[str, str] = {
+    "host": "HUB_HOST",
+    "port": "HUB_PORT",
+    "database_url": "HUB_DATABASE_URL",
+    "subscriptions": "HUB_SUBSCRIPTIONS",
+    "schemas_dir": "HUB_SCHEMAS_DIR",
+    "admin_token": "HUB_ADMIN_TOKEN",
+    "max_body_bytes": "HUB_MAX_BODY_BYTES",
+    "timestamp_tolerance": "HUB_TIMESTAMP_TOLERANCE",
+    "delivery_timeout": "HUB_DELIVERY_TIMEOUT",
+    "worker_concurrency": "HUB_WORKER_CONCURRENCY",
+    "worker_batch": "HUB_WORKER_BATCH",
+    "poll_interval": "HUB_POLL_INTERVAL",
+    "lease_seconds": "HUB_LEASE_SECONDS",
+    "drain_seconds": "HUB_DRAIN_SECONDS",
+    "commit_batch": "HUB_COMMIT_BATCH",
+    "http_client": "HUB_HTTP_CLIENT",
+    "rejection_body_cap": "HUB_REJECTION_BODY_CAP",
+    "rejections_max": "HUB_REJECTIONS_MAX",
+    "log_level": "HUB_LOG_LEVEL",
+}
+
+_BOUNDS: dict[str, tuple[float, float]] = {
+    "port": (0, 65535),
+    "max_body_bytes": (1024, 64 * 1024 * 1024),
+    "timestamp_tolerance": (1, 86_400),
+    "delivery_timeout": (0.1, 300),
+    "worker_concurrency": (1, 10_000),
+    "worker_batch": (1, 10_000),
+    "poll_interval": (0.01, 60),
+    "lease_seconds": (1, 86_400),
+    "drain_seconds": (0, 600),
+    "commit_batch": (1, 100_000),
+    "rejection_body_cap": (0, 16 * 1024 * 1024),
+    "rejections_max": (1, 10_000_000),
+}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "http_client": ("aiohttp", "httpx"),
+    "log_level": ("debug", "info", "warning", "error"),
+}
+
+
+def _cast(name: str, raw: Any, source: str) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    try:
+        if kind == "int":
+            value: Any = int(raw)
+        elif kind == "float":
+            value = float(raw)
+        elif kind == "Path":
+            value = Path(raw)
+        elif kind == "Secret | None":
+            value = raw if isinstance(raw, Secret) else Secret(str(raw))
+        else:
+            value = str(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source}: expected {kind}, got {raw!r}") from None
+    if name in _BOUNDS:
+        low, high = _BOUNDS[name]
+        if not low <= value <= high:
+            raise ConfigError(f"{source}: {value} is outside {low:g}..{high:g}")
+    if name in _CHOICES and value not in _CHOICES[name]:
+        raise ConfigError(f"{source}: {value!r} is not one of {', '.join(_CHOICES[name])}")
+    return value
+
+
+def connector_secrets(env: Mapping[str, str]) -> dict[str, tuple[Secret, ...]]:
+    """Collect `HUB_CONNECTOR_<NAME>_SECRET` variables.
+
+    A value may hold several secrets separated by spaces, so that a sender can rotate keys:
+    the hub accepts a signature made with any of them.
+    """
+    found: dict[str, tuple[Secret, ...]] = {}
+    for key, value in env.items():
+        match = _CONNECTOR_SECRET.match(key)
+        if match and value.strip():
+            found[match.group(1).lower()] = tuple(Secret(part) for part in value.split())
+    return found
+
+
+def load_settings(env: Mapping[str, str], flags: Mapping[str, Any] | None = None) -> Settings:
+    """Build settings from flags (highest precedence), the environment, then defaults.
+
+    Raises:
+        ConfigError: a value does not cast or is out of bounds; the message names its source.
+    """
+    values: dict[str, Any] = {}
+    for name, env_name in ENV_NAMES.items():
+        if flags and flags.get(name) is not None:
+            values[name] = _cast(name, flags[name], f"--{name.replace('_', '-')}")
+        elif env.get(env_name, "") != "":
+            values[name] = _cast(name, env[env_name], env_name)
+    values["connector_secrets"] = connector_secrets(env)
+    return replace(Settings(), **values)

@@ -1,0 +1,165 @@
+"""The hub's exception tree.
+
+Every error the hub raises on purpose derives from `HubError`. Each class carries the HTTP status
+and a short slug; `hub.app` turns them into RFC 9457 problem responses in one place::
+
+    HubError
+    ├── RequestError                 4xx: the caller sent something we refuse
+    │   ├── MalformedJson            400
+    │   ├── InvalidParameter         400
+    │   ├── Unauthorized             401 (admin API token)
+    │   ├── InvalidSignature         401 (inbound webhook authenticity)
+    │   ├── NotFound                 404
+    │   │   └── UnknownConnector     404
+    │   ├── Conflict                 409
+    │   ├── PayloadTooLarge          413
+    │   ├── UnsupportedMediaType     415
+    │   └── SchemaViolation          422 (one entry per failing JSON pointer)
+    │       └── UnknownEventType     422
+    ├── StoreUnavailable             503 with Retry-After: the store cannot commit right now
+    └── ConfigError                  start-up only: names the file and the entry at fault
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+PROBLEM_BASE = "tag:webhook-hub,2026:problem/"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One failing location in a JSON document."""
+
+    pointer: str
+    message: str
+
+
+class HubError(Exception):
+    """Root of every error the hub raises on purpose."""
+
+    status: int = 500
+    slug: str = "internal-error"
+    title: str = "Internal error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+    def extensions(self) -> dict[str, Any]:
+        """Extra members for the problem document (RFC 9457 §3.2)."""
+        return {}
+
+    def problem(self, instance: str | None = None) -> dict[str, Any]:
+        """Render this error as an RFC 9457 problem document."""
+        doc: dict[str, Any] = {
+            "type": PROBLEM_BASE + self.slug,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance is not None:
+            doc["instance"] = instance
+        doc.update(self.extensions())
+        return doc
+
+
+class RequestError(HubError):
+    """The caller sent something the hub refuses (4xx)."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+
+class MalformedJson(RequestError):
+    status = 400
+    slug = "malformed-json"
+    title = "Malformed JSON"
+
+
+class InvalidParameter(RequestError):
+    status = 400
+    slug = "invalid-parameter"
+    title = "Invalid parameter"
+
+
+class Unauthorized(RequestError):
+    status = 401
+    slug = "unauthorized"
+    title = "Missing or invalid token"
+
+
+class InvalidSignature(RequestError):
+    status = 401
+    slug = "invalid-signature"
+    title = "Webhook authenticity could not be verified"
+
+
+class NotFound(RequestError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class UnknownConnector(NotFound):
+    slug = "unknown-connector"
+    title = "Unknown connector"
+
+
+class Conflict(RequestError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class PayloadTooLarge(RequestError):
+    status = 413
+    slug = "payload-too-large"
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(RequestError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class SchemaViolation(RequestError):
+    """The payload parsed but does not satisfy its schema."""
+
+    status = 422
+    slug = "schema-violation"
+    title = "Schema violation"
+
+    def __init__(self, detail: str, violations: list[Violation]) -> None:
+        super().__init__(detail)
+        self.violations = violations
+
+    def extensions(self) -> dict[str, Any]:
+        return {"errors": [{"pointer": v.pointer, "detail": v.message} for v in self.violations]}
+
+
+class UnknownEventType(SchemaViolation):
+    slug = "unknown-event-type"
+    title = "Unknown event type"
+
+
+class StoreUnavailable(HubError):
+    """The store could not commit; the sender should retry later."""
+
+    status = 503
+    slug = "store-unavailable"
+    title = "Store unavailable"
+
+    def __init__(self, detail: str, retry_after: int = 5) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class ConfigError(HubError):
+    """Invalid configuration found at start-up."""
+
+    slug = "configuration-error"
+    title = "Configuration error"

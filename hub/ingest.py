@@ -1,0 +1,198 @@
+"""Ingest: from a raw inbound request to committed events and deliveries.
+
+The order of checks is the order of cost and of trust: the connector must exist, the body must
+be JSON-typed, authentic (checked on the raw bytes, before parsing anything an attacker sent),
+parseable, new, and valid. The answer is sent only after the commit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from hub.catalog import Catalog
+from hub.config import Secret
+from hub.connector import Connector, InboundRequest, parse_json
+from hub.errors import RequestError, SchemaViolation, UnknownConnector, UnsupportedMediaType
+from hub.ids import new_id
+from hub.model import CanonicalEvent, Delivery, DeliveryStatus, Event, IngestResult, Receipt
+from hub.model import Rejection as RejectionRecord
+from hub.store.base import Store
+from hub.subscriptions import SubscriptionRegistry
+
+log = logging.getLogger("hub.ingest")
+
+REDACTED = "[redacted]"
+SENSITIVE_HEADER_PARTS = ("authorization", "cookie", "signature", "hmac", "token", "secret", "key")
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """True for ``application/json`` and ``application/*+json`` (parameters ignored)."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def redact_headers(headers: Mapping[str, str], secrets: Sequence[Secret]) -> dict[str, str]:
+    """Headers fit for the rejection store: credentials masked, configured secrets removed."""
+    kept = {}
+    for name, value in headers.items():
+        if any(part in name.lower() for part in SENSITIVE_HEADER_PARTS):
+            kept[name] = REDACTED
+        else:
+            kept[name] = redact_text(value, secrets)
+    return kept
+
+
+def redact_text(text: str, secrets: Sequence[Secret]) -> str:
+    for secret in secrets:
+        if secret.reveal():
+            text = text.replace(secret.reveal(), REDACTED)
+    return text
+
+
+def redact_body(body: bytes, secrets: Sequence[Secret], cap: int) -> bytes:
+    for secret in secrets:
+        if secret.reveal():
+            body = body.replace(secret.reveal().encode(), REDACTED.encode())
+    return body[:cap]
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    timestamp_tolerance: int = 300
+    rejection_body_cap: int = 64 * 1024
+    rejections_max: int = 10_000
+
+
+class Ingestor:
+    """Receives inbound webhooks for every connector."""
+
+    def __init__(
+        self,
+        connectors: Mapping[str, Connector],
+        secrets: Mapping[str, tuple[Secret, ...]],
+        catalog: Catalog,
+        registry: SubscriptionRegistry,
+        store: Store,
+        limits: IngestLimits,
+        on_commit: Callable[[], None],
+    ) -> None:
+        self._connectors = connectors
+        self._secrets = secrets
+        self._catalog = catalog
+        self._registry = registry
+        self._store = store
+        self._limits = limits
+        self._on_commit = on_commit
+        self._all_secrets = [s for group in secrets.values() for s in group]
+
+    def connector(self, name: str) -> Connector:
+        """Raises: UnknownConnector."""
+        try:
+            return self._connectors[name]
+        except KeyError:
+            raise UnknownConnector(f"no connector named {name[:64]!r}") from None
+
+    async def receive(self, request: InboundRequest, content_type: str) -> IngestResult:
+        """Verify, parse, deduplicate, normalize, validate and commit one inbound webhook.
+
+        Raises:
+            RequestError: the request is refused (the caller keeps it via `reject`).
+            StoreUnavailable: it could not be committed.
+        """
+        connector = self.connector(request.connector)
+        if not is_json_media_type(content_type):
+            raise UnsupportedMediaType(
+                f"content-type {content_type[:80]!r} is not JSON; send application/json"
+            )
+        secrets = self._secrets.get(request.connector, ())
+        connector.verify(request, secrets, self._limits.timestamp_tolerance)
+        payload = parse_json(request.body)
+        sender_id = connector.dedup_key(request, payload)
+        if sender_id is not None:
+            original = await self._store.find_receipt(request.connector, sender_id)
+            if original is not None:
+                return IngestResult(original, duplicate=True)
+        canonical = connector.normalize(request, payload, self._catalog)
+        self._validate(canonical)
+        receipt = Receipt(
+            new_id("rcp"), request.connector, sender_id, request.received_at, request.body
+        )
+        events = [self._event(receipt, c) for c in canonical]
+        deliveries = [
+            self._delivery(event, sub.id, request.received_at + sub.retry.schedule[0])
+            for event in events
+            for sub in self._registry.route(event.type, event.company)
+        ]
+        result = await self._store.ingest(receipt, events, deliveries)
+        if not result.duplicate and deliveries:
+            self._on_commit()
+        return result
+
+    def _validate(self, canonical: list[CanonicalEvent]) -> None:
+        violations = []
+        for index, event in enumerate(canonical):
+            prefix = "/data" if len(canonical) == 1 else f"/events/{index}/data"
+            violations += self._catalog.violations(event.type, event.data, prefix)
+        if violations:
+            names = ", ".join(sorted({e.type for e in canonical}))
+            raise SchemaViolation(
+                f"data does not match the schema of {names} ({len(violations)} problem(s))",
+                violations,
+            )
+
+    def _event(self, receipt: Receipt, canonical: CanonicalEvent) -> Event:
+        return Event(
+            id=new_id("evt"),
+            type=canonical.type,
+            source=f"/connectors/{receipt.connector}",
+            connector=receipt.connector,
+            time=canonical.time,
+            received_at=receipt.received_at,
+            data_json=json.dumps(canonical.data, separators=(",", ":"), ensure_ascii=False),
+            subject=canonical.subject,
+            company=canonical.company,
+            schema_version=self._catalog.get(canonical.type).version,
+            receipt_id=receipt.id,
+        )
+
+    @staticmethod
+    def _delivery(event: Event, subscription_id: str, due: float) -> Delivery:
+        return Delivery(
+            id=new_id("dlv"),
+            event_id=event.id,
+            subscription_id=subscription_id,
+            event_type=event.type,
+            status=DeliveryStatus.PENDING,
+            created_at=event.received_at,
+            next_attempt_at=due,
+        )
+
+    async def reject(
+        self, connector: str, headers: Mapping[str, str], body: bytes, now: float, exc: RequestError
+    ) -> str | None:
+        """Keep a refused request for admins; returns its id, or None if it could not be kept."""
+        errors = [dict(e) for e in exc.extensions().get("errors", [])]
+        rejection = RejectionRecord(
+            id=new_id("rej"),
+            connector=connector[:64],
+            received_at=now,
+            status=exc.status,
+            reason=exc.title,
+            detail=redact_text(exc.detail, self._all_secrets),
+            headers=redact_headers(headers, self._all_secrets),
+            body=redact_body(body, self._all_secrets, self._limits.rejection_body_cap),
+            body_size=len(body),
+            errors=errors,
+        )
+        try:
+            await self._store.add_rejection(rejection, self._limits.rejections_max)
+        except Exception:
+            # The refusal still goes out; losing its copy is logged, never turned into a 5xx.
+            log.exception("could not keep rejection of a %s request", connector[:64])
+            return None
+        return rejection.id

@@ -1,0 +1,59 @@
+"""The outbound message: a CloudEvents 1.0 structured JSON document, signed per Standard Webhooks.
+
+The body is built from stored fields only, so every retry and replay of an event sends the
+same bytes under the same ``webhook-id`` (the event id), and receivers can drop duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from hub import __version__
+from hub.clock import to_rfc3339
+from hub.model import Event
+from hub.signing import signature_header
+
+CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
+USER_AGENT = f"webhook-hub/{__version__}"
+
+
+def schema_uri(event_type: str, version: str) -> str:
+    """The ``dataschema`` of an event: the ``$id`` of its catalog schema."""
+    return f"urn:webhook-hub:schema:{event_type}:{version}"
+
+
+def envelope(event: Event) -> bytes:
+    """Serialize an event as a CloudEvents structured-mode JSON document.
+
+    Extensions: ``company`` (company or legal entity) and ``schemaversion`` (major.minor).
+    """
+    head: dict[str, str] = {
+        "specversion": "1.0",
+        "id": event.id,
+        "source": event.source,
+        "type": event.type,
+        "time": to_rfc3339(event.time),
+        "datacontenttype": "application/json",
+    }
+    if event.subject is not None:
+        head["subject"] = event.subject
+    if event.schema_version is not None:
+        head["dataschema"] = schema_uri(event.type, event.schema_version)
+        head["schemaversion"] = event.schema_version
+    if event.company is not None:
+        head["company"] = event.company
+    # The stored data is spliced in as-is: no re-serialization, so large ids stay exact.
+    text = json.dumps(head, separators=(",", ":"), ensure_ascii=False)
+    return (text[:-1] + ',"data":' + event.data_json + "}").encode()
+
+
+def headers(keys: Sequence[bytes], msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The headers of one attempt; the timestamp is the send time, so it changes per attempt."""
+    return {
+        "content-type": CONTENT_TYPE,
+        "user-agent": USER_AGENT,
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature_header(keys, msg_id, timestamp, body),
+    }

@@ -1,0 +1,173 @@
+"""Domain values shared by ingest, the store, the worker and the admin API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class DeliveryStatus(StrEnum):
+    """Where a delivery stands. `failed` is the dead letter: kept until replayed."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class SubscriptionState(StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class CanonicalEvent:
+    """A business event as a connector maps it, before the hub stores it.
+
+    Attributes:
+        type: catalog event type, e.g. ``order.created``.
+        time: when it happened at the source, Unix seconds.
+        data: the payload, validated against ``schemas/<type>.json``.
+        subject: what it is about, e.g. ``order/1001``.
+        company: company or legal entity, when known.
+    """
+
+    type: str
+    time: float
+    data: dict[str, Any]
+    subject: str | None = None
+    company: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """A stored canonical event."""
+
+    id: str
+    type: str
+    source: str
+    connector: str
+    time: float
+    received_at: float
+    data_json: str
+    subject: str | None = None
+    company: str | None = None
+    schema_version: str | None = None
+    receipt_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """One accepted inbound request, keyed for duplicate detection."""
+
+    id: str
+    connector: str
+    sender_id: str | None
+    received_at: float
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event owed to one subscription."""
+
+    id: str
+    event_id: str
+    subscription_id: str
+    event_type: str
+    status: DeliveryStatus
+    created_at: float
+    next_attempt_at: float | None
+    attempts: int = 0
+    retry_index: int = 0
+    last_status_code: int | None = None
+    last_error: str | None = None
+    updated_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The record of one HTTP attempt."""
+
+    id: str
+    delivery_id: str
+    attempted_at: float
+    duration_ms: float
+    status_code: int | None
+    response_body: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A refused inbound request, kept for admins with secrets redacted."""
+
+    id: str
+    connector: str
+    received_at: float
+    status: int
+    reason: str
+    detail: str
+    headers: dict[str, str]
+    body: bytes
+    body_size: int
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What the store answers to an ingest: the event ids, and whether it was a repeat."""
+
+    event_ids: list[str]
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class DeliveryJob:
+    """A claimed delivery with what the worker needs to send it."""
+
+    delivery: Delivery
+    event: Event
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """An attempt and the delivery's next state, written back together."""
+
+    attempt: Attempt
+    status: DeliveryStatus
+    next_attempt_at: float | None
+    retry_index: int
+    disable_subscription: str | None = None
+    disable_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryFilter:
+    """Admin filters over deliveries; `None` means any."""
+
+    status: DeliveryStatus | None = None
+    subscription_id: str | None = None
+    event_type: str | None = None
+    event_id: str | None = None
+    since: float | None = None
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Admin filters over events; `None` means any."""
+
+    type: str | None = None
+    subject: str | None = None
+    since: float | None = None
+    until: float | None = None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing, newest first; pass `next_cursor` back to continue."""
+
+    items: list[T]
+    next_cursor: str | None

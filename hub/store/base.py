@@ -1,0 +1,138 @@
+"""The store's domain-level interface, shared by every backend.
+
+Ingest and the worker speak only this interface, so a PostgreSQL store can follow the SQLite
+one without touching them. Every write is durable when its coroutine returns; a backend that
+cannot commit raises `StoreUnavailable`, never a driver error.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol, TypeVar
+
+from hub.errors import InvalidParameter
+from hub.model import (
+    Attempt,
+    AttemptRecord,
+    Delivery,
+    DeliveryFilter,
+    DeliveryJob,
+    Event,
+    EventFilter,
+    IngestResult,
+    Page,
+    Receipt,
+    Rejection,
+)
+
+CURSOR = re.compile(r"^[a-z]{2,4}_[0-9A-HJKMNP-TV-Z]{26}$")
+MAX_PAGE = 500
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+T = TypeVar("T", bound=_HasId)
+
+
+def page(items: list[T], limit: int) -> Page[T]:
+    """Cut a list fetched with ``limit + 1`` rows into a page and its next cursor."""
+    more = len(items) > limit
+    items = items[:limit]
+    return Page(items, str(items[-1].id) if more else None)
+
+
+def check_cursor(cursor: str | None) -> str | None:
+    """Validate an opaque cursor (the id of the last item seen).
+
+    Raises:
+        InvalidParameter: it is not a cursor this hub issued.
+    """
+    if cursor is not None and not CURSOR.match(cursor):
+        raise InvalidParameter(f"cursor {cursor[:40]!r} is not valid")
+    return cursor
+
+
+class Store(Protocol):
+    """Durable state: receipts, events, deliveries, attempts, rejections, subscription states."""
+
+    async def open(self) -> None:
+        """Create the schema if needed and get ready to serve."""
+
+    async def close(self) -> None:
+        """Finish pending writes and release resources."""
+
+    async def ping(self) -> None:
+        """Raise `StoreUnavailable` unless the store answers a read."""
+
+    # ingest
+    async def find_receipt(self, connector: str, sender_id: str) -> list[str] | None:
+        """Event ids of an earlier receipt with this sender id, if any."""
+
+    async def ingest(
+        self, receipt: Receipt, events: list[Event], deliveries: list[Delivery]
+    ) -> IngestResult:
+        """Commit a receipt with its events and deliveries, or report the original on a repeat."""
+
+    async def add_rejection(self, rejection: Rejection, keep: int) -> None:
+        """Keep a refused request, dropping the oldest beyond `keep`."""
+
+    async def list_rejections(self, cursor: str | None, limit: int) -> Page[Rejection]: ...
+
+    # delivery worker
+    async def claim(self, now: float, limit: int, lease_until: float) -> list[DeliveryJob]:
+        """Lease up to `limit` due pending deliveries, oldest due first."""
+
+    async def record(self, record: AttemptRecord) -> None:
+        """Write an attempt and its delivery's next state, ending the lease."""
+
+    async def release(self, delivery_ids: list[str]) -> None:
+        """End leases without an attempt (shutdown), so another run picks them up."""
+
+    async def release_expired(self, now: float) -> int:
+        """End leases that ran out (a crashed worker's claims); returns how many."""
+
+    async def next_due(self) -> float | None:
+        """When the earliest unleased pending delivery is due."""
+
+    async def disabled_subscriptions(self) -> list[str]: ...
+
+    async def set_subscription_active(
+        self, subscription_id: str, active: bool, reason: str, now: float
+    ) -> None:
+        """Enable or disable a subscription; disabling fails its unleased pending deliveries."""
+
+    # admin
+    async def get_event(self, event_id: str) -> Event | None: ...
+
+    async def list_events(
+        self, where: EventFilter, cursor: str | None, limit: int
+    ) -> Page[Event]: ...
+
+    async def get_delivery(self, delivery_id: str) -> Delivery | None: ...
+
+    async def list_deliveries(
+        self, where: DeliveryFilter, cursor: str | None, limit: int
+    ) -> Page[Delivery]: ...
+
+    async def list_attempts(self, delivery_id: str) -> list[Attempt]: ...
+
+    async def add_deliveries(self, deliveries: list[Delivery]) -> None: ...
+
+    async def replay(self, delivery_id: str, now: float) -> Delivery | None:
+        """Queue a non-pending delivery for a fresh round of attempts; None if unknown.
+
+        Raises:
+            Conflict: the delivery is already pending.
+        """
+
+    async def replay_many(self, where: DeliveryFilter, now: float, limit: int) -> int:
+        """Queue up to `limit` non-pending deliveries matching the filter; returns how many."""
+
+    async def count_deliveries(self, where: DeliveryFilter) -> int: ...
+
+    async def get_meta(self, key: str) -> str | None: ...
+
+    async def set_meta(self, key: str, value: str) -> None: ...

@@ -1,0 +1,235 @@
+"""An in-memory `Store` for unit tests: the same behaviour as SQLite, nothing durable."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TypeVar
+
+from hub.errors import Conflict
+from hub.model import (
+    Attempt,
+    AttemptRecord,
+    Delivery,
+    DeliveryFilter,
+    DeliveryJob,
+    DeliveryStatus,
+    Event,
+    EventFilter,
+    IngestResult,
+    Page,
+    Receipt,
+    Rejection,
+)
+from hub.store.base import MAX_PAGE, check_cursor, page
+
+
+def _wanted(d: Delivery, where: DeliveryFilter) -> bool:
+    return (
+        (where.status is None or d.status == where.status)
+        and (where.subscription_id is None or d.subscription_id == where.subscription_id)
+        and (where.event_type is None or d.event_type == where.event_type)
+        and (where.event_id is None or d.event_id == where.event_id)
+        and (where.since is None or d.created_at >= where.since)
+    )
+
+
+Listed = TypeVar("Listed", Event, Delivery, Rejection)
+
+
+def _newest_first(items: list[Listed], cursor: str | None, limit: int) -> Page[Listed]:
+    cursor = check_cursor(cursor)
+    ordered = sorted(items, key=lambda item: item.id, reverse=True)
+    if cursor is not None:
+        ordered = [item for item in ordered if item.id < cursor]
+    limit = min(limit, MAX_PAGE)
+    return page(ordered[: limit + 1], limit)
+
+
+class MemoryStore:
+    """`Store` held in dictionaries."""
+
+    def __init__(self) -> None:
+        self.receipts: dict[tuple[str, str], list[str]] = {}
+        self.events: dict[str, Event] = {}
+        self.deliveries: dict[str, Delivery] = {}
+        self.leases: dict[str, float] = {}
+        self.attempts: dict[str, list[Attempt]] = {}
+        self.rejections: dict[str, Rejection] = {}
+        self.inactive: dict[str, str] = {}
+        self.meta: dict[str, str] = {}
+
+    async def open(self) -> None:
+        self.leases.clear()
+
+    async def close(self) -> None:
+        return None
+
+    async def ping(self) -> None:
+        return None
+
+    async def find_receipt(self, connector: str, sender_id: str) -> list[str] | None:
+        return self.receipts.get((connector, sender_id))
+
+    async def ingest(
+        self, receipt: Receipt, events: list[Event], deliveries: list[Delivery]
+    ) -> IngestResult:
+        if receipt.sender_id is not None:
+            key = (receipt.connector, receipt.sender_id)
+            if key in self.receipts:
+                return IngestResult(self.receipts[key], duplicate=True)
+            self.receipts[key] = [e.id for e in events]
+        self.events.update({e.id: e for e in events})
+        await self.add_deliveries(deliveries)
+        return IngestResult([e.id for e in events], duplicate=False)
+
+    async def add_rejection(self, rejection: Rejection, keep: int) -> None:
+        self.rejections[rejection.id] = rejection
+        for old in sorted(self.rejections)[: max(0, len(self.rejections) - keep)]:
+            del self.rejections[old]
+
+    async def list_rejections(self, cursor: str | None, limit: int) -> Page[Rejection]:
+        return _newest_first(list(self.rejections.values()), cursor, limit)
+
+    async def claim(self, now: float, limit: int, lease_until: float) -> list[DeliveryJob]:
+        due = sorted(
+            (
+                d
+                for d in self.deliveries.values()
+                if d.status == DeliveryStatus.PENDING
+                and d.id not in self.leases
+                and (d.next_attempt_at or 0) <= now
+            ),
+            key=lambda d: (d.next_attempt_at or 0, d.id),
+        )[:limit]
+        for d in due:
+            self.leases[d.id] = lease_until
+        return [DeliveryJob(d, self.events[d.event_id]) for d in due]
+
+    async def record(self, record: AttemptRecord) -> None:
+        a = record.attempt
+        self.attempts.setdefault(a.delivery_id, []).append(a)
+        old = self.deliveries[a.delivery_id]
+        self.deliveries[a.delivery_id] = replace(
+            old,
+            status=record.status,
+            next_attempt_at=record.next_attempt_at,
+            retry_index=record.retry_index,
+            attempts=old.attempts + 1,
+            last_status_code=a.status_code,
+            last_error=a.error,
+            updated_at=a.attempted_at,
+        )
+        self.leases.pop(a.delivery_id, None)
+        if record.disable_subscription is not None:
+            await self.set_subscription_active(
+                record.disable_subscription, False, record.disable_reason or "", a.attempted_at
+            )
+
+    async def release(self, delivery_ids: list[str]) -> None:
+        for delivery_id in delivery_ids:
+            self.leases.pop(delivery_id, None)
+
+    async def release_expired(self, now: float) -> int:
+        expired = [d for d, until in self.leases.items() if until < now]
+        await self.release(expired)
+        return len(expired)
+
+    async def next_due(self) -> float | None:
+        due = [
+            d.next_attempt_at
+            for d in self.deliveries.values()
+            if d.status == DeliveryStatus.PENDING
+            and d.id not in self.leases
+            and d.next_attempt_at is not None
+        ]
+        return min(due, default=None)
+
+    async def disabled_subscriptions(self) -> list[str]:
+        return sorted(self.inactive)
+
+    async def set_subscription_active(
+        self, subscription_id: str, active: bool, reason: str, now: float
+    ) -> None:
+        if active:
+            self.inactive.pop(subscription_id, None)
+            return
+        self.inactive[subscription_id] = reason
+        for d in list(self.deliveries.values()):
+            if (
+                d.subscription_id == subscription_id
+                and d.status == DeliveryStatus.PENDING
+                and d.id not in self.leases
+            ):
+                self.deliveries[d.id] = replace(
+                    d,
+                    status=DeliveryStatus.FAILED,
+                    next_attempt_at=None,
+                    last_error=f"subscription disabled: {reason}",
+                    updated_at=now,
+                )
+
+    async def get_event(self, event_id: str) -> Event | None:
+        return self.events.get(event_id)
+
+    async def list_events(self, where: EventFilter, cursor: str | None, limit: int) -> Page[Event]:
+        found = [
+            e
+            for e in self.events.values()
+            if (where.type is None or e.type == where.type)
+            and (where.subject is None or e.subject == where.subject)
+            and (where.since is None or e.time >= where.since)
+            and (where.until is None or e.time < where.until)
+        ]
+        return _newest_first(found, cursor, limit)
+
+    async def get_delivery(self, delivery_id: str) -> Delivery | None:
+        return self.deliveries.get(delivery_id)
+
+    async def list_deliveries(
+        self, where: DeliveryFilter, cursor: str | None, limit: int
+    ) -> Page[Delivery]:
+        found = [d for d in self.deliveries.values() if _wanted(d, where)]
+        return _newest_first(found, cursor, limit)
+
+    async def count_deliveries(self, where: DeliveryFilter) -> int:
+        return sum(1 for d in self.deliveries.values() if _wanted(d, where))
+
+    async def list_attempts(self, delivery_id: str) -> list[Attempt]:
+        return list(self.attempts.get(delivery_id, []))
+
+    async def add_deliveries(self, deliveries: list[Delivery]) -> None:
+        self.deliveries.update({d.id: d for d in deliveries})
+
+    def _requeue(self, d: Delivery, now: float) -> Delivery:
+        fresh = replace(
+            d, status=DeliveryStatus.PENDING, next_attempt_at=now, retry_index=0, updated_at=now
+        )
+        self.deliveries[d.id] = fresh
+        return fresh
+
+    async def replay(self, delivery_id: str, now: float) -> Delivery | None:
+        d = self.deliveries.get(delivery_id)
+        if d is None:
+            return None
+        if d.status == DeliveryStatus.PENDING:
+            raise Conflict(f"delivery {delivery_id} is already pending")
+        return self._requeue(d, now)
+
+    async def replay_many(self, where: DeliveryFilter, now: float, limit: int) -> int:
+        chosen = sorted(
+            (
+                d
+                for d in self.deliveries.values()
+                if _wanted(d, where) and d.status != DeliveryStatus.PENDING
+            ),
+            key=lambda d: d.id,
+        )[:limit]
+        for d in chosen:
+            self._requeue(d, now)
+        return len(chosen)
+
+    async def get_meta(self, key: str) -> str | None:
+        return self.meta.get(key)
+
+    async def set_meta(self, key: str, value: str) -> None:
+        self.meta[key] = value

@@ -1,0 +1,548 @@
+"""The embedded SQLite store (WAL, synchronous=FULL, group commit).
+
+One hub process owns a database file: an exclusive lock file enforces it, which is what makes
+releasing every lease at start-up safe. Writes go through one connection and the
+`GroupCommitter`; reads use a second connection, which WAL lets run beside the writer.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import aiosqlite
+
+from hub.errors import ConfigError, Conflict, StoreUnavailable
+from hub.model import (
+    Attempt,
+    AttemptRecord,
+    Delivery,
+    DeliveryFilter,
+    DeliveryJob,
+    DeliveryStatus,
+    Event,
+    EventFilter,
+    IngestResult,
+    Page,
+    Receipt,
+    Rejection,
+)
+from hub.store.base import MAX_PAGE, check_cursor, page
+from hub.store.group_commit import GroupCommitter
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS receipts (
+    id TEXT PRIMARY KEY, connector TEXT NOT NULL, sender_id TEXT,
+    received_at REAL NOT NULL, body BLOB NOT NULL, event_ids TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS receipts_sender
+    ON receipts (connector, sender_id) WHERE sender_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY, type TEXT NOT NULL, source TEXT NOT NULL, connector TEXT NOT NULL,
+    subject TEXT, company TEXT, time REAL NOT NULL, received_at REAL NOT NULL,
+    schema_version TEXT, receipt_id TEXT, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_type ON events (type, id);
+CREATE INDEX IF NOT EXISTS events_subject ON events (subject, id);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY, event_id TEXT NOT NULL, subscription_id TEXT NOT NULL,
+    event_type TEXT NOT NULL, status TEXT NOT NULL, created_at REAL NOT NULL,
+    updated_at REAL, next_attempt_at REAL, lease_until REAL,
+    attempts INTEGER NOT NULL DEFAULT 0, retry_index INTEGER NOT NULL DEFAULT 0,
+    last_status_code INTEGER, last_error TEXT);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at)
+    WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (status, id);
+CREATE INDEX IF NOT EXISTS deliveries_subscription ON deliveries (subscription_id, status, id);
+CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_id, id);
+CREATE TABLE IF NOT EXISTS attempts (
+    id TEXT PRIMARY KEY, delivery_id TEXT NOT NULL, attempted_at REAL NOT NULL,
+    duration_ms REAL NOT NULL, status_code INTEGER, response_body TEXT, error TEXT);
+CREATE INDEX IF NOT EXISTS attempts_delivery ON attempts (delivery_id, id);
+CREATE TABLE IF NOT EXISTS rejections (
+    id TEXT PRIMARY KEY, connector TEXT NOT NULL, received_at REAL NOT NULL,
+    status INTEGER NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL,
+    headers TEXT NOT NULL, body BLOB NOT NULL, body_size INTEGER NOT NULL,
+    errors TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS subscription_states (
+    subscription_id TEXT PRIMARY KEY, active INTEGER NOT NULL, reason TEXT,
+    changed_at REAL NOT NULL);
+"""
+
+EVENT_COLUMNS = (
+    "id, type, source, connector, subject, company, time, received_at, schema_version, "
+    "receipt_id, data"
+)
+DELIVERY_COLUMNS = (
+    "id, event_id, subscription_id, event_type, status, created_at, updated_at, "
+    "next_attempt_at, attempts, retry_index, last_status_code, last_error"
+)
+
+
+# Without ANALYZE statistics the planner prefers deliveries_status and sorts in a temp B-tree;
+# the partial index is already in due order, so the claim names it.
+CLAIM_DUE = (
+    "SELECT id FROM deliveries INDEXED BY deliveries_due WHERE status = 'pending' "
+    "AND next_attempt_at <= ? AND lease_until IS NULL ORDER BY next_attempt_at LIMIT ?"
+)
+FIND_RECEIPT = "SELECT event_ids FROM receipts WHERE connector = ? AND sender_id = ?"
+
+
+def _event(row: Sequence[Any]) -> Event:
+    return Event(
+        id=row[0], type=row[1], source=row[2], connector=row[3], subject=row[4],
+        company=row[5], time=row[6], received_at=row[7], schema_version=row[8],
+        receipt_id=row[9], data_json=row[10],
+    )  # fmt: skip
+
+
+def _delivery(row: Sequence[Any]) -> Delivery:
+    return Delivery(
+        id=row[0], event_id=row[1], subscription_id=row[2], event_type=row[3],
+        status=DeliveryStatus(row[4]), created_at=row[5], updated_at=row[6],
+        next_attempt_at=row[7], attempts=row[8], retry_index=row[9],
+        last_status_code=row[10], last_error=row[11],
+    )  # fmt: skip
+
+
+def _delivery_where(where: DeliveryFilter) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in (
+        ("status", where.status),
+        ("subscription_id", where.subscription_id),
+        ("event_type", where.event_type),
+        ("event_id", where.event_id),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(str(value))
+    if where.since is not None:
+        clauses.append("created_at >= ?")
+        params.append(where.since)
+    return clauses, params
+
+
+def delivery_listing(
+    where: DeliveryFilter, cursor: str | None, limit: int
+) -> tuple[str, list[Any]]:
+    """The newest-first page query of `list_deliveries` (exposed for query-plan tests)."""
+    clauses, params = _delivery_where(where)
+    if check_cursor(cursor):
+        clauses.append("id < ?")
+        params.append(cursor)
+    sql = f"SELECT {DELIVERY_COLUMNS} FROM deliveries"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    return sql + " ORDER BY id DESC LIMIT ?", [*params, limit]
+
+
+def event_listing(where: EventFilter, cursor: str | None, limit: int) -> tuple[str, list[Any]]:
+    """The newest-first page query of `list_events` (exposed for query-plan tests)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for clause, value in (
+        ("type = ?", where.type),
+        ("subject = ?", where.subject),
+        ("time >= ?", where.since),
+        ("time < ?", where.until),
+        ("id < ?", check_cursor(cursor)),
+    ):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    sql = f"SELECT {EVENT_COLUMNS} FROM events"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    return sql + " ORDER BY id DESC LIMIT ?", [*params, limit]
+
+
+class SqliteStore:
+    """`Store` on one SQLite file."""
+
+    def __init__(self, path: str, busy_timeout_ms: int = 5000, commit_batch: int = 512) -> None:
+        self.path = Path(path)
+        self._busy_timeout_ms = busy_timeout_ms
+        self._commit_batch = commit_batch
+        self._lock_file: IO[str] | None = None
+        self._write: aiosqlite.Connection | None = None
+        self._read: aiosqlite.Connection | None = None
+        self._committer: GroupCommitter | None = None
+
+    @property
+    def committer(self) -> GroupCommitter:
+        assert self._committer is not None, "store is not open"
+        return self._committer
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock()
+        try:
+            self._write = await self._connect()
+            await self._write.execute("PRAGMA journal_mode=WAL")
+            await self._write.executescript(SCHEMA)
+            # One process owns the file (see _lock), so every lease left is a dead run's.
+            await self._write.execute(
+                "UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL"
+            )
+            await self._write.commit()
+            self._read = await self._connect()
+        except sqlite3.Error as exc:
+            await self.close()
+            raise ConfigError(f"{self.path}: cannot open database: {exc}") from None
+        self._committer = GroupCommitter(self._write, self._commit_batch)
+        self._committer.start()
+
+    def _lock(self) -> None:
+        handle = open(f"{self.path}.lock", "w")  # noqa: SIM115 - held until close()
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise ConfigError(f"{self.path}: another hub process is using this database") from None
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock_file = handle
+
+    async def _connect(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        await conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
+        await conn.execute("PRAGMA synchronous=FULL")
+        await conn.execute("PRAGMA foreign_keys=OFF")
+        return conn
+
+    async def close(self) -> None:
+        if self._committer is not None:
+            await self._committer.stop()
+            self._committer = None
+        for conn in (self._read, self._write):
+            if conn is not None:
+                await conn.close()
+        self._read = self._write = None
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    # reads -------------------------------------------------------------------------------
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        assert self._read is not None, "store is not open"
+        try:
+            async with self._read.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"the store cannot be read right now ({exc})") from None
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        rows = await self._all(sql, params)
+        return rows[0] if rows else None
+
+    async def ping(self) -> None:
+        await self._one("SELECT 1")
+
+    async def find_receipt(self, connector: str, sender_id: str) -> list[str] | None:
+        row = await self._one(FIND_RECEIPT, (connector, sender_id))
+        return None if row is None else list(json.loads(row[0]))
+
+    async def list_rejections(self, cursor: str | None, limit: int) -> Page[Rejection]:
+        limit = min(limit, MAX_PAGE)
+        sql = (
+            "SELECT id, connector, received_at, status, reason, detail, headers, body, "
+            "body_size, errors FROM rejections"
+        )
+        params: list[Any] = []
+        if check_cursor(cursor):
+            sql += " WHERE id < ?"
+            params.append(cursor)
+        rows = await self._all(sql + " ORDER BY id DESC LIMIT ?", [*params, limit + 1])
+        items = [
+            Rejection(
+                id=r[0],
+                connector=r[1],
+                received_at=r[2],
+                status=r[3],
+                reason=r[4],
+                detail=r[5],
+                headers=json.loads(r[6]),
+                body=bytes(r[7]),
+                body_size=r[8],
+                errors=json.loads(r[9]),
+            )
+            for r in rows
+        ]
+        return page(items, limit)
+
+    async def next_due(self) -> float | None:
+        row = await self._one(
+            "SELECT min(next_attempt_at) FROM deliveries INDEXED BY deliveries_due "
+            "WHERE status = 'pending' AND lease_until IS NULL"
+        )
+        return None if row is None else row[0]
+
+    async def disabled_subscriptions(self) -> list[str]:
+        rows = await self._all("SELECT subscription_id FROM subscription_states WHERE active = 0")
+        return [r[0] for r in rows]
+
+    async def get_event(self, event_id: str) -> Event | None:
+        row = await self._one(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,))
+        return None if row is None else _event(row)
+
+    async def list_events(self, where: EventFilter, cursor: str | None, limit: int) -> Page[Event]:
+        limit = min(limit, MAX_PAGE)
+        sql, params = event_listing(where, cursor, limit + 1)
+        rows = await self._all(sql, params)
+        return page([_event(r) for r in rows], limit)
+
+    async def get_delivery(self, delivery_id: str) -> Delivery | None:
+        row = await self._one(
+            f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,)
+        )
+        return None if row is None else _delivery(row)
+
+    async def list_deliveries(
+        self, where: DeliveryFilter, cursor: str | None, limit: int
+    ) -> Page[Delivery]:
+        limit = min(limit, MAX_PAGE)
+        sql, params = delivery_listing(where, cursor, limit + 1)
+        rows = await self._all(sql, params)
+        return page([_delivery(r) for r in rows], limit)
+
+    async def count_deliveries(self, where: DeliveryFilter) -> int:
+        clauses, params = _delivery_where(where)
+        sql = "SELECT count(*) FROM deliveries"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        row = await self._one(sql, params)
+        return int(row[0]) if row else 0
+
+    async def list_attempts(self, delivery_id: str) -> list[Attempt]:
+        rows = await self._all(
+            "SELECT id, delivery_id, attempted_at, duration_ms, status_code, response_body, error "
+            "FROM attempts WHERE delivery_id = ? ORDER BY id",
+            (delivery_id,),
+        )
+        return [Attempt(*r) for r in rows]
+
+    async def get_meta(self, key: str) -> str | None:
+        row = await self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if row is None else str(row[0])
+
+    # writes (all through the group committer) ------------------------------------------
+
+    async def ingest(
+        self, receipt: Receipt, events: list[Event], deliveries: list[Delivery]
+    ) -> IngestResult:
+        event_ids = [e.id for e in events]
+
+        async def operation(conn: aiosqlite.Connection) -> IngestResult:
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO receipts (id, connector, sender_id, received_at, body, "
+                "event_ids) VALUES (?, ?, ?, ?, ?, ?)",
+                (receipt.id, receipt.connector, receipt.sender_id, receipt.received_at,
+                 receipt.body, json.dumps(event_ids)),
+            )  # fmt: skip
+            if cursor.rowcount == 0:
+                async with conn.execute(
+                    FIND_RECEIPT, (receipt.connector, receipt.sender_id)
+                ) as found:
+                    row = await found.fetchone()
+                assert row is not None
+                return IngestResult(list(json.loads(row[0])), duplicate=True)
+            await conn.executemany(
+                f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (e.id, e.type, e.source, e.connector, e.subject, e.company, e.time,
+                     e.received_at, e.schema_version, e.receipt_id, e.data_json)
+                    for e in events
+                ],
+            )  # fmt: skip
+            await self._insert_deliveries(conn, deliveries)
+            return IngestResult(event_ids, duplicate=False)
+
+        result: IngestResult = await self.committer.submit(operation)
+        return result
+
+    @staticmethod
+    async def _insert_deliveries(conn: aiosqlite.Connection, deliveries: list[Delivery]) -> None:
+        await conn.executemany(
+            f"INSERT INTO deliveries ({DELIVERY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (d.id, d.event_id, d.subscription_id, d.event_type, str(d.status), d.created_at,
+                 d.updated_at, d.next_attempt_at, d.attempts, d.retry_index,
+                 d.last_status_code, d.last_error)
+                for d in deliveries
+            ],
+        )  # fmt: skip
+
+    async def add_deliveries(self, deliveries: list[Delivery]) -> None:
+        async def operation(conn: aiosqlite.Connection) -> None:
+            await self._insert_deliveries(conn, deliveries)
+
+        await self.committer.submit(operation)
+
+    async def add_rejection(self, rejection: Rejection, keep: int) -> None:
+        r = rejection
+
+        async def operation(conn: aiosqlite.Connection) -> None:
+            await conn.execute(
+                "INSERT INTO rejections (id, connector, received_at, status, reason, detail, "
+                "headers, body, body_size, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (r.id, r.connector, r.received_at, r.status, r.reason, r.detail,
+                 json.dumps(r.headers), r.body, r.body_size, json.dumps(r.errors)),
+            )  # fmt: skip
+            # The quarantine is capped so hostile traffic cannot fill the disk.
+            await conn.execute(
+                "DELETE FROM rejections WHERE id <= (SELECT id FROM rejections "
+                "ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                (keep,),
+            )
+
+        await self.committer.submit(operation)
+
+    async def claim(self, now: float, limit: int, lease_until: float) -> list[DeliveryJob]:
+        async def operation(conn: aiosqlite.Connection) -> list[DeliveryJob]:
+            async with conn.execute(
+                f"UPDATE deliveries SET lease_until = ? WHERE id IN ({CLAIM_DUE}) "
+                f"RETURNING {DELIVERY_COLUMNS}",
+                (lease_until, now, limit),
+            ) as cursor:
+                deliveries = [_delivery(r) for r in await cursor.fetchall()]
+            if not deliveries:
+                return []
+            ids = sorted({d.event_id for d in deliveries})
+            marks = ",".join("?" * len(ids))
+            async with conn.execute(
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE id IN ({marks})", ids
+            ) as cursor:
+                events = {row[0]: _event(row) for row in await cursor.fetchall()}
+            deliveries.sort(key=lambda d: (d.next_attempt_at or 0, d.id))
+            return [DeliveryJob(d, events[d.event_id]) for d in deliveries]
+
+        jobs: list[DeliveryJob] = await self.committer.submit(operation)
+        return jobs
+
+    async def record(self, record: AttemptRecord) -> None:
+        a = record.attempt
+
+        async def operation(conn: aiosqlite.Connection) -> None:
+            await conn.execute(
+                "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, "
+                "response_body, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (a.id, a.delivery_id, a.attempted_at, a.duration_ms, a.status_code,
+                 a.response_body, a.error),
+            )  # fmt: skip
+            await conn.execute(
+                "UPDATE deliveries SET status = ?, next_attempt_at = ?, retry_index = ?, "
+                "attempts = attempts + 1, lease_until = NULL, last_status_code = ?, "
+                "last_error = ?, updated_at = ? WHERE id = ?",
+                (str(record.status), record.next_attempt_at, record.retry_index, a.status_code,
+                 a.error, a.attempted_at, a.delivery_id),
+            )  # fmt: skip
+            if record.disable_subscription is not None:
+                await self._set_active(
+                    conn, record.disable_subscription, False,
+                    record.disable_reason or "disabled", a.attempted_at,
+                )  # fmt: skip
+
+        await self.committer.submit(operation)
+
+    async def release(self, delivery_ids: list[str]) -> None:
+        if not delivery_ids:
+            return
+
+        async def operation(conn: aiosqlite.Connection) -> None:
+            marks = ",".join("?" * len(delivery_ids))
+            await conn.execute(
+                f"UPDATE deliveries SET lease_until = NULL WHERE id IN ({marks})", delivery_ids
+            )
+
+        await self.committer.submit(operation)
+
+    async def release_expired(self, now: float) -> int:
+        async def operation(conn: aiosqlite.Connection) -> int:
+            cursor = await conn.execute(
+                "UPDATE deliveries SET lease_until = NULL WHERE status = 'pending' "
+                "AND lease_until IS NOT NULL AND lease_until < ?",
+                (now,),
+            )
+            return int(cursor.rowcount)
+
+        count: int = await self.committer.submit(operation)
+        return count
+
+    @staticmethod
+    async def _set_active(
+        conn: aiosqlite.Connection, subscription_id: str, active: bool, reason: str, now: float
+    ) -> None:
+        await conn.execute(
+            "INSERT INTO subscription_states (subscription_id, active, reason, changed_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (subscription_id) DO UPDATE SET "
+            "active = excluded.active, reason = excluded.reason, changed_at = excluded.changed_at",
+            (subscription_id, int(active), reason, now),
+        )
+        if not active:
+            await conn.execute(
+                "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, "
+                "last_error = ?, updated_at = ? WHERE subscription_id = ? "
+                "AND status = 'pending' AND lease_until IS NULL",
+                (f"subscription disabled: {reason}", now, subscription_id),
+            )
+
+    async def set_subscription_active(
+        self, subscription_id: str, active: bool, reason: str, now: float
+    ) -> None:
+        async def operation(conn: aiosqlite.Connection) -> None:
+            await self._set_active(conn, subscription_id, active, reason, now)
+
+        await self.committer.submit(operation)
+
+    async def replay(self, delivery_id: str, now: float) -> Delivery | None:
+        async def operation(conn: aiosqlite.Connection) -> Delivery | None:
+            async with conn.execute(
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, retry_index = 0, "
+                f"updated_at = ? WHERE id = ? AND status != 'pending' RETURNING {DELIVERY_COLUMNS}",
+                (now, now, delivery_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None:
+                return _delivery(row)
+            async with conn.execute(
+                "SELECT 1 FROM deliveries WHERE id = ?", (delivery_id,)
+            ) as cursor:
+                if await cursor.fetchone() is not None:
+                    raise Conflict(f"delivery {delivery_id} is already pending")
+            return None
+
+        result: Delivery | None = await self.committer.submit(operation)
+        return result
+
+    async def replay_many(self, where: DeliveryFilter, now: float, limit: int) -> int:
+        clauses, params = _delivery_where(where)
+        clauses.append("status != 'pending'")
+
+        async def operation(conn: aiosqlite.Connection) -> int:
+            cursor = await conn.execute(
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, retry_index = 0, "
+                "updated_at = ? WHERE id IN (SELECT id FROM deliveries WHERE "
+                + " AND ".join(clauses)
+                + " ORDER BY id LIMIT ?)",
+                [now, now, *params, limit],
+            )
+            return int(cursor.rowcount)
+
+        count: int = await self.committer.submit(operation)
+        return count
+
+    async def set_meta(self, key: str, value: str) -> None:
+        async def operation(conn: aiosqlite.Connection) -> None:
+            await conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+        await self.committer.submit(operation)

@@ -1,0 +1,238 @@
+"""Subscriptions: who receives which events, and the pure rules that decide it.
+
+Static subscriptions come from `subscriptions.yaml`::
+
+    subscriptions:
+      - id: erp-orders
+        url: https://erp.example.com/hooks/orders
+        events: [order.created, "order.*"]
+        company: USMF                     # optional
+        secret: env:ERP_ORDERS_SECRET     # or a literal whsec_... key
+        timeout: 10                       # seconds, optional
+        retry:                            # optional override of the default schedule
+          schedule: [0, 5, 300, 1800]
+          jitter: 0.1
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from hub.catalog import Catalog
+from hub.config import Secret
+from hub.errors import ConfigError
+from hub.retry import DEFAULT_SCHEDULE, RetryPolicy
+from hub.signing import decode_secret
+
+SUBSCRIPTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+PATTERN = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
+TIMEOUT_BOUNDS = (0.5, 60.0)
+RETRY_BOUNDS = {"attempts": (1, 20), "delay": (0.0, 86_400.0), "jitter": (0.0, 0.5)}
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """An endpoint and what it wants.
+
+    Attributes:
+        events: exact types or patterns (``order.*``, ``*``).
+        secrets: signing secrets; more than one while a rotation overlaps.
+        origin: ``file`` for subscriptions.yaml entries.
+    """
+
+    id: str
+    url: str
+    events: tuple[str, ...]
+    secrets: tuple[Secret, ...]
+    company: str | None = None
+    timeout: float | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    origin: str = "file"
+
+    def signing_keys(self) -> list[bytes]:
+        return [decode_secret(s.reveal()) for s in self.secrets]
+
+
+def type_matches(pattern: str, event_type: str) -> bool:
+    """True when an event type matches an exact name, a ``prefix.*`` pattern or ``*``."""
+    if pattern == "*":
+        return True
+    if pattern.endswith(".*"):
+        return event_type.startswith(pattern[:-1])
+    return pattern == event_type
+
+
+def matches(subscription: Subscription, event_type: str, company: str | None) -> bool:
+    """True when the subscription wants this event."""
+    if subscription.company is not None and subscription.company != company:
+        return False
+    return any(type_matches(p, event_type) for p in subscription.events)
+
+
+def route(
+    subscriptions: Iterable[Subscription], event_type: str, company: str | None
+) -> list[Subscription]:
+    """The subscriptions an event fans out to, in a stable order."""
+    return [s for s in subscriptions if matches(s, event_type, company)]
+
+
+def _fail(path: Path, where: str, message: str) -> ConfigError:
+    return ConfigError(f"{path}: {where}: {message}")
+
+
+def _secret(raw: Any, env: Mapping[str, str], path: Path, where: str) -> Secret:
+    if not isinstance(raw, str) or not raw:
+        raise _fail(path, where, "secret is required (a whsec_ key or env:VARIABLE)")
+    if raw.startswith("env:"):
+        name = raw[4:]
+        if not env.get(name):
+            raise _fail(path, where, f"secret refers to environment variable {name}, not set")
+        raw = env[name]
+    try:
+        decode_secret(raw)
+    except ValueError as exc:
+        # The message never repeats the value: it may be a real secret with a typo.
+        raise _fail(path, where, f"secret is not a valid whsec_ key ({exc})") from None
+    return Secret(raw)
+
+
+def _retry(raw: Any, path: Path, where: str) -> RetryPolicy:
+    if raw is None:
+        return RetryPolicy()
+    if not isinstance(raw, dict) or set(raw) - {"schedule", "jitter"}:
+        raise _fail(path, where, "retry takes only 'schedule' and 'jitter'")
+    schedule = raw.get("schedule", list(DEFAULT_SCHEDULE))
+    jitter = raw.get("jitter", 0.1)
+    low, high = RETRY_BOUNDS["attempts"]
+    if not isinstance(schedule, list) or not low <= len(schedule) <= high:
+        raise _fail(path, where, f"retry.schedule must list {low:g} to {high:g} delays")
+    low, high = RETRY_BOUNDS["delay"]
+    if not all(isinstance(d, int | float) and low <= d <= high for d in schedule):
+        raise _fail(path, where, f"retry.schedule delays must be numbers in {low:g}..{high:g}")
+    low, high = RETRY_BOUNDS["jitter"]
+    if not isinstance(jitter, int | float) or not low <= jitter <= high:
+        raise _fail(path, where, f"retry.jitter must be in {low:g}..{high:g}")
+    return RetryPolicy(tuple(float(d) for d in schedule), float(jitter))
+
+
+def _events(raw: Any, catalog: Catalog, path: Path, where: str) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not raw:
+        raise _fail(path, where, "events must list at least one type or pattern")
+    for pattern in raw:
+        if not isinstance(pattern, str) or not PATTERN.match(pattern):
+            raise _fail(path, where, f"{pattern!r} is not an event type or pattern")
+        if "*" not in pattern and pattern not in catalog:
+            raise _fail(path, where, f"event type {pattern!r} is not in the catalog")
+    return tuple(raw)
+
+
+def _url(raw: Any, path: Path, where: str) -> str:
+    parts = urlsplit(raw) if isinstance(raw, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _fail(path, where, "url must be an absolute http(s) URL")
+    return str(raw)
+
+
+def _timeout(raw: Any, path: Path, where: str) -> float | None:
+    if raw is None:
+        return None
+    low, high = TIMEOUT_BOUNDS
+    if not isinstance(raw, int | float) or not low <= raw <= high:
+        raise _fail(path, where, f"timeout must be a number of seconds in {low:g}..{high:g}")
+    return float(raw)
+
+
+_KEYS = {"id", "url", "events", "company", "secret", "timeout", "retry"}
+
+
+def parse_entry(
+    raw: Any, index: int, env: Mapping[str, str], catalog: Catalog, path: Path
+) -> Subscription:
+    """Validate one subscriptions.yaml entry.
+
+    Raises:
+        ConfigError: naming the file and the entry (by id, or by position when it has none).
+    """
+    if not isinstance(raw, dict):
+        raise _fail(path, f"entry #{index + 1}", "must be a mapping")
+    sub_id = raw.get("id")
+    where = f"subscription {sub_id!r}" if isinstance(sub_id, str) else f"entry #{index + 1}"
+    if not isinstance(sub_id, str) or not SUBSCRIPTION_ID.match(sub_id):
+        raise _fail(path, where, "id must be 1-64 letters, digits, '.', '_' or '-'")
+    unknown = set(raw) - _KEYS
+    if unknown:
+        raise _fail(path, where, f"unknown key(s): {', '.join(sorted(unknown))}")
+    company = raw.get("company")
+    if company is not None and not isinstance(company, str):
+        raise _fail(path, where, "company must be a string")
+    return Subscription(
+        id=sub_id,
+        url=_url(raw.get("url"), path, where),
+        events=_events(raw.get("events"), catalog, path, where),
+        secrets=(_secret(raw.get("secret"), env, path, where),),
+        company=company,
+        timeout=_timeout(raw.get("timeout"), path, where),
+        retry=_retry(raw.get("retry"), path, where),
+    )
+
+
+def load_subscriptions(path: Path, env: Mapping[str, str], catalog: Catalog) -> list[Subscription]:
+    """Read and validate the subscriptions file; a missing file means no static subscriptions.
+
+    Raises:
+        ConfigError: the file is unreadable, not YAML, or an entry is invalid or repeated.
+    """
+    if not path.exists():
+        return []
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read subscriptions: {exc}") from None
+    if doc is None:
+        return []
+    if not isinstance(doc, dict) or not isinstance(doc.get("subscriptions", []), list):
+        raise ConfigError(f"{path}: expected a mapping with a 'subscriptions' list")
+    found: list[Subscription] = []
+    for index, raw in enumerate(doc.get("subscriptions") or []):
+        sub = parse_entry(raw, index, env, catalog, path)
+        if any(s.id == sub.id for s in found):
+            raise _fail(path, f"subscription {sub.id!r}", "id is repeated")
+        found.append(sub)
+    return found
+
+
+class SubscriptionRegistry:
+    """The live set of subscriptions, with the ones the hub has disabled (e.g. after 410 Gone)."""
+
+    def __init__(self, subscriptions: Sequence[Subscription], disabled: Iterable[str] = ()) -> None:
+        self._by_id = {s.id: s for s in subscriptions}
+        self._disabled = set(disabled)
+
+    def get(self, sub_id: str) -> Subscription | None:
+        return self._by_id.get(sub_id)
+
+    def all(self) -> list[Subscription]:
+        return list(self._by_id.values())
+
+    def is_active(self, sub_id: str) -> bool:
+        return sub_id in self._by_id and sub_id not in self._disabled
+
+    def set_active(self, sub_id: str, active: bool) -> None:
+        if active:
+            self._disabled.discard(sub_id)
+        else:
+            self._disabled.add(sub_id)
+
+    def route(self, event_type: str, company: str | None) -> list[Subscription]:
+        """Active subscriptions that want this event."""
+        active = (s for s in self._by_id.values() if s.id not in self._disabled)
+        return route(active, event_type, company)

@@ -1,0 +1,239 @@
+"""The delivery worker: claims due deliveries from the store, sends them, writes back the outcome.
+
+The schedule lives in the store (``next_attempt_at``), never in a coroutine: a restarted hub
+picks up exactly where the last one stopped. The loop wakes on a notification (ingest just
+committed, time was advanced in a test), on the earliest due time, or on the poll interval:
+notifications make it fast, polling makes it certain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hub import message
+from hub.clock import Clock, SystemClock
+from hub.errors import StoreUnavailable
+from hub.ids import new_id
+from hub.model import Attempt, AttemptRecord, DeliveryJob, DeliveryStatus
+from hub.retry import Decision, Verdict, decide, parse_retry_after
+from hub.sender import Sender, SendError
+from hub.store.base import Store
+from hub.subscriptions import Subscription, SubscriptionRegistry
+
+log = logging.getLogger("hub.worker")
+
+_STATUS = {
+    Verdict.SUCCEEDED: DeliveryStatus.SUCCEEDED,
+    Verdict.RETRY: DeliveryStatus.PENDING,
+    Verdict.FAILED: DeliveryStatus.FAILED,
+    Verdict.GONE: DeliveryStatus.FAILED,
+}
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """How hard the worker pushes.
+
+    Attributes:
+        concurrency: attempts in flight at most.
+        batch: deliveries claimed per store round trip.
+        lease_seconds: how long a claim stays exclusive before another run may take it.
+        poll_interval: longest idle wait between looks at the store.
+        drain_seconds: on shutdown, how long in-flight attempts may finish before release.
+        default_timeout: attempt timeout for subscriptions that set none.
+    """
+
+    concurrency: int = 64
+    batch: int = 100
+    lease_seconds: float = 120.0
+    poll_interval: float = 1.0
+    drain_seconds: float = 10.0
+    default_timeout: float = 15.0
+
+
+class DeliveryWorker:
+    """Runs deliveries until stopped; start and stop it from the app's lifespan."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: SubscriptionRegistry,
+        sender: Sender,
+        clock: Clock,
+        settings: WorkerSettings,
+        spread: Callable[[], float] = lambda: random.uniform(-1.0, 1.0),
+        wall_clock: Clock | None = None,
+    ) -> None:
+        self._store = store
+        self._registry = registry
+        self._sender = sender
+        self._clock = clock
+        self._settings = settings
+        self._spread = spread
+        # Receivers check webhook-timestamp against their own clock, so it is always wall time,
+        # while scheduling follows the injectable clock.
+        self._wall = wall_clock or SystemClock()
+        self._progress = asyncio.Condition()
+        self.recorded = 0
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._inflight: dict[asyncio.Task[None], str] = {}
+        self._task: asyncio.Task[None] | None = None
+        self.paused = False
+
+    @property
+    def alive(self) -> bool:
+        """True while the main loop runs (what /readyz reports)."""
+        return self._task is not None and not self._task.done()
+
+    def notify(self) -> None:
+        """Look at the store now rather than at the next poll."""
+        self._wake.set()
+
+    async def wait_recorded(self, count: int) -> None:
+        """Wait until `count` attempts have been written back since start (for tests, metrics)."""
+        async with self._progress:
+            await self._progress.wait_for(lambda: self.recorded >= count)
+
+    async def _count_recorded(self) -> None:
+        async with self._progress:
+            self.recorded += 1
+            self._progress.notify_all()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="hub-delivery-worker")
+
+    async def stop(self) -> None:
+        """Stop claiming; let in-flight attempts finish within the drain time, release the rest."""
+        self._stopping.set()
+        self._wake.set()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._inflight:
+            await asyncio.wait(list(self._inflight), timeout=self._settings.drain_seconds)
+        leftovers = {t: d for t, d in self._inflight.items() if not t.done()}
+        for task in leftovers:
+            task.cancel()
+        await asyncio.gather(*leftovers, return_exceptions=True)
+        if leftovers:
+            try:
+                await self._store.release(sorted(leftovers.values()))
+            except StoreUnavailable:
+                log.warning("could not release %d leases; they expire on their own", len(leftovers))
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                claimed, full = await self._fill()
+            except StoreUnavailable as exc:
+                log.warning("claiming deliveries failed: %s", exc.detail)
+                claimed, full = 0, False
+            if claimed and full:
+                continue  # more may be due: claim again before waiting
+            await self._idle()
+
+    async def _fill(self) -> tuple[int, bool]:
+        free = self._settings.concurrency - len(self._inflight)
+        if free <= 0 or self.paused:
+            return 0, False
+        if not self._inflight:
+            await self._store.release_expired(self._clock.now())
+        limit = min(free, self._settings.batch)
+        now = self._clock.now()
+        jobs = await self._store.claim(now, limit, now + self._settings.lease_seconds)
+        for job in jobs:
+            task = asyncio.create_task(self._deliver(job))
+            self._inflight[task] = job.delivery.id
+            task.add_done_callback(self._finished)
+        return len(jobs), len(jobs) == limit
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.pop(task, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("delivery task failed", exc_info=task.exception())
+        self._wake.set()
+
+    async def _idle(self) -> None:
+        timeout = self._settings.poll_interval
+        if not self.paused and len(self._inflight) < self._settings.concurrency:
+            try:
+                due = await self._store.next_due()
+            except StoreUnavailable:
+                due = None
+            if due is not None:
+                timeout = max(0.0, min(timeout, due - self._clock.now()))
+        if timeout > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake.clear()
+
+    async def _deliver(self, job: DeliveryJob) -> None:
+        subscription = self._registry.get(job.delivery.subscription_id)
+        if subscription is None or not self._registry.is_active(subscription.id):
+            await self._store.record(self._skipped(job, subscription))
+            await self._count_recorded()
+            return
+        now = self._clock.now()
+        body = message.envelope(job.event)
+        headers = message.headers(
+            subscription.signing_keys(), job.event.id, int(self._wall.now()), body
+        )
+        timeout = subscription.timeout or self._settings.default_timeout
+        started = time.perf_counter()
+        status: int | None = None
+        retry_after: str | None = None
+        text: str | None = None
+        error: str | None = None
+        try:
+            response = await self._sender.post(subscription.url, body, headers, timeout)
+            status, retry_after = response.status, response.retry_after
+            text = response.body.decode("utf-8", errors="replace")
+        except SendError as exc:
+            error = str(exc)
+        duration_ms = (time.perf_counter() - started) * 1000
+        ended = self._clock.now()
+        decision = decide(
+            status,
+            job.delivery.retry_index,
+            subscription.retry,
+            ended,
+            self._spread(),
+            parse_retry_after(retry_after, ended),
+        )
+        attempt = Attempt(new_id("att"), job.delivery.id, now, duration_ms, status, text, error)
+        await self._store.record(self._outcome(attempt, decision, subscription))
+        if decision.verdict is Verdict.GONE:
+            self._registry.set_active(subscription.id, False)
+            log.warning("subscription %s answered 410 Gone: disabled", subscription.id)
+        await self._count_recorded()
+
+    @staticmethod
+    def _outcome(attempt: Attempt, decision: Decision, subscription: Subscription) -> AttemptRecord:
+        gone = decision.verdict is Verdict.GONE
+        return AttemptRecord(
+            attempt=attempt,
+            status=_STATUS[decision.verdict],
+            next_attempt_at=decision.next_attempt_at,
+            retry_index=decision.retry_index,
+            disable_subscription=subscription.id if gone else None,
+            disable_reason="the endpoint answered 410 Gone" if gone else None,
+        )
+
+    def _skipped(self, job: DeliveryJob, subscription: Subscription | None) -> AttemptRecord:
+        why = "no longer configured" if subscription is None else "disabled"
+        attempt = Attempt(
+            new_id("att"),
+            job.delivery.id,
+            self._clock.now(),
+            0.0,
+            None,
+            None,
+            f"not sent: subscription {job.delivery.subscription_id} is {why}",
+        )
+        return AttemptRecord(attempt, DeliveryStatus.FAILED, None, job.delivery.retry_index)

@@ -1,0 +1,240 @@
+"""One behaviour suite, run against every store backend."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from hub.errors import ConfigError, Conflict, InvalidParameter
+from hub.ids import new_id
+from hub.model import (
+    Attempt,
+    AttemptRecord,
+    Delivery,
+    DeliveryFilter,
+    DeliveryStatus,
+    Event,
+    EventFilter,
+    Receipt,
+    Rejection,
+)
+from hub.store import Store, open_store
+from hub.store.sqlite import (
+    CLAIM_DUE,
+    FIND_RECEIPT,
+    SqliteStore,
+    delivery_listing,
+    event_listing,
+)
+
+NOW = 1_700_000_000.0
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path}/hub.db"
+    the_store = open_store(url)
+    await the_store.open()
+    yield the_store
+    await the_store.close()
+
+
+def event(event_type: str = "order.created", subject: str = "order/1", t: float = NOW) -> Event:
+    return Event(new_id("evt"), event_type, "/connectors/standard", "standard", t, t,
+                 '{"order_id":"1"}', subject, "USMF", "1.0")  # fmt: skip
+
+
+def delivery(e: Event, sub: str = "erp", due: float = NOW) -> Delivery:
+    return Delivery(new_id("dlv"), e.id, sub, e.type, DeliveryStatus.PENDING, NOW, due)
+
+
+async def ingest(store: Store, sender: str | None, *subs: str) -> tuple[Event, list[Delivery]]:
+    e = event()
+    ds = [delivery(e, s) for s in subs]
+    await store.ingest(Receipt(new_id("rcp"), "standard", sender, NOW, b"{}"), [e], ds)
+    return e, ds
+
+
+def attempt(d: Delivery, status: int | None, at: float = NOW) -> Attempt:
+    return Attempt(new_id("att"), d.id, at, 1.5, status, "ok", None if status else "timeout")
+
+
+async def test_ingest_and_dedup(store: Store) -> None:
+    e, _ = await ingest(store, "msg-1", "erp", "wms")
+    repeat = await store.ingest(
+        Receipt(new_id("rcp"), "standard", "msg-1", NOW, b"{}"), [event()], [delivery(event())]
+    )
+    assert repeat.duplicate
+    assert repeat.event_ids == [e.id]
+    assert await store.find_receipt("standard", "msg-1") == [e.id]
+    assert await store.find_receipt("other", "msg-1") is None
+    assert await store.count_deliveries(DeliveryFilter()) == 2
+    assert (await store.list_events(EventFilter(), None, 10)).items == [e]
+
+
+async def test_claim_leases_due_deliveries_once(store: Store) -> None:
+    e = event()
+    due, later = delivery(e, "a", NOW - 1), delivery(e, "b", NOW + 60)
+    await store.ingest(Receipt(new_id("rcp"), "standard", None, NOW, b""), [e], [due, later])
+    jobs = await store.claim(NOW, 10, NOW + 120)
+    assert [j.delivery.id for j in jobs] == [due.id]
+    assert jobs[0].event == e
+    assert await store.claim(NOW, 10, NOW + 120) == []  # leased
+    assert await store.next_due() == NOW + 60
+    await store.release([due.id])
+    assert [j.delivery.id for j in await store.claim(NOW, 10, NOW + 120)] == [due.id]
+
+
+async def test_expired_leases_are_reclaimed(store: Store) -> None:
+    await ingest(store, None, "erp")
+    await store.claim(NOW, 10, lease_until=NOW + 5)
+    assert await store.release_expired(NOW + 1) == 0
+    assert await store.release_expired(NOW + 6) == 1
+    assert len(await store.claim(NOW + 6, 10, NOW + 100)) == 1
+
+
+async def test_record_writes_the_attempt_and_next_state(store: Store) -> None:
+    _, [d] = await ingest(store, None, "erp")
+    await store.claim(NOW, 10, NOW + 120)
+    await store.record(AttemptRecord(attempt(d, 500), DeliveryStatus.PENDING, NOW + 5, 1))
+    after = await store.get_delivery(d.id)
+    assert after is not None
+    assert (after.status, after.attempts, after.retry_index) == (DeliveryStatus.PENDING, 1, 1)
+    assert after.next_attempt_at == NOW + 5
+    assert after.last_status_code == 500
+    assert await store.claim(NOW + 4, 10, NOW + 200) == []
+    assert len(await store.claim(NOW + 5, 10, NOW + 200)) == 1
+    await store.record(AttemptRecord(attempt(d, None, NOW + 5), DeliveryStatus.FAILED, None, 1))
+    attempts = await store.list_attempts(d.id)
+    assert [a.status_code for a in attempts] == [500, None]
+    assert attempts[1].error == "timeout"
+
+
+async def test_disabling_fails_pending_deliveries_of_that_subscription(store: Store) -> None:
+    _, [a, b] = await ingest(store, None, "zap", "erp")
+    await store.set_subscription_active("zap", False, "410 Gone", NOW)
+    assert await store.disabled_subscriptions() == ["zap"]
+    gone = await store.get_delivery(a.id)
+    kept = await store.get_delivery(b.id)
+    assert gone is not None and kept is not None
+    assert gone.status == DeliveryStatus.FAILED
+    assert gone.last_error is not None and "410 Gone" in gone.last_error
+    assert kept.status == DeliveryStatus.PENDING
+    await store.set_subscription_active("zap", True, "admin", NOW)
+    assert await store.disabled_subscriptions() == []
+
+
+async def test_replay_one_and_many(store: Store) -> None:
+    _, ds = await ingest(store, None, "a", "b", "c")
+    for d in ds:
+        await store.claim(NOW, 10, NOW + 100)
+        await store.record(AttemptRecord(attempt(d, 500), DeliveryStatus.FAILED, None, 7))
+    replayed = await store.replay(ds[0].id, NOW + 50)
+    assert replayed is not None
+    assert (replayed.status, replayed.retry_index, replayed.next_attempt_at) == (
+        DeliveryStatus.PENDING, 0, NOW + 50)  # fmt: skip
+    with pytest.raises(Conflict):
+        await store.replay(ds[0].id, NOW + 50)
+    assert await store.replay("dlv_01ARZ3NDEKTSV4RRFFQ69G5FAV", NOW) is None
+    failed = DeliveryFilter(status=DeliveryStatus.FAILED)
+    assert await store.count_deliveries(failed) == 2
+    assert await store.replay_many(failed, NOW, limit=1) == 1
+    assert await store.replay_many(failed, NOW, limit=10) == 1
+    assert await store.count_deliveries(failed) == 0
+
+
+async def test_listing_filters_and_cursor_pagination(store: Store) -> None:
+    events = [event(t=NOW + i, subject=f"order/{i % 2}") for i in range(5)]
+    for e in events:
+        await store.ingest(Receipt(new_id("rcp"), "standard", None, NOW, b""), [e],
+                           [delivery(e, "erp" if e.time % 2 else "wms")])  # fmt: skip
+    first = await store.list_events(EventFilter(), None, 2)
+    second = await store.list_events(EventFilter(), first.next_cursor, 2)
+    third = await store.list_events(EventFilter(), second.next_cursor, 2)
+    listed = first.items + second.items + third.items
+    assert [e.id for e in listed] == [e.id for e in reversed(events)]
+    assert third.next_cursor is None
+    odd = await store.list_events(EventFilter(subject="order/1"), None, 10)
+    assert len(odd.items) == 2
+    window = await store.list_events(EventFilter(since=NOW + 1, until=NOW + 3), None, 10)
+    assert [e.time for e in window.items] == [NOW + 2, NOW + 1]
+    erp = await store.list_deliveries(DeliveryFilter(subscription_id="erp"), None, 10)
+    assert len(erp.items) == 2
+    with pytest.raises(InvalidParameter):
+        await store.list_events(EventFilter(), "'; DROP TABLE events; --", 10)
+
+
+async def test_rejections_are_capped(store: Store) -> None:
+    for n in range(5):
+        await store.add_rejection(
+            Rejection(new_id("rej"), "standard", NOW, 401, "Bad", f"n={n}", {}, b"x", 1), keep=3
+        )
+    kept = await store.list_rejections(None, 10)
+    assert [r.detail for r in kept.items] == ["n=4", "n=3", "n=2"]
+
+
+async def test_meta(store: Store) -> None:
+    assert await store.get_meta("k") is None
+    await store.set_meta("k", "v1")
+    await store.set_meta("k", "v2")
+    assert await store.get_meta("k") == "v2"
+
+
+# SQLite specifics -------------------------------------------------------------------------
+
+
+async def test_one_process_per_database(tmp_path: Path) -> None:
+    first = SqliteStore(str(tmp_path / "hub.db"))
+    await first.open()
+    try:
+        with pytest.raises(ConfigError, match="another hub process"):
+            await SqliteStore(str(tmp_path / "hub.db")).open()
+    finally:
+        await first.close()
+
+
+async def test_concurrent_writes_share_commits(tmp_path: Path) -> None:
+    import asyncio
+
+    the_store = SqliteStore(str(tmp_path / "hub.db"))
+    await the_store.open()
+    try:
+        await asyncio.gather(*(ingest(the_store, f"m{n}", "erp") for n in range(200)))
+        committer = the_store.committer
+        assert await the_store.count_deliveries(DeliveryFilter()) == 200
+        assert committer.batches < 200
+        assert committer.largest_batch > 1
+    finally:
+        await the_store.close()
+
+
+FAILED = DeliveryFilter(status=DeliveryStatus.FAILED)
+PLANS = [
+    (delivery_listing(FAILED, None, 51), "deliveries_status"),
+    (delivery_listing(FAILED, "dlv_01ARZ3NDEKTSV4RRFFQ69G5FAV", 51), "deliveries_status"),
+    (delivery_listing(DeliveryFilter(DeliveryStatus.FAILED, "erp"), None, 51),
+     "deliveries_subscription"),
+    (delivery_listing(DeliveryFilter(event_id="evt_01ARZ3NDEKTSV4RRFFQ69G5FAV"), None, 500),
+     "deliveries_event"),
+    ((CLAIM_DUE, [1.0, 100]), "deliveries_due"),
+    (event_listing(EventFilter(type="order.created"), None, 51), "events_type"),
+    (event_listing(EventFilter(subject="order/1"), None, 51), "events_subject"),
+    ((FIND_RECEIPT, ["standard", "msg"]), "receipts_sender"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("query", "index"), PLANS)
+async def test_admin_and_worker_queries_use_indexes(
+    tmp_path: Path, query: tuple[str, list[object]], index: str
+) -> None:
+    the_store = SqliteStore(str(tmp_path / "hub.db"))
+    await the_store.open()
+    await the_store.close()
+    sql, params = query
+    with sqlite3.connect(tmp_path / "hub.db") as conn:
+        plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+    assert f"INDEX {index}" in plan
+    assert "TEMP B-TREE" not in plan

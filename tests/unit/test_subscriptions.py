@@ -1,0 +1,137 @@
+"""Subscription matching (pure) and subscriptions.yaml validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from hub.catalog import Catalog
+from hub.config import Secret
+from hub.errors import ConfigError
+from hub.subscriptions import (
+    Subscription,
+    SubscriptionRegistry,
+    load_subscriptions,
+    matches,
+    type_matches,
+)
+
+SECRET = "whsec_c3Vic2NyaWJlci1zZWNyZXQtZm9yLXRlc3RzLW9ubHk="
+
+
+@pytest.mark.parametrize(
+    ("pattern", "event_type", "expected"),
+    [
+        ("order.created", "order.created", True),
+        ("order.created", "order.created.v2", False),
+        ("order.*", "order.created", True),
+        ("order.*", "order.shipped", True),
+        ("order.*", "orders.created", False),
+        ("order.*", "order", False),
+        ("order.*", "purchase_order.confirmed", False),
+        ("*", "anything.at_all", True),
+        ("customer.created", "order.created", False),
+    ],
+)
+def test_type_matches(pattern: str, event_type: str, expected: bool) -> None:
+    assert type_matches(pattern, event_type) is expected
+
+
+def sub(events: tuple[str, ...] = ("order.*",), company: str | None = None) -> Subscription:
+    return Subscription("s", "http://x.test/h", events, (Secret(SECRET),), company)
+
+
+@pytest.mark.parametrize(
+    ("subscription", "event_type", "company", "expected"),
+    [
+        (sub(), "order.created", None, True),
+        (sub(), "order.created", "USMF", True),
+        (sub(company="USMF"), "order.created", "USMF", True),
+        (sub(company="USMF"), "order.created", "DEMF", False),
+        (sub(company="USMF"), "order.created", None, False),
+        (sub(("customer.created", "order.shipped")), "order.shipped", None, True),
+        (sub(("customer.created", "order.shipped")), "order.created", None, False),
+    ],
+)
+def test_matches(subscription: Subscription, event_type: str, company: str | None,
+                 expected: bool) -> None:  # fmt: skip
+    assert matches(subscription, event_type, company) is expected
+
+
+def test_registry_skips_disabled() -> None:
+    registry = SubscriptionRegistry([sub()], disabled=["s"])
+    assert registry.route("order.created", None) == []
+    registry.set_active("s", True)
+    assert [s.id for s in registry.route("order.created", None)] == ["s"]
+
+
+def write(tmp_path: Path, doc: Any) -> Path:
+    path = tmp_path / "subscriptions.yaml"
+    path.write_text(doc if isinstance(doc, str) else yaml.safe_dump(doc))
+    return path
+
+
+def entry(**overrides: Any) -> dict[str, Any]:
+    base = {"id": "erp", "url": "https://erp.test/h", "events": ["order.*"], "secret": SECRET}
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def test_loads_a_full_entry(tmp_path: Path, catalog: Catalog) -> None:
+    doc = {"subscriptions": [entry(company="USMF", timeout=3,
+                                   retry={"schedule": [0, 10], "jitter": 0.2},
+                                   secret="env:ERP_SECRET")]}  # fmt: skip
+    [loaded] = load_subscriptions(write(tmp_path, doc), {"ERP_SECRET": SECRET}, catalog)
+    assert loaded.company == "USMF"
+    assert loaded.timeout == 3.0
+    assert loaded.retry.schedule == (0.0, 10.0)
+    assert loaded.secrets == (Secret(SECRET),)
+    assert SECRET not in repr(loaded)
+
+
+def test_a_missing_file_means_no_subscriptions(tmp_path: Path, catalog: Catalog) -> None:
+    assert load_subscriptions(tmp_path / "absent.yaml", {}, catalog) == []
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ("subscriptions: [", "cannot read subscriptions"),
+        ({"subscriptions": {"a": 1}}, "'subscriptions' list"),
+        ({"subscriptions": ["nope"]}, "entry #1: must be a mapping"),
+        ({"subscriptions": [entry(id="bad id!")]}, "subscription 'bad id!': id must be"),
+        ({"subscriptions": [entry(id=7)]}, "entry #1: id must be"),
+        ({"subscriptions": [entry(url="ftp://x")]}, "subscription 'erp': url must be"),
+        ({"subscriptions": [entry(events=[])]}, "'erp': events must list"),
+        ({"subscriptions": [entry(events=["order.teleported"])]}, "not in the catalog"),
+        ({"subscriptions": [entry(events=["Order!"])]}, "is not an event type or pattern"),
+        ({"subscriptions": [entry(secret=None)]}, "secret is required"),
+        ({"subscriptions": [entry(secret="env:NOPE")]}, "NOPE, not set"),
+        ({"subscriptions": [entry(secret="whsec_***")]}, "not a valid whsec_ key"),
+        ({"subscriptions": [entry(timeout=600)]}, "timeout must be"),
+        ({"subscriptions": [entry(retry={"schedule": []})]}, "retry.schedule must list"),
+        ({"subscriptions": [entry(retry={"schedule": [0, -1]})]}, "delays must be numbers"),
+        ({"subscriptions": [entry(retry={"jitter": 2})]}, "retry.jitter must be"),
+        ({"subscriptions": [entry(retry={"tries": 2})]}, "retry takes only"),
+        ({"subscriptions": [entry(colour="red")]}, "unknown key(s): colour"),
+        ({"subscriptions": [entry(), entry()]}, "subscription 'erp': id is repeated"),
+    ],
+)
+def test_errors_name_the_file_and_the_entry(
+    tmp_path: Path, catalog: Catalog, doc: Any, message: str
+) -> None:
+    path = write(tmp_path, doc)
+    with pytest.raises(ConfigError) as caught:
+        load_subscriptions(path, {}, catalog)
+    assert str(path) in caught.value.detail
+    assert message in caught.value.detail
+
+
+def test_a_bad_literal_secret_is_not_echoed(tmp_path: Path, catalog: Catalog) -> None:
+    leaked = "whsec_thisisnotbase64!!!"
+    with pytest.raises(ConfigError) as caught:
+        load_subscriptions(write(tmp_path, {"subscriptions": [entry(secret=leaked)]}), {}, catalog)
+    assert leaked not in caught.value.detail
