@@ -14,7 +14,7 @@ from hub import signing
 from hub.errors import InvalidSignature
 
 VECTORS = json.loads(
-    (Path(__file__).parents[3] / "shared/connectors/samples/standard_webhooks_vectors.json")
+    (Path(__file__).parents[1] / "fixtures/connectors/standard_webhooks_vectors.json")
     .read_text()
 )  # fmt: skip
 OFFICIAL = VECTORS["official_sign_vector"]
