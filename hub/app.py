@@ -22,7 +22,13 @@ from hub.catalog import Catalog, load_catalog
 from hub.clock import Clock, SystemClock
 from hub.config import Settings
 from hub.connector import Connector, InboundRequest, discover
-from hub.errors import HubError, PayloadTooLarge, RequestError, StoreUnavailable
+from hub.errors import (
+    HubError,
+    PayloadTooLarge,
+    RequestError,
+    ServiceUnavailable,
+    StoreUnavailable,
+)
 from hub.ingest import IngestLimits, Ingestor
 from hub.problem import error_response, on_http_exception, on_hub_error, on_unexpected
 from hub.sender import Sender, build_sender
@@ -235,7 +241,7 @@ async def readyz(request: Request) -> Response:
     except StoreUnavailable as exc:
         return error_response(exc, request.url.path)
     if not hub.worker.alive:
-        return error_response(StoreUnavailable("the delivery worker is not running", 5))
+        return error_response(ServiceUnavailable("the delivery worker is not running"))
     return JSONResponse({"status": "ready"})
 
 

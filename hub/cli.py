@@ -28,7 +28,8 @@ REPLAY_CHUNK = 1000
 
 
 def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
-    flags = {name: getattr(args, name, None) for name in ENV_NAMES}
+    flags: dict[str, Any] = {name: getattr(args, name, None) for name in ENV_NAMES}
+    flags["connector_secret"] = getattr(args, "connector_secret", None)
     return load_settings(env, flags)
 
 
@@ -220,6 +221,12 @@ def _serve_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--subscriptions", help="HUB_SUBSCRIPTIONS (default ./subscriptions.yaml)")
     parser.add_argument("--schemas-dir", help="HUB_SCHEMAS_DIR (default ./schemas)")
     parser.add_argument("--admin-token", help="HUB_ADMIN_TOKEN (prefer the variable)")
+    parser.add_argument(
+        "--connector-secret",
+        action="append",
+        metavar="NAME=SECRET",
+        help="HUB_CONNECTOR_<NAME>_SECRET, repeatable (prefer the variable: flags show in ps)",
+    )
     parser.add_argument("--max-body-bytes", help="HUB_MAX_BODY_BYTES (default 1048576)")
     parser.add_argument("--log-level", help="HUB_LOG_LEVEL (default info)")
     parser.add_argument("--http-client", help="HUB_HTTP_CLIENT: aiohttp (default) or httpx")

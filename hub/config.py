@@ -172,4 +172,9 @@ def load_settings(env: Mapping[str, str], flags: Mapping[str, Any] | None = None
         elif env.get(env_name, "") != "":
             values[name] = _cast(name, env[env_name], env_name)
     values["connector_secrets"] = connector_secrets(env)
+    for pair in (flags or {}).get("connector_secret") or []:
+        name, sep, value = str(pair).partition("=")
+        if not sep or not name or not value.strip():
+            raise ConfigError("--connector-secret: expected NAME=SECRET")
+        values["connector_secrets"][name.lower()] = tuple(Secret(v) for v in value.split())
     return replace(Settings(), **values)

@@ -16,7 +16,8 @@ and a short slug; `hub.app` turns them into RFC 9457 problem responses in one pl
     │   ├── UnsupportedMediaType     415
     │   └── SchemaViolation          422 (one entry per failing JSON pointer)
     │       └── UnknownEventType     422
-    ├── StoreUnavailable             503 with Retry-After: the store cannot commit right now
+    ├── ServiceUnavailable           503 with Retry-After
+    │   └── StoreUnavailable         the store cannot commit right now
     └── ConfigError                  start-up only: names the file and the entry at fault
 """
 
@@ -146,16 +147,23 @@ class UnknownEventType(SchemaViolation):
     title = "Unknown event type"
 
 
-class StoreUnavailable(HubError):
-    """The store could not commit; the sender should retry later."""
+class ServiceUnavailable(HubError):
+    """The hub cannot serve this now; the caller should retry after `retry_after` seconds."""
 
     status = 503
-    slug = "store-unavailable"
-    title = "Store unavailable"
+    slug = "service-unavailable"
+    title = "Service unavailable"
 
     def __init__(self, detail: str, retry_after: int = 5) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class StoreUnavailable(ServiceUnavailable):
+    """The store could not commit; the sender should retry later."""
+
+    slug = "store-unavailable"
+    title = "Store unavailable"
 
 
 class ConfigError(HubError):

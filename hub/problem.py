@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.errors import PROBLEM_BASE, HubError, StoreUnavailable
+from hub.errors import PROBLEM_BASE, HubError, ServiceUnavailable
 
 log = logging.getLogger("hub.http")
 
@@ -26,7 +26,7 @@ def problem_response(doc: dict[str, Any], headers: dict[str, str] | None = None)
 def error_response(exc: HubError, instance: str | None = None) -> Response:
     """Render a hub error; a 503 tells the sender when to come back."""
     headers = {}
-    if isinstance(exc, StoreUnavailable):
+    if isinstance(exc, ServiceUnavailable):
         headers["Retry-After"] = str(exc.retry_after)
     doc = exc.problem(instance)
     rejection_id = getattr(exc, "rejection_id", None)

@@ -86,9 +86,12 @@ class Served:
 
 @dataclass
 class Reply:
+    """One scripted answer; with `hold`, the answer waits until the test calls `release()`."""
+
     status: int = 200
     body: bytes = b"ok"
     headers: dict[str, str] = field(default_factory=dict)
+    hold: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ class Receiver:
         self.script: deque[Reply] = deque()
         self.received: asyncio.Queue[Received] = asyncio.Queue()
         self.log: list[Received] = []
+        self.released = asyncio.Event()
         app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["POST"])])
         self._served = Served(app)
 
@@ -122,7 +126,12 @@ class Receiver:
         self.log.append(got)
         self.received.put_nowait(got)
         reply = self.script.popleft() if self.script else Reply()
+        if reply.hold:
+            await self.released.wait()
         return Response(reply.body, reply.status, headers=reply.headers)
+
+    def release(self) -> None:
+        self.released.set()
 
     async def next(self, within: float = 10.0) -> Received:
         return await asyncio.wait_for(self.received.get(), within)
@@ -132,6 +141,7 @@ class Receiver:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self.release()
         await self._served.stop()
 
 

@@ -58,3 +58,12 @@ def test_secrets_never_show_in_repr() -> None:
     assert "whsec_zzz" not in shown
     assert settings.admin_token is not None
     assert settings.admin_token.reveal() == "tok-123456"
+
+
+def test_connector_secret_flags_override_the_environment() -> None:
+    env = {"HUB_CONNECTOR_STANDARD_SECRET": "whsec_env"}
+    settings = load_settings(env, {"connector_secret": ["STANDARD=whsec_a whsec_b", "x=y"]})
+    assert settings.connector_secrets["standard"] == (Secret("whsec_a"), Secret("whsec_b"))
+    assert settings.connector_secrets["x"] == (Secret("y"),)
+    with pytest.raises(ConfigError, match="NAME=SECRET"):
+        load_settings({}, {"connector_secret": ["no-equals-sign"]})
