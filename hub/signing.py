@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 
@@ -37,8 +36,7 @@ def decode_secret(secret: str) -> bytes:
 def sign(key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
     """Return the ``v1,<base64>`` signature of one message."""
     signed = f"{msg_id}.{timestamp}.".encode() + body
-    digest = hmac.new(key, signed, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
+    return "v1," + base64.b64encode(hmac.digest(key, signed, "sha256")).decode()
 
 
 def signature_header(keys: Sequence[bytes], msg_id: str, timestamp: int, body: bytes) -> str:
@@ -101,7 +99,7 @@ def verify(
     signed = f"{msg_id}.{timestamp}.".encode() + body
     offered = _candidates(header)
     for key in keys:
-        expected = hmac.new(key, signed, hashlib.sha256).digest()
+        expected = hmac.digest(key, signed, "sha256")  # the one-shot C path
         if any(hmac.compare_digest(expected, candidate) for candidate in offered):
             return msg_id
     raise InvalidSignature("no matching v1 signature in webhook-signature")

@@ -216,6 +216,8 @@ class SubscriptionRegistry:
     def __init__(self, subscriptions: Sequence[Subscription], disabled: Iterable[str] = ()) -> None:
         self._by_id = {s.id: s for s in subscriptions}
         self._disabled = set(disabled)
+        # Routing is pure, so its answers are kept per (type, company) until a state change.
+        self._routes: dict[tuple[str, str | None], list[Subscription]] = {}
 
     def get(self, sub_id: str) -> Subscription | None:
         return self._by_id.get(sub_id)
@@ -231,8 +233,15 @@ class SubscriptionRegistry:
             self._disabled.discard(sub_id)
         else:
             self._disabled.add(sub_id)
+        self._routes.clear()
 
     def route(self, event_type: str, company: str | None) -> list[Subscription]:
         """Active subscriptions that want this event."""
-        active = (s for s in self._by_id.values() if s.id not in self._disabled)
-        return route(active, event_type, company)
+        key = (event_type, company)
+        found = self._routes.get(key)
+        if found is None:
+            active = (s for s in self._by_id.values() if s.id not in self._disabled)
+            found = self._routes[key] = route(active, event_type, company)
+            if len(self._routes) > 10_000:  # companies are open-ended: keep the cache bounded
+                self._routes.clear()
+        return found

@@ -25,7 +25,7 @@ from hub.model import (
     Rejection,
 )
 
-CURSOR = re.compile(r"^[a-z]{2,4}_[0-9A-HJKMNP-TV-Z]{26}$")
+CURSOR = re.compile(r"^[a-z]{2,4}_[0-9a-f]{32}$")
 MAX_PAGE = 500
 
 

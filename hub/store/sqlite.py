@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,7 +34,7 @@ from hub.model import (
     Rejection,
 )
 from hub.store.base import MAX_PAGE, check_cursor, page
-from hub.store.group_commit import GroupCommitter
+from hub.store.group_commit import GroupCommitter, Operation
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -169,7 +170,6 @@ class SqliteStore:
         self._busy_timeout_ms = busy_timeout_ms
         self._commit_batch = commit_batch
         self._lock_file: IO[str] | None = None
-        self._write: aiosqlite.Connection | None = None
         self._read: aiosqlite.Connection | None = None
         self._committer: GroupCommitter | None = None
 
@@ -181,21 +181,22 @@ class SqliteStore:
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock()
+        committer = GroupCommitter(self.path, self._busy_timeout_ms, self._commit_batch)
         try:
-            self._write = await self._connect()
-            await self._write.execute("PRAGMA journal_mode=WAL")
-            await self._write.executescript(SCHEMA)
-            # One process owns the file (see _lock), so every lease left is a dead run's.
-            await self._write.execute(
-                "UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL"
-            )
-            await self._write.commit()
-            self._read = await self._connect()
+            await committer.start(self._setup)
+            self._committer = committer
+            self._read = await aiosqlite.connect(self.path, isolation_level=None)
+            await self._read.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
         except sqlite3.Error as exc:
+            await committer.stop()
             await self.close()
             raise ConfigError(f"{self.path}: cannot open database: {exc}") from None
-        self._committer = GroupCommitter(self._write, self._commit_batch)
-        self._committer.start()
+
+    @staticmethod
+    def _setup(conn: sqlite3.Connection) -> None:
+        conn.executescript(SCHEMA)
+        # One process owns the file (see _lock), so every lease left is a dead run's.
+        conn.execute("UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL")
 
     def _lock(self) -> None:
         handle = open(f"{self.path}.lock", "w")  # noqa: SIM115 - held until close()
@@ -208,21 +209,13 @@ class SqliteStore:
         handle.flush()
         self._lock_file = handle
 
-    async def _connect(self) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        await conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
-        await conn.execute("PRAGMA synchronous=FULL")
-        await conn.execute("PRAGMA foreign_keys=OFF")
-        return conn
-
     async def close(self) -> None:
         if self._committer is not None:
             await self._committer.stop()
             self._committer = None
-        for conn in (self._read, self._write):
-            if conn is not None:
-                await conn.close()
-        self._read = self._write = None
+        if self._read is not None:
+            await self._read.close()
+            self._read = None
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
@@ -331,111 +324,74 @@ class SqliteStore:
         row = await self._one("SELECT value FROM meta WHERE key = ?", (key,))
         return None if row is None else str(row[0])
 
-    # writes (all through the group committer) ------------------------------------------
+    # writes: plain functions run on the writer thread, batched by the group committer ----
+
+    async def _write(self, operation: Operation) -> Any:
+        return await self.committer.submit(operation)
 
     async def ingest(
         self, receipt: Receipt, events: list[Event], deliveries: list[Delivery]
     ) -> IngestResult:
-        event_ids = [e.id for e in events]
-
-        async def operation(conn: aiosqlite.Connection) -> IngestResult:
-            cursor = await conn.execute(
-                "INSERT OR IGNORE INTO receipts (id, connector, sender_id, received_at, body, "
-                "event_ids) VALUES (?, ?, ?, ?, ?, ?)",
-                (receipt.id, receipt.connector, receipt.sender_id, receipt.received_at,
-                 receipt.body, json.dumps(event_ids)),
-            )  # fmt: skip
-            if cursor.rowcount == 0:
-                async with conn.execute(
-                    FIND_RECEIPT, (receipt.connector, receipt.sender_id)
-                ) as found:
-                    row = await found.fetchone()
-                assert row is not None
-                return IngestResult(list(json.loads(row[0])), duplicate=True)
-            await conn.executemany(
-                f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (e.id, e.type, e.source, e.connector, e.subject, e.company, e.time,
-                     e.received_at, e.schema_version, e.receipt_id, e.data_json)
-                    for e in events
-                ],
-            )  # fmt: skip
-            await self._insert_deliveries(conn, deliveries)
-            return IngestResult(event_ids, duplicate=False)
-
-        result: IngestResult = await self.committer.submit(operation)
+        result: IngestResult = await self._write(IngestWrite(receipt, events, deliveries))
         return result
 
-    @staticmethod
-    async def _insert_deliveries(conn: aiosqlite.Connection, deliveries: list[Delivery]) -> None:
-        await conn.executemany(
-            f"INSERT INTO deliveries ({DELIVERY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (d.id, d.event_id, d.subscription_id, d.event_type, str(d.status), d.created_at,
-                 d.updated_at, d.next_attempt_at, d.attempts, d.retry_index,
-                 d.last_status_code, d.last_error)
-                for d in deliveries
-            ],
-        )  # fmt: skip
-
     async def add_deliveries(self, deliveries: list[Delivery]) -> None:
-        async def operation(conn: aiosqlite.Connection) -> None:
-            await self._insert_deliveries(conn, deliveries)
-
-        await self.committer.submit(operation)
+        await self._write(lambda conn: _insert_deliveries(conn, deliveries))
 
     async def add_rejection(self, rejection: Rejection, keep: int) -> None:
         r = rejection
 
-        async def operation(conn: aiosqlite.Connection) -> None:
-            await conn.execute(
+        def operation(conn: sqlite3.Connection) -> None:
+            conn.execute(
                 "INSERT INTO rejections (id, connector, received_at, status, reason, detail, "
                 "headers, body, body_size, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (r.id, r.connector, r.received_at, r.status, r.reason, r.detail,
                  json.dumps(r.headers), r.body, r.body_size, json.dumps(r.errors)),
             )  # fmt: skip
             # The quarantine is capped so hostile traffic cannot fill the disk.
-            await conn.execute(
+            conn.execute(
                 "DELETE FROM rejections WHERE id <= (SELECT id FROM rejections "
                 "ORDER BY id DESC LIMIT 1 OFFSET ?)",
                 (keep,),
             )
 
-        await self.committer.submit(operation)
+        await self._write(operation)
 
     async def claim(self, now: float, limit: int, lease_until: float) -> list[DeliveryJob]:
-        async def operation(conn: aiosqlite.Connection) -> list[DeliveryJob]:
-            async with conn.execute(
+        def operation(conn: sqlite3.Connection) -> list[DeliveryJob]:
+            rows = conn.execute(
                 f"UPDATE deliveries SET lease_until = ? WHERE id IN ({CLAIM_DUE}) "
                 f"RETURNING {DELIVERY_COLUMNS}",
                 (lease_until, now, limit),
-            ) as cursor:
-                deliveries = [_delivery(r) for r in await cursor.fetchall()]
+            ).fetchall()
+            deliveries = [_delivery(r) for r in rows]
             if not deliveries:
                 return []
             ids = sorted({d.event_id for d in deliveries})
             marks = ",".join("?" * len(ids))
-            async with conn.execute(
-                f"SELECT {EVENT_COLUMNS} FROM events WHERE id IN ({marks})", ids
-            ) as cursor:
-                events = {row[0]: _event(row) for row in await cursor.fetchall()}
+            events = {
+                row[0]: _event(row)
+                for row in conn.execute(
+                    f"SELECT {EVENT_COLUMNS} FROM events WHERE id IN ({marks})", ids
+                )
+            }
             deliveries.sort(key=lambda d: (d.next_attempt_at or 0, d.id))
             return [DeliveryJob(d, events[d.event_id]) for d in deliveries]
 
-        jobs: list[DeliveryJob] = await self.committer.submit(operation)
+        jobs: list[DeliveryJob] = await self._write(operation)
         return jobs
 
     async def record(self, record: AttemptRecord) -> None:
         a = record.attempt
 
-        async def operation(conn: aiosqlite.Connection) -> None:
-            await conn.execute(
+        def operation(conn: sqlite3.Connection) -> None:
+            conn.execute(
                 "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, "
                 "response_body, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (a.id, a.delivery_id, a.attempted_at, a.duration_ms, a.status_code,
                  a.response_body, a.error),
             )  # fmt: skip
-            await conn.execute(
+            conn.execute(
                 "UPDATE deliveries SET status = ?, next_attempt_at = ?, retry_index = ?, "
                 "attempts = attempts + 1, lease_until = NULL, last_status_code = ?, "
                 "last_error = ?, updated_at = ? WHERE id = ?",
@@ -443,106 +399,166 @@ class SqliteStore:
                  a.error, a.attempted_at, a.delivery_id),
             )  # fmt: skip
             if record.disable_subscription is not None:
-                await self._set_active(
-                    conn, record.disable_subscription, False,
-                    record.disable_reason or "disabled", a.attempted_at,
-                )  # fmt: skip
+                _set_active(conn, record.disable_subscription, False,
+                            record.disable_reason or "disabled", a.attempted_at)  # fmt: skip
 
-        await self.committer.submit(operation)
+        await self._write(operation)
 
     async def release(self, delivery_ids: list[str]) -> None:
         if not delivery_ids:
             return
-
-        async def operation(conn: aiosqlite.Connection) -> None:
-            marks = ",".join("?" * len(delivery_ids))
-            await conn.execute(
-                f"UPDATE deliveries SET lease_until = NULL WHERE id IN ({marks})", delivery_ids
-            )
-
-        await self.committer.submit(operation)
+        marks = ",".join("?" * len(delivery_ids))
+        sql = f"UPDATE deliveries SET lease_until = NULL WHERE id IN ({marks})"
+        await self._write(lambda conn: conn.execute(sql, delivery_ids))
 
     async def release_expired(self, now: float) -> int:
-        async def operation(conn: aiosqlite.Connection) -> int:
-            cursor = await conn.execute(
+        def operation(conn: sqlite3.Connection) -> int:
+            return conn.execute(
                 "UPDATE deliveries SET lease_until = NULL WHERE status = 'pending' "
                 "AND lease_until IS NOT NULL AND lease_until < ?",
                 (now,),
-            )
-            return int(cursor.rowcount)
+            ).rowcount
 
-        count: int = await self.committer.submit(operation)
+        count: int = await self._write(operation)
         return count
-
-    @staticmethod
-    async def _set_active(
-        conn: aiosqlite.Connection, subscription_id: str, active: bool, reason: str, now: float
-    ) -> None:
-        await conn.execute(
-            "INSERT INTO subscription_states (subscription_id, active, reason, changed_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (subscription_id) DO UPDATE SET "
-            "active = excluded.active, reason = excluded.reason, changed_at = excluded.changed_at",
-            (subscription_id, int(active), reason, now),
-        )
-        if not active:
-            await conn.execute(
-                "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, "
-                "last_error = ?, updated_at = ? WHERE subscription_id = ? "
-                "AND status = 'pending' AND lease_until IS NULL",
-                (f"subscription disabled: {reason}", now, subscription_id),
-            )
 
     async def set_subscription_active(
         self, subscription_id: str, active: bool, reason: str, now: float
     ) -> None:
-        async def operation(conn: aiosqlite.Connection) -> None:
-            await self._set_active(conn, subscription_id, active, reason, now)
-
-        await self.committer.submit(operation)
+        await self._write(lambda conn: _set_active(conn, subscription_id, active, reason, now))
 
     async def replay(self, delivery_id: str, now: float) -> Delivery | None:
-        async def operation(conn: aiosqlite.Connection) -> Delivery | None:
-            async with conn.execute(
+        def operation(conn: sqlite3.Connection) -> Delivery | None:
+            row = conn.execute(
                 "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, retry_index = 0, "
                 f"updated_at = ? WHERE id = ? AND status != 'pending' RETURNING {DELIVERY_COLUMNS}",
                 (now, now, delivery_id),
-            ) as cursor:
-                row = await cursor.fetchone()
+            ).fetchone()
             if row is not None:
                 return _delivery(row)
-            async with conn.execute(
-                "SELECT 1 FROM deliveries WHERE id = ?", (delivery_id,)
-            ) as cursor:
-                if await cursor.fetchone() is not None:
-                    raise Conflict(f"delivery {delivery_id} is already pending")
+            if conn.execute("SELECT 1 FROM deliveries WHERE id = ?", (delivery_id,)).fetchone():
+                raise Conflict(f"delivery {delivery_id} is already pending")
             return None
 
-        result: Delivery | None = await self.committer.submit(operation)
+        result: Delivery | None = await self._write(operation)
         return result
 
     async def replay_many(self, where: DeliveryFilter, now: float, limit: int) -> int:
         clauses, params = _delivery_where(where)
         clauses.append("status != 'pending'")
-
-        async def operation(conn: aiosqlite.Connection) -> int:
-            cursor = await conn.execute(
-                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, retry_index = 0, "
-                "updated_at = ? WHERE id IN (SELECT id FROM deliveries WHERE "
-                + " AND ".join(clauses)
-                + " ORDER BY id LIMIT ?)",
-                [now, now, *params, limit],
-            )
-            return int(cursor.rowcount)
-
-        count: int = await self.committer.submit(operation)
+        sql = (
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, retry_index = 0, "
+            "updated_at = ? WHERE id IN (SELECT id FROM deliveries WHERE "
+            + " AND ".join(clauses)
+            + " ORDER BY id LIMIT ?)"
+        )
+        count: int = await self._write(
+            lambda conn: conn.execute(sql, [now, now, *params, limit]).rowcount
+        )
         return count
 
     async def set_meta(self, key: str, value: str) -> None:
-        async def operation(conn: aiosqlite.Connection) -> None:
-            await conn.execute(
+        await self._write(
+            lambda conn: conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+        )
 
-        await self.committer.submit(operation)
+
+@dataclass(frozen=True)
+class IngestWrite:
+    """One accepted request: its receipt, events and deliveries."""
+
+    receipt: Receipt
+    events: list[Event]
+    deliveries: list[Delivery]
+
+    @classmethod
+    def apply_batch(cls, conn: sqlite3.Connection, items: list[IngestWrite]) -> list[IngestResult]:
+        """Insert many receipts at once; a sender id seen before (or earlier in the batch)
+        yields the original event ids and writes nothing."""
+        seen = _known_receipts(conn, items)
+        results: list[IngestResult] = []
+        fresh: list[IngestWrite] = []
+        for item in items:
+            key = (item.receipt.connector, item.receipt.sender_id)
+            if item.receipt.sender_id is not None and key in seen:
+                results.append(IngestResult(seen[key], duplicate=True))
+                continue
+            event_ids = [e.id for e in item.events]
+            if item.receipt.sender_id is not None:
+                seen[key] = event_ids
+            fresh.append(item)
+            results.append(IngestResult(event_ids, duplicate=False))
+        conn.executemany(
+            "INSERT INTO receipts (id, connector, sender_id, received_at, body, event_ids) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (i.receipt.id, i.receipt.connector, i.receipt.sender_id, i.receipt.received_at,
+                 i.receipt.body, json.dumps([e.id for e in i.events]))
+                for i in fresh
+            ],
+        )  # fmt: skip
+        conn.executemany(
+            f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (e.id, e.type, e.source, e.connector, e.subject, e.company, e.time,
+                 e.received_at, e.schema_version, e.receipt_id, e.data_json)
+                for i in fresh
+                for e in i.events
+            ],
+        )  # fmt: skip
+        _insert_deliveries(conn, [d for i in fresh for d in i.deliveries])
+        return results
+
+
+def _known_receipts(
+    conn: sqlite3.Connection, items: list[IngestWrite]
+) -> dict[tuple[str, str | None], list[str]]:
+    """Event ids of receipts already stored for the batch's sender ids, in one query each."""
+    wanted: dict[str, set[str]] = {}
+    for item in items:
+        if item.receipt.sender_id is not None:
+            wanted.setdefault(item.receipt.connector, set()).add(item.receipt.sender_id)
+    found: dict[tuple[str, str | None], list[str]] = {}
+    for connector, sender_ids in wanted.items():
+        marks = ",".join("?" * len(sender_ids))
+        for sender_id, ids in conn.execute(
+            "SELECT sender_id, event_ids FROM receipts INDEXED BY receipts_sender "
+            f"WHERE connector = ? AND sender_id IN ({marks})",
+            [connector, *sender_ids],
+        ):
+            found[(connector, sender_id)] = list(json.loads(ids))
+    return found
+
+
+def _insert_deliveries(conn: sqlite3.Connection, deliveries: list[Delivery]) -> None:
+    conn.executemany(
+        f"INSERT INTO deliveries ({DELIVERY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        [
+            (d.id, d.event_id, d.subscription_id, d.event_type, str(d.status), d.created_at,
+             d.updated_at, d.next_attempt_at, d.attempts, d.retry_index,
+             d.last_status_code, d.last_error)
+            for d in deliveries
+        ],
+    )  # fmt: skip
+
+
+def _set_active(
+    conn: sqlite3.Connection, subscription_id: str, active: bool, reason: str, now: float
+) -> None:
+    conn.execute(
+        "INSERT INTO subscription_states (subscription_id, active, reason, changed_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (subscription_id) DO UPDATE SET "
+        "active = excluded.active, reason = excluded.reason, changed_at = excluded.changed_at",
+        (subscription_id, int(active), reason, now),
+    )
+    if not active:
+        conn.execute(
+            "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, "
+            "last_error = ?, updated_at = ? WHERE subscription_id = ? "
+            "AND status = 'pending' AND lease_until IS NULL",
+            (f"subscription disabled: {reason}", now, subscription_id),
+        )

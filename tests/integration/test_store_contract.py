@@ -75,6 +75,19 @@ async def test_ingest_and_dedup(store: Store) -> None:
     assert (await store.list_events(EventFilter(), None, 10)).items == [e]
 
 
+async def test_repeats_within_one_commit_batch_are_caught(store: Store) -> None:
+    import asyncio
+
+    first, second, other = await asyncio.gather(
+        store.ingest(Receipt(new_id("rcp"), "standard", "same", NOW, b""), [event()], []),
+        store.ingest(Receipt(new_id("rcp"), "standard", "same", NOW, b""), [event()], []),
+        store.ingest(Receipt(new_id("rcp"), "other", "same", NOW, b""), [event()], []),
+    )
+    assert (first.duplicate, second.duplicate, other.duplicate) == (False, True, False)
+    assert second.event_ids == first.event_ids
+    assert len((await store.list_events(EventFilter(), None, 10)).items) == 2
+
+
 async def test_claim_leases_due_deliveries_once(store: Store) -> None:
     e = event()
     due, later = delivery(e, "a", NOW - 1), delivery(e, "b", NOW + 60)
@@ -138,7 +151,7 @@ async def test_replay_one_and_many(store: Store) -> None:
         DeliveryStatus.PENDING, 0, NOW + 50)  # fmt: skip
     with pytest.raises(Conflict):
         await store.replay(ds[0].id, NOW + 50)
-    assert await store.replay("dlv_01ARZ3NDEKTSV4RRFFQ69G5FAV", NOW) is None
+    assert await store.replay("dlv_0000018c0000000000000000000000ff", NOW) is None
     failed = DeliveryFilter(status=DeliveryStatus.FAILED)
     assert await store.count_deliveries(failed) == 2
     assert await store.replay_many(failed, NOW, limit=1) == 1
@@ -214,10 +227,10 @@ async def test_concurrent_writes_share_commits(tmp_path: Path) -> None:
 FAILED = DeliveryFilter(status=DeliveryStatus.FAILED)
 PLANS = [
     (delivery_listing(FAILED, None, 51), "deliveries_status"),
-    (delivery_listing(FAILED, "dlv_01ARZ3NDEKTSV4RRFFQ69G5FAV", 51), "deliveries_status"),
+    (delivery_listing(FAILED, "dlv_0000018c0000000000000000000000ff", 51), "deliveries_status"),
     (delivery_listing(DeliveryFilter(DeliveryStatus.FAILED, "erp"), None, 51),
      "deliveries_subscription"),
-    (delivery_listing(DeliveryFilter(event_id="evt_01ARZ3NDEKTSV4RRFFQ69G5FAV"), None, 500),
+    (delivery_listing(DeliveryFilter(event_id="evt_0000018c0000000000000000000000ff"), None, 500),
      "deliveries_event"),
     ((CLAIM_DUE, [1.0, 100]), "deliveries_due"),
     (event_listing(EventFilter(type="order.created"), None, 51), "events_type"),

@@ -67,3 +67,20 @@ def test_connector_secret_flags_override_the_environment() -> None:
     assert settings.connector_secrets["x"] == (Secret("y"),)
     with pytest.raises(ConfigError, match="NAME=SECRET"):
         load_settings({}, {"connector_secret": ["no-equals-sign"]})
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"id": 18446744073709551616}', 18446744073709551616),  # 2**64: orjson would round
+        (b'{"id": 123456789012345678901234567890}', 123456789012345678901234567890),
+        (b'{"id": 9223372036854775808}', 9223372036854775808),
+        (b'{"id": -42}', -42),
+    ],
+)
+def test_integers_of_any_size_parse_exactly(body: bytes, expected: int) -> None:
+    from hub.connector import parse_json
+
+    value = parse_json(body)["id"]
+    assert value == expected
+    assert isinstance(value, int)

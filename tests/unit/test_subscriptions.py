@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +136,14 @@ def test_a_bad_literal_secret_is_not_echoed(tmp_path: Path, catalog: Catalog) ->
     with pytest.raises(ConfigError) as caught:
         load_subscriptions(write(tmp_path, {"subscriptions": [entry(secret=leaked)]}), {}, catalog)
     assert leaked not in caught.value.detail
+
+
+def test_registry_routes_stay_right_across_state_changes() -> None:
+    usmf = replace(sub(company="USMF"), id="usmf")
+    registry = SubscriptionRegistry([sub(), usmf])
+    assert [s.id for s in registry.route("order.created", "USMF")] == ["s", "usmf"]
+    registry.set_active("s", False)
+    assert [s.id for s in registry.route("order.created", "USMF")] == ["usmf"]
+    assert registry.route("order.created", "DEMF") == []
+    registry.set_active("s", True)
+    assert [s.id for s in registry.route("order.created", "DEMF")] == ["s"]

@@ -1,0 +1,1 @@
+"""`make bench`: the hub measured against bare baselines in the same run."""
