@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 export HUB_CONNECTOR_STANDARD_SECRET ?= whsec_ZGVtby1zdGFuZGFyZC1jb25uZWN0b3Itc2VjcmV0
 export HUB_DEMO_SUBSCRIPTION_SECRET  ?= whsec_ZGVtby1zdWJzY3JpcHRpb24tc2lnbmluZy1zZWNyZXQ=
 
-.PHONY: run test lint typecheck unit check clean
+.PHONY: run test lint typecheck unit check clean bench bench-quick
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version' 
@@ -26,14 +26,27 @@ check: $(STAMP)
 	$(BIN)/hub check
 
 lint: $(STAMP)
-	$(BIN)/ruff check hub connectors tests
-	$(BIN)/ruff format --check hub connectors tests
+	$(BIN)/ruff check hub connectors tests bench
+	$(BIN)/ruff format --check hub connectors tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) lint typecheck
 	$(BIN)/pytest
+
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
+	  || { echo "bench: install wrk (Debian: apt-get install wrk)"; exit 1; }
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run
+
+bench-quick: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

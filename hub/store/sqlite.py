@@ -382,27 +382,7 @@ class SqliteStore:
         return jobs
 
     async def record(self, record: AttemptRecord) -> None:
-        a = record.attempt
-
-        def operation(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, "
-                "response_body, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (a.id, a.delivery_id, a.attempted_at, a.duration_ms, a.status_code,
-                 a.response_body, a.error),
-            )  # fmt: skip
-            conn.execute(
-                "UPDATE deliveries SET status = ?, next_attempt_at = ?, retry_index = ?, "
-                "attempts = attempts + 1, lease_until = NULL, last_status_code = ?, "
-                "last_error = ?, updated_at = ? WHERE id = ?",
-                (str(record.status), record.next_attempt_at, record.retry_index, a.status_code,
-                 a.error, a.attempted_at, a.delivery_id),
-            )  # fmt: skip
-            if record.disable_subscription is not None:
-                _set_active(conn, record.disable_subscription, False,
-                            record.disable_reason or "disabled", a.attempted_at)  # fmt: skip
-
-        await self._write(operation)
+        await self._write(RecordWrite(record))
 
     async def release(self, delivery_ids: list[str]) -> None:
         if not delivery_ids:
@@ -512,6 +492,42 @@ class IngestWrite:
         )  # fmt: skip
         _insert_deliveries(conn, [d for i in fresh for d in i.deliveries])
         return results
+
+
+@dataclass(frozen=True)
+class RecordWrite:
+    """One attempt and its delivery's next state; a run of them is one executemany each."""
+
+    record: AttemptRecord
+
+    @classmethod
+    def apply_batch(cls, conn: sqlite3.Connection, items: list[RecordWrite]) -> list[None]:
+        records = [i.record for i in items]
+        conn.executemany(
+            "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, "
+            "response_body, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (r.attempt.id, r.attempt.delivery_id, r.attempt.attempted_at,
+                 r.attempt.duration_ms, r.attempt.status_code, r.attempt.response_body,
+                 r.attempt.error)
+                for r in records
+            ],
+        )  # fmt: skip
+        conn.executemany(
+            "UPDATE deliveries SET status = ?, next_attempt_at = ?, retry_index = ?, "
+            "attempts = attempts + 1, lease_until = NULL, last_status_code = ?, "
+            "last_error = ?, updated_at = ? WHERE id = ?",
+            [
+                (str(r.status), r.next_attempt_at, r.retry_index, r.attempt.status_code,
+                 r.attempt.error, r.attempt.attempted_at, r.attempt.delivery_id)
+                for r in records
+            ],
+        )  # fmt: skip
+        for r in records:
+            if r.disable_subscription is not None:
+                _set_active(conn, r.disable_subscription, False,
+                            r.disable_reason or "disabled", r.attempt.attempted_at)  # fmt: skip
+        return [None] * len(records)
 
 
 def _known_receipts(

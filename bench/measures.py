@@ -1,0 +1,313 @@
+"""Each figure of `make bench`, measured against its bare baseline in the same run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import psutil
+
+from bench.payload import SECRET, SUBSCRIBER_SECRET, body, write_pool
+from bench.processes import ROOT, free_port, served
+from hub import signing
+from hub.ids import new_id
+from hub.message import envelope, headers
+from hub.model import Delivery, DeliveryStatus, Event, Receipt
+from hub.store.sqlite import SqliteStore
+
+RESULT = re.compile(r"RESULT requests=(\d+) duration_us=(\d+) errors_status=(\d+).*"
+                    r"p50_us=(\d+) p99_us=(\d+) max_us=(\d+)")  # fmt: skip
+
+
+@dataclass
+class Series:
+    """Repeated measurements of one figure."""
+
+    values: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "median": statistics.median(self.values),
+            "min": min(self.values),
+            "max": max(self.values),
+            "runs": len(self.values),
+        }
+
+
+def hub_env(workdir: Path, receiver_url: str, subscribers: int = 1) -> dict[str, str]:
+    """Environment of a hub under test: its own database and subscriptions file."""
+    subs = [
+        {"id": f"sub-{n}", "url": f"{receiver_url}/s{n}", "events": ["order.*"],
+         "secret": SUBSCRIBER_SECRET}
+        for n in range(subscribers)
+    ]  # fmt: skip
+    path = workdir / "subscriptions.yaml"
+    path.write_text(json.dumps({"subscriptions": subs}))
+    return {
+        "HUB_DATABASE_URL": f"sqlite:///{workdir}/hub.db",
+        "HUB_SUBSCRIPTIONS": str(path),
+        "HUB_CONNECTOR_STANDARD_SECRET": SECRET,
+        "HUB_ADMIN_TOKEN": "bench-admin-token",
+        "HUB_LOG_LEVEL": "warning",
+    }
+
+
+def wrk(port: int, pool: Path, seconds: int) -> dict[str, float]:
+    done = subprocess.run(
+        ["wrk", "-t1", "-c50", f"-d{seconds}s", "-s", str(ROOT / "bench/pool.lua"),
+         f"http://127.0.0.1:{port}", "--", str(pool)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    match = RESULT.search(done.stdout)
+    if match is None:
+        raise RuntimeError(f"wrk printed no result:\n{done.stdout}{done.stderr}")
+    requests, duration_us, errors, p50, p99, worst = map(int, match.groups())
+    return {
+        "per_second": requests / (duration_us / 1e6),
+        "requests": requests,
+        "non_2xx": errors,
+        "p50_ms": p50 / 1000,
+        "p99_ms": p99 / 1000,
+        "max_ms": worst / 1000,
+    }
+
+
+def count_rows(db: Path, sql: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute(sql).fetchone()[0])
+
+
+def ingest(seconds: int, repeats: int) -> dict[str, Any]:
+    """Durable accepts/s of signed 1 KB orders vs a bare endpoint; same server settings."""
+    bare, hub = Series(), Series()
+    runs: list[dict[str, Any]] = []
+    for _ in range(repeats):
+        port = free_port()
+        with tempfile.TemporaryDirectory() as tmp:
+            pool = Path(tmp) / "pool.bin"
+            size = write_pool(pool, 20_000 * seconds, f"127.0.0.1:{port}", new_id("run"))
+            with served("bench.apps:bare", port):
+                base = wrk(port, pool, seconds)
+            bare.values.append(base["per_second"])
+            port = free_port()
+            size = write_pool(pool, 20_000 * seconds, f"127.0.0.1:{port}", new_id("run"))
+            env = hub_env(Path(tmp), "http://127.0.0.1:9", subscribers=1)
+            with served("bench.apps:paused_hub", port, env, factory=True):
+                got = wrk(port, pool, seconds)
+            stored = count_rows(Path(tmp) / "hub.db", "SELECT count(*) FROM events")
+            hub.values.append(got["per_second"])
+            runs.append({"bare": base, "hub": got, "events_stored": stored, "body_bytes": size})
+    return {
+        "bare_per_second": bare.summary(),
+        "hub_per_second": hub.summary(),
+        "ratio": statistics.median(hub.values) / statistics.median(bare.values),
+        "runs": runs,
+    }
+
+
+async def _fill(db: Path, count: int, subscribers: int) -> None:
+    """Queue `count` pending deliveries straight through the store (not a measured step)."""
+    store = SqliteStore(str(db))
+    await store.open()
+    now = time.time()
+    per_event = subscribers
+
+    async def one(n: int) -> None:
+        e = _event_of(n)
+        ds = [Delivery(new_id("dlv"), e.id, f"sub-{s}", e.type, DeliveryStatus.PENDING, now, now)
+              for s in range(per_event)]  # fmt: skip
+        await store.ingest(Receipt(new_id("rcp"), "standard", None, now, b""), [e], ds)
+
+    for start in range(0, count // per_event, 500):
+        await asyncio.gather(*(one(n) for n in range(start, min(start + 500, count // per_event))))
+    await store.close()
+
+
+async def _bare_posts(url: str, bodies: list[bytes], concurrency: int) -> float:
+    """The baseline: an aiohttp client posting the same signed bodies, same concurrency."""
+    key = signing.decode_secret(SUBSCRIBER_SECRET)
+    queue = list(reversed(bodies))
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            while queue:
+                data = queue.pop()
+                sent = headers([key], "msg_bare", int(time.time()), data)
+                async with session.post(url, data=data, headers=sent) as resp:
+                    await resp.read()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started
+
+
+def drain(count: int, repeats: int, concurrency: int = 64) -> dict[str, Any]:
+    """Deliveries/s draining a backlog to a receiver that answers 200, vs a bare aiohttp client."""
+    bare, hub = Series(), Series()
+    for _ in range(repeats):
+        receiver_port = free_port()
+        with served("bench.apps:receiver", receiver_port), tempfile.TemporaryDirectory() as tmp:
+            url = f"http://127.0.0.1:{receiver_port}"
+            workdir = Path(tmp)
+            env = hub_env(workdir, url, subscribers=1)
+            asyncio.run(_fill(workdir / "hub.db", count, subscribers=1))
+            events = [_event_of(n) for n in range(count)]
+            elapsed = asyncio.run(_bare_posts(f"{url}/bare", [envelope(e) for e in events],
+                                              concurrency))  # fmt: skip
+            bare.values.append(count / elapsed)
+            port = free_port()
+            env["HUB_WORKER_CONCURRENCY"] = str(concurrency)
+            with served("hub.app:default_app", port, env, factory=True):
+                # uvicorn listens once the lifespan (and with it the worker) has started.
+                started = time.perf_counter()
+                pending = "SELECT count(*) FROM deliveries WHERE status != 'succeeded'"
+                while count_rows(workdir / "hub.db", pending) > 0:
+                    time.sleep(0.05)
+                hub.values.append(count / (time.perf_counter() - started))
+    return {
+        "bare_per_second": bare.summary(),
+        "hub_per_second": hub.summary(),
+        "ratio": statistics.median(hub.values) / statistics.median(bare.values),
+        "backlog": count,
+        "concurrency": concurrency,
+    }
+
+
+def _event_of(n: int) -> Event:
+    now = time.time()
+    data = json.dumps(json.loads(body(n))["data"], separators=(",", ":"))
+    return Event(new_id("evt"), "order.created", "/connectors/standard", "standard", now, now,
+                 data, f"order/B-{n}", "USMF", "1.0")  # fmt: skip
+
+
+async def _paced_sender(port: int, rate: int, seconds: int) -> dict[str, float]:
+    """Send signed orders at a fixed rate (open loop); return ack time per event id."""
+    key = signing.decode_secret(SECRET)
+    acks: dict[str, float] = {}
+    async with aiohttp.ClientSession() as session:
+
+        async def send(n: int) -> None:
+            data = body(n)
+            async with session.post(
+                f"http://127.0.0.1:{port}/webhooks/standard", data=data, headers=signed(key, data)
+            ) as resp:
+                answer = await resp.json()
+                acked = time.time()
+            for event_id in answer["event_ids"]:
+                acks[event_id] = acked
+
+        tasks = []
+        start = time.perf_counter()
+        for n in range(rate * seconds):
+            await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
+            tasks.append(asyncio.create_task(send(n)))
+        await asyncio.gather(*tasks)
+    return acks
+
+
+async def _arrivals(url: str) -> list[list[Any]]:
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/_arrivals") as resp:
+        found: list[list[Any]] = await resp.json()
+        return found
+
+
+def latency(rate: int, seconds: int, subscribers: int = 3) -> dict[str, Any]:
+    """Ingest acknowledgement -> receipt at each of 3 subscribers, at a fixed event rate."""
+    receiver_port, port = free_port(), free_port()
+    with served("bench.apps:receiver", receiver_port), tempfile.TemporaryDirectory() as tmp:
+        url = f"http://127.0.0.1:{receiver_port}"
+        env = hub_env(Path(tmp), url, subscribers=subscribers)
+        with served("hub.app:default_app", port, env, factory=True):
+            acks = asyncio.run(_paced_sender(port, rate, seconds))
+            expected = len(acks) * subscribers
+            arrivals: list[list[Any]] = []
+            deadline = time.monotonic() + 60
+            while len(arrivals) < expected and time.monotonic() < deadline:
+                arrivals += asyncio.run(_arrivals(url))
+                time.sleep(0.2)
+    samples = sorted((at - acks[wid]) * 1000 for wid, at, _ in arrivals if wid in acks)
+    return {
+        "rate": rate,
+        "seconds": seconds,
+        "subscribers": subscribers,
+        "events": len(acks),
+        "deliveries": len(samples),
+        "p50_ms": statistics.median(samples),
+        "p95_ms": samples[int(len(samples) * 0.95)],
+        "p99_ms": samples[int(len(samples) * 0.99)],
+        "max_ms": samples[-1],
+        "cdf_ms": samples[:: max(1, len(samples) // 500)],
+    }
+
+
+def memory(deliveries: int, subscribers: int = 3) -> dict[str, Any]:
+    """RSS of the hub while a backlog of pending deliveries grows with the receiver down."""
+    port = free_port()
+    samples: list[tuple[float, int, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = hub_env(Path(tmp), f"http://127.0.0.1:{free_port()}", subscribers=subscribers)
+        db = Path(tmp) / "hub.db"
+        with served("hub.app:default_app", port, env, factory=True) as process:
+            started = time.perf_counter()
+            events = deliveries // subscribers
+
+            async def load() -> None:
+                key = signing.decode_secret(SECRET)
+                connector = aiohttp.TCPConnector(limit=50)
+                async with aiohttp.ClientSession(connector=connector) as session:
+                    for chunk in range(0, events, 1000):
+                        numbers = range(chunk, min(chunk + 1000, events))
+                        await asyncio.gather(*(_post(session, port, key, n) for n in numbers))
+                        queued = count_rows(db, "SELECT count(*) FROM deliveries")
+                        samples.append((time.perf_counter() - started, _rss(process), queued))
+
+            asyncio.run(load())
+    rss = [s[1] for s in samples]
+    half = len(rss) // 2
+    return {
+        "deliveries": int(samples[-1][2]),
+        "max_rss_mb": max(rss) / 2**20,
+        "rss_first_half_mb": statistics.mean(rss[:half]) / 2**20,
+        "rss_second_half_mb": statistics.mean(rss[half:]) / 2**20,
+        "series": [(t, r / 2**20, d) for t, r, d in samples],
+    }
+
+
+def _rss(process: psutil.Process) -> int:
+    return int(process.memory_info().rss)
+
+
+async def _post(session: aiohttp.ClientSession, port: int, key: bytes, n: int) -> None:
+    data = body(n)
+    url = f"http://127.0.0.1:{port}/webhooks/standard"
+    async with session.post(url, data=data, headers=signed(key, data)) as resp:
+        if resp.status != 202:
+            raise RuntimeError(f"ingest answered {resp.status}: {await resp.text()}")
+
+
+def signed(key: bytes, data: bytes) -> dict[str, str]:
+    """Headers of a Standard Webhooks request with a fresh id, signed now."""
+    msg_id = new_id("msg")
+    now = int(time.time())
+    return {
+        "content-type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(now),
+        "webhook-signature": signing.sign(key, msg_id, now, data),
+    }
+
+
+def have_wrk() -> bool:
+    return shutil.which("wrk") is not None
