@@ -100,12 +100,7 @@ def ingest(seconds: int, repeats: int) -> dict[str, Any]:
             with served("bench.apps:bare", port):
                 base = wrk(port, pool, seconds)
             bare.values.append(base["per_second"])
-            port = free_port()
-            size = write_pool(pool, 20_000 * seconds, f"127.0.0.1:{port}", new_id("run"))
-            env = hub_env(Path(tmp), "http://127.0.0.1:9", subscribers=1)
-            with served("bench.apps:paused_hub", port, env, factory=True):
-                got = wrk(port, pool, seconds)
-            stored = count_rows(Path(tmp) / "hub.db", "SELECT count(*) FROM events")
+            got, stored = _hub_ingest(Path(tmp), seconds, subscribers=1)
             hub.values.append(got["per_second"])
             runs.append({"bare": base, "hub": got, "events_stored": stored, "body_bytes": size})
     return {
@@ -114,6 +109,27 @@ def ingest(seconds: int, repeats: int) -> dict[str, Any]:
         "ratio": statistics.median(hub.values) / statistics.median(bare.values),
         "runs": runs,
     }
+
+
+def _hub_ingest(workdir: Path, seconds: int, subscribers: int) -> tuple[dict[str, float], int]:
+    """wrk against a paused hub; returns wrk's figures and how many events were stored."""
+    port = free_port()
+    pool = workdir / "hub-pool.bin"
+    write_pool(pool, 20_000 * seconds, f"127.0.0.1:{port}", new_id("run"))
+    env = hub_env(workdir, "http://127.0.0.1:9", subscribers=subscribers)
+    with served("bench.apps:paused_hub", port, env, factory=True):
+        got = wrk(port, pool, seconds)
+    return got, count_rows(workdir / "hub.db", "SELECT count(*) FROM events")
+
+
+def fanout(seconds: int, counts: list[int]) -> dict[str, Any]:
+    """Ingest accepts/s as the number of matching subscriptions grows (worker paused)."""
+    points = []
+    for subscribers in counts:
+        with tempfile.TemporaryDirectory() as tmp:
+            got, _ = _hub_ingest(Path(tmp), seconds, subscribers)
+        points.append({"subscribers": subscribers, "per_second": got["per_second"]})
+    return {"seconds": seconds, "points": points}
 
 
 async def _fill(db: Path, count: int, subscribers: int) -> None:
@@ -311,3 +327,128 @@ def signed(key: bytes, data: bytes) -> dict[str, str]:
 
 def have_wrk() -> bool:
     return shutil.which("wrk") is not None
+
+
+def _pending(db: Path) -> int:
+    return count_rows(db, "SELECT count(*) FROM deliveries WHERE status = 'pending'")
+
+
+def sustained(seconds: int, rates: list[int], subscribers: int = 3) -> dict[str, Any]:
+    """The highest paced ingest rate at which all subscribers keep up (backlog stays flat).
+
+    Rates are tried in ascending order against one hub; a rate keeps up when, at the end of
+    its window, less than half a second of deliveries is still pending.
+    """
+    receiver_port, port = free_port(), free_port()
+    windows: list[dict[str, Any]] = []
+    best = 0
+    with served("bench.apps:receiver", receiver_port), tempfile.TemporaryDirectory() as tmp:
+        url = f"http://127.0.0.1:{receiver_port}"
+        env = hub_env(Path(tmp), url, subscribers=subscribers)
+        db = Path(tmp) / "hub.db"
+        with served("hub.app:default_app", port, env, factory=True):
+            for rate in rates:
+                began = time.perf_counter()
+                acks = asyncio.run(_paced_sender(port, rate, seconds))
+                achieved = len(acks) / (time.perf_counter() - began)
+                backlog = _pending(db)
+                kept_up = backlog <= rate * subscribers * 0.5 and achieved >= rate * 0.95
+                windows.append({"rate": rate, "achieved": achieved, "backlog_at_end": backlog,
+                                "kept_up": kept_up})  # fmt: skip
+                asyncio.run(_drain_arrivals(url))
+                if not kept_up:
+                    break
+                best = rate
+                while _pending(db) > 0:  # start the next window from an empty backlog
+                    time.sleep(0.1)
+    return {"seconds": seconds, "subscribers": subscribers, "highest_rate": best,
+            "windows": windows}  # fmt: skip
+
+
+async def _drain_arrivals(url: str) -> None:
+    await _arrivals(url)  # the receiver keeps arrivals in memory; empty it between windows
+
+
+def _build_large(db: Path, events: int, per_event: int, failed_share: float) -> None:
+    """Fill a database with `events` events and `per_event` deliveries each (not measured).
+
+    Filler rows carry a short payload: what this figure tests is row counts and index depth.
+    """
+    store = SqliteStore(str(db))
+    asyncio.run(store.open())
+    asyncio.run(store.close())
+    now = time.time()
+    with sqlite3.connect(db, isolation_level=None) as conn:
+        conn.execute("PRAGMA synchronous=OFF")
+        every = max(1, int(1 / failed_share))
+        for start in range(0, events, 50_000):
+            conn.execute("BEGIN")
+            rows, deliveries = [], []
+            for n in range(start, min(start + 50_000, events)):
+                event_id = new_id("evt")
+                rows.append((event_id, "order.created", "/connectors/standard", "standard",
+                             f"order/F-{n}", "USMF", now, now, "1.0", None,
+                             json.dumps({"order_id": f"F-{n}", "total": "1.00"})))  # fmt: skip
+                for s in range(per_event):
+                    status = "failed" if (n * per_event + s) % every == 0 else "succeeded"
+                    deliveries.append((new_id("dlv"), event_id, f"sub-{s}", "order.created",
+                                       status, now, now, None, 1, 0, 200, None))  # fmt: skip
+            conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+            conn.executemany(
+                "INSERT INTO deliveries (id, event_id, subscription_id, event_type, status, "
+                "created_at, updated_at, next_attempt_at, attempts, retry_index, "
+                "last_status_code, last_error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                deliveries,
+            )
+            conn.execute("COMMIT")
+
+
+def scale(events: int, seconds: int, per_event: int = 3) -> dict[str, Any]:
+    """Ingest, the failed-deliveries page and a 10,000-delivery bulk replay on a large store."""
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        began = time.perf_counter()
+        _build_large(workdir / "hub.db", events, per_event, failed_share=0.01)
+        built = time.perf_counter() - began
+        port = free_port()
+        pool = workdir / "pool.bin"
+        write_pool(pool, 20_000 * seconds, f"127.0.0.1:{port}", new_id("run"))
+        with served("bench.apps:bare", port):
+            bare = wrk(port, pool, seconds)
+        port = free_port()
+        write_pool(pool, 20_000 * seconds, f"127.0.0.1:{port}", new_id("run"))
+        env = hub_env(workdir, "http://127.0.0.1:9", subscribers=1)
+        with served("bench.apps:paused_hub", port, env, factory=True):
+            got = wrk(port, pool, seconds)
+            page_ms, replay_ms = asyncio.run(_admin_timings(port))
+    return {
+        "events": events,
+        "deliveries": events * per_event,
+        "build_s": built,
+        "ingest_ratio": got["per_second"] / bare["per_second"],
+        "ingest_per_second": got["per_second"],
+        "bare_per_second": bare["per_second"],
+        "failed_page_ms": page_ms,
+        "bulk_replay_10k_ms": replay_ms,
+    }
+
+
+async def _admin_timings(port: int) -> tuple[float, float]:
+    auth = {"authorization": "Bearer bench-admin-token"}
+    base = f"http://127.0.0.1:{port}/api"
+    async with aiohttp.ClientSession(headers=auth) as session:
+        pages = []
+        for _ in range(20):
+            began = time.perf_counter()
+            async with session.get(f"{base}/deliveries?status=failed&limit=50") as resp:
+                assert resp.status == 200, await resp.text()
+                await resp.read()
+            pages.append((time.perf_counter() - began) * 1000)
+        began = time.perf_counter()
+        async with session.post(f"{base}/deliveries/replay",
+                                json={"status": "failed", "limit": 10_000}) as resp:  # fmt: skip
+            answer = await resp.json()
+        replay_ms = (time.perf_counter() - began) * 1000
+        if answer.get("queued") != 10_000:
+            raise RuntimeError(f"bulk replay queued {answer}")
+    return statistics.median(pages), replay_ms

@@ -30,6 +30,12 @@ PLANS = {
     "drain": ({"count": 20_000, "repeats": 3}, {"count": 5_000, "repeats": 1}),
     "latency": ({"rate": 200, "seconds": 60}, {"rate": 200, "seconds": 10}),
     "memory": ({"deliveries": 100_000}, {"deliveries": 15_000}),
+    "fanout": ({"seconds": 10, "counts": [1, 3, 10]}, {"seconds": 3, "counts": [1, 3, 10]}),
+    "sustained": (
+        {"seconds": 60, "rates": [250, 500, 750, 1000, 1250, 1500, 2000]},
+        {"seconds": 5, "rates": [250, 500, 1000, 1500]},
+    ),
+    "scale": ({"events": 1_000_000, "seconds": 10}, {"events": 100_000, "seconds": 5}),
 }
 
 
@@ -84,6 +90,20 @@ def plots(report: dict[str, Any]) -> list[str]:
     fig.tight_layout()
     fig.savefig(RESULTS / "rss.png", dpi=100)
     made.append("rss.png")
+    points = report["fanout"]["points"]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot([p["subscribers"] for p in points], [p["per_second"] for p in points], marker="o")
+    ax.axhline(report["ingest"]["bare_per_second"]["median"], linestyle="--", color="grey",
+               label="bare endpoint")  # fmt: skip
+    ax.set_xlabel("matching subscriptions per event")
+    ax.set_ylabel("durable accepts/s")
+    ax.set_ylim(bottom=0)
+    ax.set_title("Ingest throughput versus subscribers")
+    ax.legend()
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(RESULTS / "fanout.png", dpi=100)
+    made.append("fanout.png")
     return made
 
 
@@ -91,8 +111,22 @@ def _range(summary: dict[str, float]) -> str:
     return f"{summary['median']:,.0f} ({summary['min']:,.0f}–{summary['max']:,.0f})"
 
 
+def _fanout_line(report: dict[str, Any]) -> str:
+    points = report["fanout"]["points"]
+    return ", ".join(f"{p['subscribers']}: {p['per_second']:,.0f}/s" for p in points)
+
+
+def _windows_line(sustained: dict[str, Any]) -> str:
+    return "; ".join(
+        f"{w['rate']}/s {'kept up' if w['kept_up'] else 'fell behind'} "
+        f"(backlog {w['backlog_at_end']:,})"
+        for w in sustained["windows"]
+    )
+
+
 def markdown(report: dict[str, Any], images: list[str]) -> str:
     ing, dr, lat, mem = report["ingest"], report["drain"], report["latency"], report["memory"]
+    sus, sc = report["sustained"], report["scale"]
     m = report["machine"]
     lines = [
         "# Benchmarks",
@@ -123,9 +157,22 @@ def markdown(report: dict[str, Any], images: list[str]) -> str:
         f"| memory: RSS holding {mem['deliveries']:,} pending deliveries, receiver down "
         f"| max {mem['max_rss_mb']:.0f} MB (first half {mem['rss_first_half_mb']:.0f} MB, "
         f"second half {mem['rss_second_half_mb']:.0f} MB) | — | — | ≤ 200 MB, flat |",
+        f"| sustained: highest paced ingest rate with all {sus['subscribers']} subscribers "
+        f"keeping up ({sus['seconds']} s windows) | {sus['highest_rate']:,} events/s "
+        f"({sus['highest_rate'] * sus['subscribers']:,} deliveries/s) "
+        f"| {ing['bare_per_second']['median']:,.0f} | "
+        f"**{sus['highest_rate'] / ing['bare_per_second']['median']:.2f}×** | aim ≥ 0.25× |",
+        f"| scale: ingest with {sc['events']:,} events and {sc['deliveries']:,} deliveries "
+        f"stored | {sc['ingest_per_second']:,.0f} | {sc['bare_per_second']:,.0f} "
+        f"| **{sc['ingest_ratio']:.2f}×** (empty store: {ing['ratio']:.2f}×) | drop ≤ 10 % |",
+        f"| scale: `GET /api/deliveries?status=failed` first page | {sc['failed_page_ms']:.1f} ms "
+        f"| — | — | ≤ 50 ms |",
+        f"| scale: bulk replay of 10,000 failed deliveries | {sc['bulk_replay_10k_ms']:,.0f} ms "
+        f"| — | — | ≤ 2,000 ms |",
         "",
-        "Not measured yet: sustained throughput (highest rate all 3 subscribers keep up with) "
-        "and the scale figures (1,000,000 events, 3,000,000 deliveries).",
+        "Throughput versus subscribers (ingest, worker paused): " + _fanout_line(report) + ".",
+        "",
+        "Sustained windows: " + _windows_line(sus) + ".",
         "",
     ]
     lines += [f"![{name}](bench/results/{name})" for name in images]

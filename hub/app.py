@@ -122,7 +122,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         the_clock = clock or SystemClock()
-        the_store = store or open_store(settings.database_url)
+        the_store = store or open_store(settings.database_url, settings.commit_batch)
         the_sender = sender or build_sender(settings.http_client, settings.worker_concurrency)
         await the_store.open()
         try:

@@ -215,21 +215,16 @@ def cmd_replay(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _serve_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", help="HUB_HOST (default 127.0.0.1)")
-    parser.add_argument("--port", help="HUB_PORT (default 8000)")
-    parser.add_argument("--database-url", help="HUB_DATABASE_URL (default sqlite:///data/hub.db)")
-    parser.add_argument("--subscriptions", help="HUB_SUBSCRIPTIONS (default ./subscriptions.yaml)")
-    parser.add_argument("--schemas-dir", help="HUB_SCHEMAS_DIR (default ./schemas)")
-    parser.add_argument("--admin-token", help="HUB_ADMIN_TOKEN (prefer the variable)")
+    """One flag per setting, named after it: --database-url for HUB_DATABASE_URL, and so on."""
+    for name, env_name in ENV_NAMES.items():
+        note = " (prefer the variable: flags show in ps)" if name == "admin_token" else ""
+        parser.add_argument(f"--{name.replace('_', '-')}", help=f"{env_name}{note}")
     parser.add_argument(
         "--connector-secret",
         action="append",
         metavar="NAME=SECRET",
         help="HUB_CONNECTOR_<NAME>_SECRET, repeatable (prefer the variable: flags show in ps)",
     )
-    parser.add_argument("--max-body-bytes", help="HUB_MAX_BODY_BYTES (default 1048576)")
-    parser.add_argument("--log-level", help="HUB_LOG_LEVEL (default info)")
-    parser.add_argument("--http-client", help="HUB_HTTP_CLIENT: aiohttp (default) or httpx")
 
 
 def _api_flags(parser: argparse.ArgumentParser) -> None:

@@ -6,8 +6,9 @@ same bytes under the same ``webhook-id`` (the event id), and receivers can drop 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+
+import orjson
 
 from hub import __version__
 from hub.clock import to_rfc3339
@@ -44,8 +45,7 @@ def envelope(event: Event) -> bytes:
     if event.company is not None:
         head["company"] = event.company
     # The stored data is spliced in as-is: no re-serialization, so large ids stay exact.
-    text = json.dumps(head, separators=(",", ":"), ensure_ascii=False)
-    return (text[:-1] + ',"data":' + event.data_json + "}").encode()
+    return orjson.dumps(head)[:-1] + b',"data":' + event.data_json.encode() + b"}"
 
 
 def headers(keys: Sequence[bytes], msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:

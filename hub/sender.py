@@ -57,6 +57,7 @@ class AiohttpSender:
     def __init__(self, concurrency: int = 64) -> None:
         self._concurrency = concurrency
         self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     def _client(self) -> aiohttp.ClientSession:
         # Created lazily: an aiohttp session must be made inside the running loop.
@@ -64,6 +65,12 @@ class AiohttpSender:
             connector = aiohttp.TCPConnector(limit=self._concurrency, ttl_dns_cache=60)
             self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
         return self._session
+
+    def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
+        found = self._timeouts.get(seconds)
+        if found is None:
+            found = self._timeouts[seconds] = aiohttp.ClientTimeout(total=seconds)
+        return found
 
     async def post(
         self, url: str, body: bytes, headers: Mapping[str, str], seconds: float
@@ -74,7 +81,7 @@ class AiohttpSender:
                 data=body,
                 headers=dict(headers),
                 allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(total=seconds),
+                timeout=self._timeout(seconds),
             ) as resp:
                 prefix = b""
                 while len(prefix) < RESPONSE_PREFIX:

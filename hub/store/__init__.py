@@ -8,12 +8,12 @@ from hub.errors import ConfigError
 from hub.store.base import Store
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, commit_batch: int = 512) -> Store:
     """Build (not yet open) the store a URL names.
 
     ``sqlite:///data/hub.db`` is relative to the working directory, ``sqlite:////var/hub.db``
     absolute; ``?busy_timeout=<ms>`` sets how long a write waits for a lock before the hub
-    answers 503.
+    answers 503. `commit_batch` caps how many writes share one commit.
 
     Raises:
         ConfigError: unknown scheme or bad options.
@@ -34,7 +34,7 @@ def open_store(url: str) -> Store:
             busy = int(options.get("busy_timeout", ["5000"])[0])
         except ValueError:
             raise ConfigError("HUB_DATABASE_URL: busy_timeout must be milliseconds") from None
-        return SqliteStore(path, busy_timeout_ms=busy)
+        return SqliteStore(path, busy_timeout_ms=busy, commit_batch=commit_batch)
     raise ConfigError(
         f"HUB_DATABASE_URL: unsupported scheme {parts.scheme!r} (use sqlite:// or memory://)"
     )
