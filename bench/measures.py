@@ -374,9 +374,7 @@ def _build_large(db: Path, events: int, per_event: int, failed_share: float) -> 
 
     Filler rows carry a short payload: what this figure tests is row counts and index depth.
     """
-    store = SqliteStore(str(db))
-    asyncio.run(store.open())
-    asyncio.run(store.close())
+    asyncio.run(_create_schema(db))
     now = time.time()
     with sqlite3.connect(db, isolation_level=None) as conn:
         conn.execute("PRAGMA synchronous=OFF")
@@ -403,12 +401,20 @@ def _build_large(db: Path, events: int, per_event: int, failed_share: float) -> 
             conn.execute("COMMIT")
 
 
+async def _create_schema(db: Path) -> None:
+    store = SqliteStore(str(db))
+    await store.open()
+    await store.close()
+
+
 def scale(events: int, seconds: int, per_event: int = 3) -> dict[str, Any]:
     """Ingest, the failed-deliveries page and a 10,000-delivery bulk replay on a large store."""
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         began = time.perf_counter()
-        _build_large(workdir / "hub.db", events, per_event, failed_share=0.01)
+        # At least 1 % failed, and enough for the 10,000-delivery replay in a quick run too.
+        share = min(0.5, max(0.01, 12_000 / (events * per_event)))
+        _build_large(workdir / "hub.db", events, per_event, failed_share=share)
         built = time.perf_counter() - began
         port = free_port()
         pool = workdir / "pool.bin"

@@ -2,6 +2,7 @@
 
     python -m bench.run            # the full run (about 10 minutes)
     python -m bench.run --quick    # under 2 minutes, for development
+    python -m bench.run --only scale,sustained   # re-measure some figures, keep the rest
 
 Writes bench/results/latest.json and renders BENCHMARKS.md with plots in bench/results/.
 """
@@ -48,16 +49,22 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run(quick: bool) -> dict[str, Any]:
+def run(quick: bool, only: list[str]) -> dict[str, Any]:
+    """Measure each figure, saving after each one so a failure late in a run loses nothing."""
     if not measures.have_wrk():
         sys.exit("bench: wrk is missing; `make bench` installs it (apt-get install wrk)")
-    report: dict[str, Any] = {"quick": quick, "machine": machine(), "started": time.time()}
+    latest = RESULTS / "latest.json"
+    report: dict[str, Any] = json.loads(latest.read_text()) if only and latest.exists() else {}
+    report.update({"quick": quick, "machine": machine(), "started": time.time()})
     for figure, plans in PLANS.items():
+        if only and figure not in only:
+            continue
         plan = plans[1] if quick else plans[0]
         print(f"bench: {figure} {plan}", flush=True)
         began = time.perf_counter()
         report[figure] = getattr(measures, figure)(**plan)
         report[figure]["took_s"] = round(time.perf_counter() - began, 1)
+        latest.write_text(json.dumps(report, indent=2))
     return report
 
 
@@ -67,44 +74,44 @@ def plots(report: dict[str, Any]) -> list[str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    made = []
+    def figure(name: str, title: str, xlabel: str, ylabel: str, draw: Any) -> str:
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        draw(ax)
+        ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+        ax.grid(True, alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(RESULTS / name, dpi=100)
+        plt.close(fig)
+        return name
+
     cdf = report["latency"]["cdf_ms"]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(cdf, [i / len(cdf) for i in range(len(cdf))])
-    ax.set_xscale("log")
-    ax.set_xlabel("ingest ack → receipt at subscriber (ms)")
-    ax.set_ylabel("fraction of deliveries")
-    ax.set_title(f"End-to-end latency at {report['latency']['rate']} events/s, 3 subscribers")
-    ax.grid(True, alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(RESULTS / "latency_cdf.png", dpi=100)
-    made.append("latency_cdf.png")
     series = report["memory"]["series"]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot([s[2] for s in series], [s[1] for s in series], marker=".")
-    ax.set_xlabel("pending deliveries (receiver down)")
-    ax.set_ylabel("hub RSS (MB)")
-    ax.set_ylim(bottom=0)
-    ax.set_title("Memory while the backlog grows")
-    ax.grid(True, alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(RESULTS / "rss.png", dpi=100)
-    made.append("rss.png")
     points = report["fanout"]["points"]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot([p["subscribers"] for p in points], [p["per_second"] for p in points], marker="o")
-    ax.axhline(report["ingest"]["bare_per_second"]["median"], linestyle="--", color="grey",
-               label="bare endpoint")  # fmt: skip
-    ax.set_xlabel("matching subscriptions per event")
-    ax.set_ylabel("durable accepts/s")
-    ax.set_ylim(bottom=0)
-    ax.set_title("Ingest throughput versus subscribers")
-    ax.legend()
-    ax.grid(True, alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(RESULTS / "fanout.png", dpi=100)
-    made.append("fanout.png")
-    return made
+    bare = report["ingest"]["bare_per_second"]["median"]
+
+    def latency(ax: Any) -> None:
+        ax.plot(cdf, [i / len(cdf) for i in range(len(cdf))])
+        ax.set_xscale("log")
+
+    def memory(ax: Any) -> None:
+        ax.plot([s[2] for s in series], [s[1] for s in series], marker=".")
+        ax.set_ylim(bottom=0)
+
+    def fanout(ax: Any) -> None:
+        ax.plot([p["subscribers"] for p in points], [p["per_second"] for p in points], marker="o")
+        ax.axhline(bare, linestyle="--", color="grey", label="bare endpoint")
+        ax.set_ylim(bottom=0)
+        ax.legend()
+
+    rate = report["latency"]["rate"]
+    return [
+        figure("latency_cdf.png", f"End-to-end latency at {rate} events/s, 3 subscribers",
+               "ingest ack → receipt at subscriber (ms)", "fraction of deliveries", latency),
+        figure("rss.png", "Memory while the backlog grows", "pending deliveries (receiver down)",
+               "hub RSS (MB)", memory),
+        figure("fanout.png", "Ingest throughput versus subscribers",
+               "matching subscriptions per event", "durable accepts/s", fanout),
+    ]  # fmt: skip
 
 
 def _range(summary: dict[str, float]) -> str:
@@ -182,10 +189,10 @@ def markdown(report: dict[str, Any], images: list[str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", default="", help="comma-separated figures to re-measure")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    report = run(args.quick)
-    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2))
+    report = run(args.quick, [f for f in args.only.split(",") if f])
     images = plots(report)
     (ROOT / "BENCHMARKS.md").write_text(markdown(report, images))
     print((ROOT / "BENCHMARKS.md").read_text())

@@ -255,11 +255,23 @@ async def list_events(request: Request) -> JSONResponse:
     return _page([render_event(e) for e in page.items], page.next_cursor)
 
 
+async def _event(request: Request) -> Event:
+    found = await _hub(request).store.get_event(request.path_params["id"])
+    if found is None:
+        raise NotFound(f"no event {request.path_params['id'][:64]!r}")
+    return found
+
+
+async def _delivery(request: Request) -> Delivery:
+    found = await _hub(request).store.get_delivery(request.path_params["id"])
+    if found is None:
+        raise NotFound(f"no delivery {request.path_params['id'][:64]!r}")
+    return found
+
+
 async def get_event(request: Request) -> JSONResponse:
     hub = _hub(request)
-    event = await hub.store.get_event(request.path_params["id"])
-    if event is None:
-        raise NotFound(f"no event {request.path_params['id'][:64]!r}")
+    event = await _event(request)
     deliveries = await hub.store.list_deliveries(DeliveryFilter(event_id=event.id), None, 500)
     doc = render_event(event)
     doc["deliveries"] = [render_delivery(d) for d in deliveries.items]
@@ -269,9 +281,7 @@ async def get_event(request: Request) -> JSONResponse:
 async def replay_event(request: Request) -> JSONResponse:
     """Deliver an event again: to every subscription that matches now, or to a named one."""
     hub = _hub(request)
-    event = await hub.store.get_event(request.path_params["id"])
-    if event is None:
-        raise NotFound(f"no event {request.path_params['id'][:64]!r}")
+    event = await _event(request)
     named = _text(await _json_object(request), "subscription")
     if named is not None:
         if hub.registry.get(named) is None:
@@ -301,9 +311,7 @@ async def list_deliveries(request: Request) -> JSONResponse:
 
 async def get_delivery(request: Request) -> JSONResponse:
     hub = _hub(request)
-    delivery = await hub.store.get_delivery(request.path_params["id"])
-    if delivery is None:
-        raise NotFound(f"no delivery {request.path_params['id'][:64]!r}")
+    delivery = await _delivery(request)
     doc = render_delivery(delivery)
     doc["attempts"] = [render_attempt(a) for a in await hub.store.list_attempts(delivery.id)]
     return JSONResponse(doc)
@@ -312,9 +320,7 @@ async def get_delivery(request: Request) -> JSONResponse:
 async def replay_delivery(request: Request) -> JSONResponse:
     """Queue one delivery for a fresh round of attempts; it keeps its webhook-id."""
     hub = _hub(request)
-    delivery = await hub.store.get_delivery(request.path_params["id"])
-    if delivery is None:
-        raise NotFound(f"no delivery {request.path_params['id'][:64]!r}")
+    delivery = await _delivery(request)
     if not hub.registry.is_active(delivery.subscription_id):
         raise Conflict(f"subscription {delivery.subscription_id} is disabled; enable it first")
     replayed = await hub.store.replay(delivery.id, hub.clock.now())
