@@ -225,9 +225,9 @@ async def receive_webhook(request: Request) -> Response:
         inbound = InboundRequest(name, headers, query, body, now)
         result = await hub.ingestor.receive(inbound, headers.get("content-type", ""))
     except RequestError as exc:
-        exc.rejection_id = await hub.ingestor.reject(name, headers, body, now, exc)  # type: ignore[attr-defined]
+        rejection_id = await hub.ingestor.reject(name, headers, body, now, exc)
         log.info("refused %s webhook: %s %s", name[:64], exc.status, exc.title)
-        return error_response(exc, request.url.path)
+        return error_response(exc, request.url.path, rejection_id)
     answer = {"event_ids": result.event_ids, "duplicate": result.duplicate}
     return Response(orjson.dumps(answer), 200 if result.duplicate else 202, media_type=JSON)
 

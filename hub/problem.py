@@ -23,13 +23,18 @@ def problem_response(doc: dict[str, Any], headers: dict[str, str] | None = None)
     return Response(body, status_code=int(doc["status"]), headers=headers, media_type=MEDIA_TYPE)
 
 
-def error_response(exc: HubError, instance: str | None = None) -> Response:
-    """Render a hub error; a 503 tells the sender when to come back."""
+def error_response(
+    exc: HubError, instance: str | None = None, rejection_id: str | None = None
+) -> Response:
+    """Render a hub error; a 503 tells the sender when to come back.
+
+    Args:
+        rejection_id: where the refused request is kept, for admins and the sender's support.
+    """
     headers = {}
     if isinstance(exc, ServiceUnavailable):
         headers["Retry-After"] = str(exc.retry_after)
     doc = exc.problem(instance)
-    rejection_id = getattr(exc, "rejection_id", None)
     if rejection_id:
         doc["rejection_id"] = rejection_id
     return problem_response(doc, headers)

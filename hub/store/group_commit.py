@@ -23,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from hub.errors import StoreUnavailable
 
@@ -62,7 +62,7 @@ def _batchable(operation: Operation) -> bool:
 def apply(conn: sqlite3.Connection, run: list[Operation]) -> list[Any]:
     first = run[0]
     if _batchable(first):
-        return type(first).apply_batch(conn, run)  # type: ignore[union-attr]
+        return type(cast(Batchable, first)).apply_batch(conn, run)
     assert len(run) == 1 and callable(first)
     return [first(conn)]
 
