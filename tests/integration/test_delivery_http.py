@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from hub.retry import DEFAULT_SCHEDULE
+from hub.store.sqlite import SqliteStore
 from tests.helpers import (
     SUBSCRIBER_SECRET,
     Receiver,
@@ -281,5 +282,26 @@ async def test_locked_store_answers_503_with_retry_after_then_recovers(tmp_path:
     assert refused.status_code == 503
     assert refused.headers["retry-after"].isdigit()
     assert refused.headers["content-type"] == "application/problem+json"
+    assert accepted.status_code == 202
+    assert [e["id"] for e in events] == accepted.json()["event_ids"]
+
+
+async def test_full_store_answers_503_and_recovers(tmp_path: Path) -> None:
+    async with running_hub(hub_settings(tmp_path)) as hub:
+        store = hub.hub.store
+        assert isinstance(store, SqliteStore)
+        pages = await store.committer.submit(
+            lambda conn: conn.execute("PRAGMA page_count").fetchone()[0]
+        )
+        # SQLite's own limit gives a genuine SQLITE_FULL ("database or disk is full").
+        await store.committer.submit(lambda conn: conn.execute(f"PRAGMA max_page_count={pages}"))
+        big = order_data("F-1", notes="x" * 200_000)
+        refused = await hub.send("order.created", big, "msg_full")
+        await store.committer.submit(lambda conn: conn.execute("PRAGMA max_page_count=1073741823"))
+        accepted = await hub.send("order.created", big, "msg_full")
+        events = (await hub.get("/api/events"))["items"]
+    assert refused.status_code == 503, refused.text
+    assert "full" in refused.json()["detail"]
+    assert refused.headers["retry-after"].isdigit()
     assert accepted.status_code == 202
     assert [e["id"] for e in events] == accepted.json()["event_ids"]
