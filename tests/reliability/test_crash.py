@@ -1,0 +1,137 @@
+"""SIGKILL the hub mid-burst: nothing acknowledged is lost, nothing unacknowledged is delivered.
+
+The bounded variant that runs in `make test`: 2,000 signed webhooks from 50 concurrent
+senders, the hub killed once at a random moment and restarted on the same database, senders
+retrying whatever was not acknowledged (as real senders do).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from hub.config import PROJECT_ROOT
+from tests.helpers import (
+    CONNECTOR_SECRET,
+    SUBSCRIBER_SECRET,
+    Receiver,
+    listening_socket,
+    order_data,
+    sign_inbound,
+    subscriptions_yaml,
+    verify_outbound,
+)
+
+MESSAGES = 2_000
+SENDERS = 50
+
+
+@contextmanager
+def hub_process(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """`hub serve` as a real process; yields once it has started."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hub", "serve"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "Application startup complete" in line:
+                break
+        else:
+            raise AssertionError("hub serve exited before starting")
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+async def test_sigkill_mid_burst_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    seed = random.randrange(1_000_000)
+    kill_after = random.Random(seed).randrange(MESSAGES // 5, MESSAGES * 4 // 5)
+    with listening_socket() as probe:
+        port = probe.getsockname()[1]
+    async with Receiver() as receiver:
+        (tmp_path / "subs.yaml").write_text(subscriptions_yaml([
+            {"id": "erp", "url": receiver.url(), "events": ["order.*"],
+             "secret": SUBSCRIBER_SECRET}]))  # fmt: skip
+        env = {
+            "PATH": os.environ["PATH"],
+            "HUB_PORT": str(port),
+            "HUB_DATABASE_URL": f"sqlite:///{tmp_path}/hub.db",
+            "HUB_SUBSCRIPTIONS": str(tmp_path / "subs.yaml"),
+            "HUB_ADMIN_TOKEN": "crash-test-token",
+            "HUB_CONNECTOR_STANDARD_SECRET": CONNECTOR_SECRET,
+            "HUB_POLL_INTERVAL": "0.1",
+        }
+        acked: dict[str, list[str]] = {}  # msg id -> event ids, from 200 and 202 answers
+        killed = asyncio.Event()
+        restarted = asyncio.Event()
+        url = f"http://127.0.0.1:{port}/webhooks/standard"
+
+        async def sender(client: httpx.AsyncClient, numbers: range) -> None:
+            for n in numbers:
+                msg_id = f"msg_crash_{n}"
+                body = json.dumps({"type": "order.created", "timestamp": "2026-11-20T09:30:00Z",
+                                   "data": order_data(f"K-{n}")}).encode()  # fmt: skip
+                while msg_id not in acked:
+                    ts = int(time.time())
+                    headers = {"content-type": "application/json", "webhook-id": msg_id,
+                               "webhook-timestamp": str(ts),
+                               "webhook-signature": sign_inbound(body, msg_id, ts)}  # fmt: skip
+                    try:
+                        answer = await client.post(url, content=body, headers=headers)
+                    except httpx.TransportError:
+                        await restarted.wait()  # the hub is down: a real sender retries later
+                        continue
+                    if answer.status_code in (200, 202):
+                        acked[msg_id] = answer.json()["event_ids"]
+                        if len(acked) >= kill_after and not killed.is_set():
+                            killed.set()
+                    else:
+                        assert answer.status_code == 503, answer.text  # never anything else
+
+        with hub_process(env) as first:
+            async with httpx.AsyncClient(timeout=30) as client:
+                per = MESSAGES // SENDERS
+                burst = asyncio.gather(*(sender(client, range(s * per, (s + 1) * per))
+                                         for s in range(SENDERS)))  # fmt: skip
+                await killed.wait()
+                first.send_signal(signal.SIGKILL)  # mid-burst, no warning
+                first.wait(timeout=30)
+                acked_before_kill = set(acked)
+                with hub_process(env):
+                    restarted.set()
+                    await burst
+                    event_ids = {e for ids in acked.values() for e in ids}
+                    while not event_ids <= {r.headers["webhook-id"] for r in receiver.log}:
+                        await receiver.next(within=30)
+
+    with sqlite3.connect(tmp_path / "hub.db") as db:
+        stored = db.execute("SELECT sender_id, event_ids FROM receipts").fetchall()
+        events = db.execute("SELECT count(*) FROM events").fetchone()[0]
+    delivered = [(r.headers["webhook-id"], verify_outbound(r)["id"]) for r in receiver.log]
+    report = f"seed={seed} kill_after={kill_after} acked_before_kill={len(acked_before_kill)}"
+    assert len(acked) == MESSAGES, report
+    # every acknowledged event is stored exactly once, with the ids its sender was given
+    assert sorted(s for s, _ in stored) == sorted(acked), report
+    assert {s: json.loads(ids) for s, ids in stored} == acked, report
+    assert events == MESSAGES, report
+    # every acknowledged event reached the subscriber; duplicates carry the same webhook-id
+    assert {w for w, _ in delivered} == event_ids, report
+    assert all(webhook_id == cloudevent_id for webhook_id, cloudevent_id in delivered), report
