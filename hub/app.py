@@ -144,6 +144,10 @@ def create_app(
                 the_store,
                 limits,
                 on_commit=worker.notify,
+                redact=[
+                    *settings.all_secrets(),
+                    *(secret for sub in components.subscriptions for secret in sub.secrets),
+                ],
             )
             app.state.hub = Hub(
                 settings,

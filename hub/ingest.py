@@ -91,6 +91,7 @@ class Ingestor:
         store: Store,
         limits: IngestLimits,
         on_commit: Callable[[], None],
+        redact: Sequence[Secret] = (),
     ) -> None:
         self._connectors = connectors
         self._secrets = secrets
@@ -99,7 +100,8 @@ class Ingestor:
         self._store = store
         self._limits = limits
         self._on_commit = on_commit
-        self._all_secrets = [s for group in secrets.values() for s in group]
+        # Anything configured as secret is cut out of what the rejection store keeps.
+        self._all_secrets = [*redact, *(s for group in secrets.values() for s in group)]
 
     def connector(self, name: str) -> Connector:
         """Raises: UnknownConnector."""

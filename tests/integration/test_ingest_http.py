@@ -9,11 +9,14 @@ from typing import Any
 import pytest
 
 from tests.helpers import (
+    ADMIN_TOKEN,
     CONNECTOR_SECRET,
+    SUBSCRIBER_SECRET,
     RunningHub,
     hub_settings,
     order_data,
     running_hub,
+    subscriptions_yaml,
 )
 
 
@@ -160,6 +163,19 @@ async def test_a_secret_sent_by_mistake_never_reaches_the_rejection_store(
     assert CONNECTOR_SECRET not in raw
     assert CONNECTOR_SECRET.removeprefix("whsec_") not in raw
     assert "[redacted]" in raw
+
+
+async def test_every_configured_secret_is_redacted_from_rejections(tmp_path: Path) -> None:
+    (tmp_path / "subscriptions.yaml").write_text(subscriptions_yaml([
+        {"id": "erp", "url": "http://127.0.0.1:9/h", "events": ["order.*"],
+         "secret": SUBSCRIBER_SECRET}]))  # fmt: skip
+    async with running_hub(hub_settings(tmp_path)) as hub:
+        leaked = f"{ADMIN_TOKEN} {SUBSCRIBER_SECRET} {CONNECTOR_SECRET}"
+        await hub.send_raw(leaked.encode(), "msg_leak", headers={"x-note": leaked})
+        raw = (await hub.client.get("/api/rejections", headers=hub.admin)).text
+    for secret in (ADMIN_TOKEN, SUBSCRIBER_SECRET, CONNECTOR_SECRET):
+        assert secret not in raw
+    assert raw.count("[redacted]") >= 6
 
 
 async def test_admin_api_refuses_missing_malformed_and_wrong_tokens(hub: RunningHub) -> None:
