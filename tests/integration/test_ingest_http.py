@@ -193,3 +193,21 @@ async def test_health_needs_no_token(hub: RunningHub) -> None:
 async def test_unknown_routes_and_methods_are_problems_too(hub: RunningHub) -> None:
     assert_problem(await hub.client.get("/nope"), 404, "not-found")
     assert_problem(await hub.client.get("/webhooks/standard"), 405, "method-not-allowed")
+
+
+async def test_event_listing_pages_with_a_cursor_and_filters(hub: RunningHub) -> None:
+    for n in range(3):
+        await hub.send("order.created", order_data(f"P-{n}"), f"msg_page_{n}")
+    await hub.send("customer.created", {"customer_id": "C-1"}, "msg_page_c")
+    first = await hub.get("/api/events", type="order.created", limit=2)
+    rest = await hub.get("/api/events", type="order.created", limit=2, cursor=first["next_cursor"])
+    subjects = [e["subject"] for e in first["items"] + rest["items"]]
+    assert subjects == ["order/P-2", "order/P-1", "order/P-0"]
+    assert rest["next_cursor"] is None
+    assert [
+        e["subject"] for e in (await hub.get("/api/events", subject="customer/C-1"))["items"]
+    ] == ["customer/C-1"]
+    bad = await hub.client.get("/api/events", params={"cursor": "nope"}, headers=hub.admin)
+    assert_problem(bad, 400, "invalid-parameter")
+    too_many = await hub.client.get("/api/events", params={"limit": "9999"}, headers=hub.admin)
+    assert_problem(too_many, 400, "invalid-parameter")
