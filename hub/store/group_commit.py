@@ -2,16 +2,14 @@
 
 With ``synchronous=FULL`` every COMMIT costs an fsync, and commits serialize: one row per
 commit caps ingest near 4,000/s on our machines (`shared/baselines.md`). Here every write is
-an operation queued to one task, which hands whatever has queued up to the writer thread as a
-single transaction and resolves each caller once the COMMIT has returned, so a caller's 2xx
-always follows its fsync.
+an operation queued to one task, which runs whatever has queued up as a single transaction and
+resolves each caller once the COMMIT has returned, so a caller's 2xx always follows its fsync.
 
-Operations are plain functions run on the writer thread, a whole batch per hop: awaiting
-each statement separately cost three event-loop round trips per request inside the shared
-transaction, which capped ingest near 1,000/s (measured; see BENCHMARKS.md). Operations that
-come in numbers (ingest) are `Batchable`: a run of them is applied with one `executemany` per
-table, because per-row statements made the writer thread the bottleneck (about 335 µs per
-ingest under load, holding the GIL the event loop needs).
+The statements run on the event loop, where the write lock is already held; only the wait for
+that lock and the COMMIT (the fsync) go to the writer thread. Run on the thread, each row's
+``sqlite3_step`` handed the GIL back and forth with the busy loop (measured: 4.8 ms for 25
+requests). Operations that come in numbers (ingest, attempt records) are `Batchable`: a run of
+them is applied with one `executemany` per table. See BENCHMARKS.md for the figures.
 """
 
 from __future__ import annotations
@@ -193,13 +191,7 @@ class GroupCommitter:
             await self._on_thread("BEGIN IMMEDIATE")
 
     async def _commit(self, operations: list[Operation]) -> list[_Outcome]:
-        """One transaction for the batch.
-
-        The COMMIT (the fsync) and any wait for the lock run on the writer thread; the
-        statements run here, on the event loop, where the lock is already held. Run on the
-        thread, each row's ``sqlite3_step`` handed the GIL back and forth with the loop, and
-        the writer spent most of its time waiting for it (measured: 4.8 ms for 25 requests).
-        """
+        """One transaction for the batch: statements here, lock wait and COMMIT on the thread."""
         conn = self._conn
         assert conn is not None
         try:

@@ -181,14 +181,12 @@ class SqliteStore:
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock()
-        committer = GroupCommitter(self.path, self._busy_timeout_ms, self._commit_batch)
+        self._committer = GroupCommitter(self.path, self._busy_timeout_ms, self._commit_batch)
         try:
-            await committer.start(self._setup)
-            self._committer = committer
+            await self._committer.start(self._setup)
             self._read = await aiosqlite.connect(self.path, isolation_level=None)
             await self._read.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
         except sqlite3.Error as exc:
-            await committer.stop()
             await self.close()
             raise ConfigError(f"{self.path}: cannot open database: {exc}") from None
 
@@ -324,7 +322,7 @@ class SqliteStore:
         row = await self._one("SELECT value FROM meta WHERE key = ?", (key,))
         return None if row is None else str(row[0])
 
-    # writes: plain functions run on the writer thread, batched by the group committer ----
+    # writes: operations batched into shared transactions by the group committer -------
 
     async def _write(self, operation: Operation) -> Any:
         return await self.committer.submit(operation)
