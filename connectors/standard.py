@@ -11,38 +11,35 @@ from collections.abc import Sequence
 from typing import Any
 
 from hub import signing
-from hub.catalog import Catalog
 from hub.clock import parse_rfc3339
 from hub.config import Secret
-from hub.connector import InboundRequest
+from hub.connector import (
+    BaseConnector,
+    ConnectorConfig,
+    InboundRequest,
+    NormalizeContext,
+    require_object,
+)
 from hub.errors import InvalidSignature, SchemaViolation, Violation
 from hub.model import CanonicalEvent
 
 
-class StandardConnector:
+class StandardConnector(BaseConnector):
     """Accepts events already in canonical form, signed per Standard Webhooks."""
 
     name = "standard"
 
-    def verify(self, request: InboundRequest, secrets: Sequence[Secret], tolerance: int) -> None:
-        keys = []
-        for secret in secrets:
-            try:
-                keys.append(signing.decode_secret(secret.reveal()))
-            except ValueError:
-                continue  # a misconfigured secret can never match; start-up logs it
-        if not keys:
-            raise InvalidSignature("connector has no usable signing secret configured")
-        signing.verify(keys, request.headers, request.body, request.received_at, tolerance)
+    def verify(self, request: InboundRequest, config: ConnectorConfig, tolerance: int) -> None:
+        verify_standard(request, decoded_keys(config.secrets), tolerance)
 
     def dedup_key(self, request: InboundRequest, payload: Any) -> str | None:
         return request.headers.get("webhook-id")
 
-    def normalize(
-        self, request: InboundRequest, payload: Any, catalog: Catalog
+    async def normalize(
+        self, request: InboundRequest, payload: Any, context: NormalizeContext
     ) -> list[CanonicalEvent]:
-        if not isinstance(payload, dict):
-            raise SchemaViolation("body must be a JSON object", [Violation("", "not an object")])
+        catalog = context.catalog
+        payload = require_object(payload)
         if not _is_envelope(payload):
             raise SchemaViolation("body is not a canonical event envelope", _problems(payload))
         event_type = catalog.get(payload["type"])
@@ -63,6 +60,28 @@ class StandardConnector:
                 company=payload.get("company") or _str_or_none(data.get("company")),
             )
         ]
+
+
+def decoded_keys(secrets: Sequence[Secret]) -> list[bytes]:
+    """Standard Webhooks keys (``whsec_`` + base64, or bare base64) as bytes."""
+    keys = []
+    for secret in secrets:
+        try:
+            keys.append(signing.decode_secret(secret.reveal()))
+        except ValueError:
+            continue  # a misconfigured secret can never match; `hub check` names it
+    return keys
+
+
+def verify_standard(request: InboundRequest, keys: list[bytes], tolerance: int) -> None:
+    """Standard Webhooks verification of ``webhook-*`` headers over the raw body.
+
+    Raises:
+        InvalidSignature
+    """
+    if not keys:
+        raise InvalidSignature("connector has no usable signing secret configured")
+    signing.verify(keys, request.headers, request.body, request.received_at, tolerance)
 
 
 def _is_envelope(payload: dict[str, Any]) -> bool:

@@ -8,8 +8,9 @@ import secrets
 import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import httpx
 import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -22,7 +23,8 @@ from hub import api
 from hub.catalog import Catalog, load_catalog
 from hub.clock import Clock, SystemClock
 from hub.config import Settings
-from hub.connector import Connector, InboundRequest, discover
+from hub.connector import Connector, ConnectorConfig, InboundRequest, discover
+from hub.connector_settings import load_connector_settings, secrets_of
 from hub.errors import (
     HubError,
     PayloadTooLarge,
@@ -30,7 +32,8 @@ from hub.errors import (
     ServiceUnavailable,
     StoreUnavailable,
 )
-from hub.ingest import IngestLimits, Ingestor
+from hub.fetcher import Fetcher
+from hub.ingest import IngestLimits, Ingestor, Outcome
 from hub.problem import error_response, on_http_exception, on_hub_error, on_unexpected
 from hub.sender import Sender, build_sender
 from hub.store import Store, open_store
@@ -51,6 +54,7 @@ class Components:
     catalog: Catalog
     connectors: Mapping[str, Connector]
     subscriptions: list[Subscription]
+    connector_configs: Mapping[str, ConnectorConfig] = field(default_factory=dict)
 
 
 def load_components(settings: Settings, env: Mapping[str, str]) -> Components:
@@ -60,11 +64,24 @@ def load_components(settings: Settings, env: Mapping[str, str]) -> Components:
         ConfigError: naming the file and the entry at fault.
     """
     catalog = load_catalog(settings.schemas_dir)
+    connectors = discover()
     return Components(
         catalog=catalog,
-        connectors=discover(),
+        connectors=connectors,
         subscriptions=load_subscriptions(settings.subscriptions, env, catalog),
+        connector_configs=load_connector_settings(
+            settings.connectors, connectors, env, settings.connector_secrets
+        ),
     )
+
+
+def _configs(settings: Settings, components: Components) -> dict[str, ConnectorConfig]:
+    """Connector settings; tests that build Components by hand get the settings' secrets."""
+    configs = dict(components.connector_configs)
+    for name in components.connectors:
+        if name not in configs:
+            configs[name] = ConnectorConfig(name, secrets=settings.connector_secrets.get(name, ()))
+    return configs
 
 
 @dataclass
@@ -124,6 +141,14 @@ def create_app(
         the_clock = clock or SystemClock()
         the_store = store or open_store(settings.database_url, settings.commit_batch)
         the_sender = sender or build_sender(settings.http_client, settings.worker_concurrency)
+        configs = _configs(settings, components)
+        # One client for the connectors' API fetches; it never follows redirects.
+        fetch_client = httpx.AsyncClient(follow_redirects=False)
+        fetchers = {
+            name: Fetcher(config.fetch, fetch_client)
+            for name, config in configs.items()
+            if config.fetch is not None
+        }
         await the_store.open()
         try:
             registry = SubscriptionRegistry(
@@ -138,7 +163,7 @@ def create_app(
             )
             ingestor = Ingestor(
                 components.connectors,
-                settings.connector_secrets,
+                configs,
                 components.catalog,
                 registry,
                 the_store,
@@ -146,8 +171,10 @@ def create_app(
                 on_commit=worker.notify,
                 redact=[
                     *settings.all_secrets(),
+                    *secrets_of(configs),
                     *(secret for sub in components.subscriptions for secret in sub.secrets),
                 ],
+                fetchers=fetchers,
             )
             app.state.hub = Hub(
                 settings,
@@ -166,10 +193,12 @@ def create_app(
                 await worker.stop()
         finally:
             await the_sender.aclose()
+            await fetch_client.aclose()
             await the_store.close()
 
     routes = [
         Route("/webhooks/{connector}", receive_webhook, methods=["POST"]),
+        Route("/webhooks/{connector}", grant_webhook, methods=["OPTIONS"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Mount("/api", routes=api.ROUTES, middleware=[Middleware(api.AdminAuth)]),
@@ -222,18 +251,53 @@ async def receive_webhook(request: Request) -> Response:
     now = hub.clock.now()
     headers = dict(request.headers)
     body = b""
+    quiet = False
     try:
-        hub.ingestor.connector(name)
+        quiet = hub.ingestor.connector(name).quiet
         body = await read_body(request, hub.settings.max_body_bytes)
         query = dict(request.query_params) if request.scope["query_string"] else {}
         inbound = InboundRequest(name, headers, query, body, now)
-        result = await hub.ingestor.receive(inbound, headers.get("content-type", ""))
+        outcome = await hub.ingestor.receive(inbound, headers.get("content-type", ""))
     except RequestError as exc:
         rejection_id = await hub.ingestor.reject(name, headers, body, now, exc)
         log.info("refused %s webhook: %s %s", name[:64], exc.status, exc.title)
+        if quiet:  # the vendor wants the verdict in the status alone (Xero)
+            return Response(status_code=exc.status)
         return error_response(exc, request.url.path, rejection_id)
-    answer = {"event_ids": result.event_ids, "duplicate": result.duplicate}
-    return Response(orjson.dumps(answer), 200 if result.duplicate else 202, media_type=JSON)
+    if outcome.reply is not None:
+        reply = outcome.reply
+        return Response(reply.body, reply.status, dict(reply.headers), reply.media_type)
+    if quiet:
+        return Response(status_code=200)
+    return Response(render_outcome(outcome), 200 if outcome.duplicate else 202, media_type=JSON)
+
+
+def render_outcome(outcome: Outcome) -> bytes:
+    """The ack: event ids, and for a first delivery the receipt and what became of it."""
+    answer: dict[str, object] = {"event_ids": outcome.event_ids}
+    if not outcome.duplicate:
+        answer |= {"receipt_id": outcome.receipt_id, "status": str(outcome.status)}
+    if outcome.reason is not None:
+        answer["reason"] = outcome.reason
+    answer["duplicate"] = outcome.duplicate
+    return orjson.dumps(answer)
+
+
+async def grant_webhook(request: Request) -> Response:
+    """``OPTIONS /webhooks/{connector}``: the CloudEvents webhook abuse-protection handshake.
+
+    A sender asks whether it may deliver here; consent is carried by the headers alone. Any
+    enabled connector grants it: authenticity is still checked on every POST.
+    """
+    hub: Hub = request.app.state.hub
+    hub.ingestor.connector(request.path_params["connector"])
+    origin = request.headers.get("webhook-request-origin")
+    if not origin:
+        return Response(status_code=204, headers={"Allow": "POST, OPTIONS"})
+    granted = {"WebHook-Allowed-Origin": origin[:255], "Allow": "POST"}
+    if "webhook-request-rate" in request.headers:
+        granted["WebHook-Allowed-Rate"] = "*"
+    return Response(status_code=200, headers=granted)
 
 
 async def healthz(request: Request) -> Response:

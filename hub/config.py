@@ -53,6 +53,7 @@ class Settings:
     port: int = 8000
     database_url: str = "sqlite:///data/hub.db"
     subscriptions: Path = PROJECT_ROOT / "subscriptions.yaml"
+    connectors: Path = PROJECT_ROOT / "connectors.yaml"
     schemas_dir: Path = PROJECT_ROOT / "schemas"
     admin_token: Secret | None = None
     connector_secrets: Mapping[str, tuple[Secret, ...]] = field(default_factory=dict)
@@ -84,6 +85,7 @@ ENV_NAMES: dict[str, str] = {
     "port": "HUB_PORT",
     "database_url": "HUB_DATABASE_URL",
     "subscriptions": "HUB_SUBSCRIPTIONS",
+    "connectors": "HUB_CONNECTORS",
     "schemas_dir": "HUB_SCHEMAS_DIR",
     "admin_token": "HUB_ADMIN_TOKEN",
     "max_body_bytes": "HUB_MAX_BODY_BYTES",

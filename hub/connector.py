@@ -7,20 +7,25 @@ by name, and its signing secret comes from ``HUB_CONNECTOR_<NAME>_SECRET``.
 
 from __future__ import annotations
 
+import hmac
 import importlib
 import json
 import pkgutil
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
 from hub.catalog import Catalog
 from hub.config import Secret
-from hub.errors import ConfigError, MalformedJson
+from hub.errors import ConfigError, InvalidSignature, MalformedJson, SchemaViolation, Violation
 from hub.model import CanonicalEvent
+
+if TYPE_CHECKING:
+    from hub.fetcher import Fetcher, FetchSettings
+    from hub.policy import CompanyPolicy
 
 
 @dataclass(frozen=True)
@@ -34,29 +39,136 @@ class InboundRequest:
     received_at: float
 
 
-class Connector(Protocol):
-    """What every vendor module provides."""
+@dataclass(frozen=True)
+class ConnectorConfig:
+    """One connector's deployment settings, from `connectors.yaml` and the environment.
+
+    Attributes:
+        secrets: signing keys or shared tokens; more than one while a rotation overlaps.
+        options: connector-specific settings, checked by the connector's `check_options`.
+        policy: how events that name no company get one (storefronts), if configured.
+        fetch: how thin payloads are completed from the vendor's API, if configured.
+    """
 
     name: str
+    enabled: bool = True
+    secrets: tuple[Secret, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+    policy: CompanyPolicy | None = None
+    fetch: FetchSettings | None = None
 
-    def verify(self, request: InboundRequest, secrets: Sequence[Secret], tolerance: int) -> None:
-        """Check authenticity from headers and the raw body.
+
+@dataclass(frozen=True)
+class Reply:
+    """A connector's own answer to a vendor handshake, sent instead of the usual ack."""
+
+    status: int
+    body: bytes = b""
+    media_type: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NormalizeContext:
+    """What normalization may consult: the catalog, the settings and, if configured, the
+    vendor's API for thin payloads."""
+
+    catalog: Catalog
+    config: ConnectorConfig
+    fetcher: Fetcher | None = None
+
+
+class Connector(Protocol):
+    """What every vendor module provides (see `BaseConnector` for the defaults)."""
+
+    name: str
+    # Vendors such as Xero want answers without a body; the status alone carries the verdict.
+    quiet: bool
+
+    def check_options(self, options: Mapping[str, Any]) -> list[str]:
+        """Problems with this connector's options in `connectors.yaml`; empty when fine."""
+
+    def verify(self, request: InboundRequest, config: ConnectorConfig, tolerance: int) -> None:
+        """Check authenticity from headers, query and the raw body.
 
         Raises:
             InvalidSignature: the request is not authentic.
         """
 
+    def handshake(self, request: InboundRequest, payload: Any) -> Reply | None:
+        """The answer to a vendor's validation handshake, or None for a normal delivery."""
+
     def dedup_key(self, request: InboundRequest, payload: Any) -> str | None:
         """The sender's own id for this delivery, used to drop repeats."""
 
-    def normalize(
-        self, request: InboundRequest, payload: Any, catalog: Catalog
+    async def normalize(
+        self, request: InboundRequest, payload: Any, context: NormalizeContext
     ) -> list[CanonicalEvent]:
-        """Map a parsed payload to canonical events.
+        """Map a parsed payload to canonical events; an empty list acknowledges and ignores.
+
+        Topics the connector cannot map become `hub.unmapped` events (see `unmapped`), so
+        nothing acknowledged is silently dropped.
 
         Raises:
             SchemaViolation: the payload does not have the shape the connector needs.
         """
+
+
+class BaseConnector:
+    """Defaults for connectors: no options, no handshake, JSON answers."""
+
+    name = ""
+    quiet = False
+
+    def check_options(self, options: Mapping[str, Any]) -> list[str]:
+        return [f"unknown option {key!r}" for key in options]
+
+    def handshake(self, request: InboundRequest, payload: Any) -> Reply | None:
+        return None
+
+    def dedup_key(self, request: InboundRequest, payload: Any) -> str | None:
+        return None
+
+
+UNMAPPED = "hub.unmapped"
+
+
+def unmapped(connector: str, topic: str, reason: str, payload: Any, when: float) -> CanonicalEvent:
+    """A `hub.unmapped` event: kept, listable and subscribable, but not a business event."""
+    return CanonicalEvent(
+        type=UNMAPPED,
+        time=when,
+        data={"connector": connector, "topic": topic, "reason": reason, "payload": payload},
+        subject=f"{connector}/{topic}",
+    )
+
+
+def require_object(payload: Any) -> dict[str, Any]:
+    """The payload as a JSON object.
+
+    Raises:
+        SchemaViolation: it is not one.
+    """
+    if not isinstance(payload, dict):
+        raise SchemaViolation("body must be a JSON object", [Violation("", "not an object")])
+    return payload
+
+
+def hmac_matches(expected: bytes, candidates: Sequence[bytes]) -> bool:
+    """Constant-time comparison of one computed digest against the presented ones."""
+    return any(hmac.compare_digest(expected, c) for c in candidates)
+
+
+def usable_keys(config: ConnectorConfig) -> list[bytes]:
+    """The configured secrets as UTF-8 bytes.
+
+    Raises:
+        InvalidSignature: none is configured, so nothing can be authentic.
+    """
+    keys = [s.reveal().encode() for s in config.secrets if s.reveal()]
+    if not keys:
+        raise InvalidSignature(f"connector {config.name!r} has no secret configured")
+    return keys
 
 
 # orjson turns integers past 64 bits into floats, silently; 20 digits in a row may be one.

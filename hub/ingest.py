@@ -10,18 +10,34 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
 
 from hub.catalog import Catalog
 from hub.config import Secret
-from hub.connector import Connector, InboundRequest, parse_json
-from hub.errors import RequestError, SchemaViolation, UnknownConnector, UnsupportedMediaType
+from hub.connector import (
+    Connector,
+    ConnectorConfig,
+    InboundRequest,
+    NormalizeContext,
+    Reply,
+    parse_json,
+)
+from hub.errors import (
+    Conflict,
+    NotFound,
+    RequestError,
+    SchemaViolation,
+    UnknownConnector,
+    UnsupportedMediaType,
+)
+from hub.fetcher import Fetcher
 from hub.ids import new_id
-from hub.model import CanonicalEvent, Delivery, DeliveryStatus, Event, IngestResult, Receipt
+from hub.model import CanonicalEvent, Delivery, DeliveryStatus, Event, Receipt, ReceiptStatus
 from hub.model import Rejection as RejectionRecord
+from hub.policy import assign
 from hub.store.base import Store
 from hub.subscriptions import SubscriptionRegistry
 
@@ -43,11 +59,15 @@ def redact_headers(headers: Mapping[str, str], secrets: Sequence[Secret]) -> dic
     """Headers fit for the rejection store: credentials masked, configured secrets removed."""
     kept = {}
     for name, value in headers.items():
-        if any(part in name.lower() for part in SENSITIVE_HEADER_PARTS):
+        if _sensitive(name):
             kept[name] = REDACTED
         else:
             kept[name] = redact_text(value, secrets)
     return kept
+
+
+def _sensitive(name: str) -> bool:
+    return name.lower() == "code" or any(p in name.lower() for p in SENSITIVE_HEADER_PARTS)
 
 
 def redact_text(text: str, secrets: Sequence[Secret]) -> str:
@@ -79,38 +99,60 @@ class IngestLimits:
     rejections_max: int = 10_000
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What became of an inbound request that was not refused.
+
+    Attributes:
+        reply: a connector's handshake answer, sent as is (nothing was stored).
+    """
+
+    event_ids: list[str]
+    duplicate: bool = False
+    status: ReceiptStatus = ReceiptStatus.PROCESSED
+    receipt_id: str | None = None
+    reason: str | None = None
+    reply: Reply | None = None
+
+
 class Ingestor:
     """Receives inbound webhooks for every connector."""
 
     def __init__(
         self,
         connectors: Mapping[str, Connector],
-        secrets: Mapping[str, tuple[Secret, ...]],
+        configs: Mapping[str, ConnectorConfig],
         catalog: Catalog,
         registry: SubscriptionRegistry,
         store: Store,
         limits: IngestLimits,
         on_commit: Callable[[], None],
         redact: Sequence[Secret] = (),
+        fetchers: Mapping[str, Fetcher] | None = None,
     ) -> None:
         self._connectors = connectors
-        self._secrets = secrets
+        self._configs = configs
         self._catalog = catalog
         self._registry = registry
         self._store = store
         self._limits = limits
         self._on_commit = on_commit
+        self._fetchers = fetchers or {}
         # Anything configured as secret is cut out of what the rejection store keeps.
-        self._all_secrets = [*redact, *(s for group in secrets.values() for s in group)]
+        self._all_secrets = [*redact, *(s for c in configs.values() for s in c.secrets)]
 
     def connector(self, name: str) -> Connector:
-        """Raises: UnknownConnector."""
-        try:
-            return self._connectors[name]
-        except KeyError:
-            raise UnknownConnector(f"no connector named {name[:64]!r}") from None
+        """Raises: UnknownConnector (also for a connector disabled in connectors.yaml)."""
+        connector = self._connectors.get(name)
+        config = self._configs.get(name)
+        if connector is None or (config is not None and not config.enabled):
+            raise UnknownConnector(f"no connector named {name[:64]!r}")
+        return connector
 
-    async def receive(self, request: InboundRequest, content_type: str) -> IngestResult:
+    def config(self, name: str) -> ConnectorConfig:
+        return self._configs.get(name) or ConnectorConfig(name)
+
+    async def receive(self, request: InboundRequest, content_type: str) -> Outcome:
         """Verify, parse, deduplicate, normalize, validate and commit one inbound webhook.
 
         Raises:
@@ -122,34 +164,104 @@ class Ingestor:
             raise UnsupportedMediaType(
                 f"content-type {content_type[:80]!r} is not JSON; send application/json"
             )
-        secrets = self._secrets.get(request.connector, ())
-        connector.verify(request, secrets, self._limits.timestamp_tolerance)
+        config = self.config(request.connector)
+        connector.verify(request, config, self._limits.timestamp_tolerance)
         payload = parse_json(request.body)
+        reply = connector.handshake(request, payload)
+        if reply is not None:
+            return Outcome([], reply=reply)
         sender_id = connector.dedup_key(request, payload)
         try:
-            canonical = connector.normalize(request, payload, self._catalog)
-            self._validate(canonical)
+            canonical = await self._canonical(connector, config, request, payload)
         except SchemaViolation:
             # A repeat of something accepted before is a repeat, even if the schema moved on.
             # Only refusals pay for this look-up: the commit itself catches repeats.
             if sender_id is not None:
                 original = await self._store.find_receipt(request.connector, sender_id)
                 if original is not None:
-                    return IngestResult(original, duplicate=True)
+                    return Outcome(original, duplicate=True)
             raise
         receipt = Receipt(
             new_id("rcp"), request.connector, sender_id, request.received_at, request.body
         )
-        events = [self._event(receipt, c) for c in canonical]
-        deliveries = [
-            self._delivery(event, sub.id, request.received_at + sub.retry.schedule[0])
-            for event in events
-            for sub in self._registry.route(event.type, event.company)
-        ]
+        if isinstance(canonical, str):
+            receipt = self._quarantined(receipt, request, canonical)
+            result = await self._store.ingest(receipt, [], [])
+            return Outcome(
+                result.event_ids, result.duplicate, receipt.status, receipt.id, canonical
+            )
+        if not canonical:
+            receipt = replace(receipt, status=ReceiptStatus.IGNORED)
+        events, deliveries = self._fan_out(receipt, canonical)
         result = await self._store.ingest(receipt, events, deliveries)
         if not result.duplicate and deliveries:
             self._on_commit()
-        return result
+        return Outcome(result.event_ids, result.duplicate, receipt.status, receipt.id)
+
+    async def reprocess(self, receipt_id: str) -> Outcome:
+        """Run a quarantined receipt through normalization again, with today's settings.
+
+        Raises:
+            NotFound: no such receipt.
+            Conflict: it is not quarantined, or it still cannot be resolved.
+            SchemaViolation: it no longer validates.
+        """
+        receipt = await self._store.get_receipt(receipt_id)
+        if receipt is None:
+            raise NotFound(f"no receipt {receipt_id}")
+        if receipt.status != ReceiptStatus.QUARANTINED:
+            raise Conflict(f"receipt {receipt_id} is {receipt.status}, not quarantined")
+        connector = self.connector(receipt.connector)
+        request = InboundRequest(
+            receipt.connector, receipt.headers or {}, receipt.query or {}, receipt.body,
+            receipt.received_at,
+        )  # fmt: skip
+        config = self.config(receipt.connector)
+        canonical = await self._canonical(connector, config, request, parse_json(receipt.body))
+        if isinstance(canonical, str):
+            raise Conflict(f"receipt {receipt_id} is still quarantined: {canonical}")
+        events, deliveries = self._fan_out(receipt, canonical)
+        if not await self._store.resolve_receipt(receipt.id, events, deliveries):
+            raise Conflict(f"receipt {receipt_id} was re-processed already")
+        if deliveries:
+            self._on_commit()
+        return Outcome([e.id for e in events], False, ReceiptStatus.REPROCESSED, receipt.id)
+
+    async def _canonical(
+        self, connector: Connector, config: ConnectorConfig, request: InboundRequest, payload: Any
+    ) -> list[CanonicalEvent] | str:
+        """Normalized, company-assigned and validated events, or why they are quarantined."""
+        context = NormalizeContext(self._catalog, config, self._fetchers.get(config.name))
+        canonical = await connector.normalize(request, payload, context)
+        if config.policy is not None:
+            assigned = [assign(config.policy, event) for event in canonical]
+            reasons = [a for a in assigned if isinstance(a, str)]
+            if reasons:
+                return reasons[0]
+            canonical = [a for a in assigned if not isinstance(a, str)]
+        self._validate(canonical)
+        return canonical
+
+    def _quarantined(self, receipt: Receipt, request: InboundRequest, reason: str) -> Receipt:
+        # What re-processing needs (topic headers, query) without what it must not keep.
+        return replace(
+            receipt,
+            status=ReceiptStatus.QUARANTINED,
+            reason=reason,
+            headers=redact_headers(request.headers, self._all_secrets),
+            query={k: REDACTED if _sensitive(k) else v for k, v in request.query.items()},
+        )
+
+    def _fan_out(
+        self, receipt: Receipt, canonical: list[CanonicalEvent]
+    ) -> tuple[list[Event], list[Delivery]]:
+        events = [self._event(receipt, c) for c in canonical]
+        deliveries = [
+            self._delivery(event, sub.id, receipt.received_at + sub.retry.schedule[0])
+            for event in events
+            for sub in self._registry.route(event.type, event.company)
+        ]
+        return events, deliveries
 
     def _validate(self, canonical: list[CanonicalEvent]) -> None:
         violations = []

@@ -32,6 +32,7 @@ class CanonicalEvent:
         data: the payload, validated against ``schemas/<type>.json``.
         subject: what it is about, e.g. ``order/1001``.
         company: company or legal entity, when known.
+        store: the storefront, shop or tenant that sent it, for the company policy.
     """
 
     type: str
@@ -39,6 +40,7 @@ class CanonicalEvent:
     data: dict[str, Any]
     subject: str | None = None
     company: str | None = None
+    store: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,19 @@ class Event:
     receipt_id: str | None = None
 
 
+class ReceiptStatus(StrEnum):
+    """What became of an acknowledged request.
+
+    `quarantined` receipts produced no events yet: their company could not be resolved. They
+    keep the headers and query they arrived with, so they can be re-processed.
+    """
+
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    QUARANTINED = "quarantined"
+    REPROCESSED = "reprocessed"
+
+
 @dataclass(frozen=True, slots=True)
 class Receipt:
     """One accepted inbound request, keyed for duplicate detection."""
@@ -67,6 +82,11 @@ class Receipt:
     sender_id: str | None
     received_at: float
     body: bytes
+    status: ReceiptStatus = ReceiptStatus.PROCESSED
+    reason: str | None = None
+    headers: dict[str, str] | None = None
+    query: dict[str, str] | None = None
+    event_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

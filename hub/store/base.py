@@ -22,6 +22,7 @@ from hub.model import (
     IngestResult,
     Page,
     Receipt,
+    ReceiptStatus,
     Rejection,
 )
 
@@ -75,6 +76,21 @@ class Store(Protocol):
         self, receipt: Receipt, events: list[Event], deliveries: list[Delivery]
     ) -> IngestResult:
         """Commit a receipt with its events and deliveries, or report the original on a repeat."""
+
+    async def get_receipt(self, receipt_id: str) -> Receipt | None: ...
+
+    async def list_receipts(
+        self, status: ReceiptStatus, cursor: str | None, limit: int
+    ) -> Page[Receipt]:
+        """Receipts in one status (quarantined, ignored, reprocessed), newest first."""
+
+    async def resolve_receipt(
+        self, receipt_id: str, events: list[Event], deliveries: list[Delivery]
+    ) -> bool:
+        """Commit a quarantined receipt's events and deliveries and mark it reprocessed.
+
+        Returns False when the receipt is no longer quarantined (it was resolved already).
+        """
 
     async def add_rejection(self, rejection: Rejection, keep: int) -> None:
         """Keep a refused request, dropping the oldest beyond `keep`."""

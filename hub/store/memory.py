@@ -18,6 +18,7 @@ from hub.model import (
     IngestResult,
     Page,
     Receipt,
+    ReceiptStatus,
     Rejection,
 )
 from hub.store.base import MAX_PAGE, check_cursor, page
@@ -33,7 +34,7 @@ def _wanted(d: Delivery, where: DeliveryFilter) -> bool:
     )
 
 
-Listed = TypeVar("Listed", Event, Delivery, Rejection)
+Listed = TypeVar("Listed", Event, Delivery, Rejection, Receipt)
 
 
 def _newest_first(items: list[Listed], cursor: str | None, limit: int) -> Page[Listed]:
@@ -49,7 +50,8 @@ class MemoryStore:
     """`Store` held in dictionaries."""
 
     def __init__(self) -> None:
-        self.receipts: dict[tuple[str, str], list[str]] = {}
+        self.senders: dict[tuple[str, str], list[str]] = {}
+        self.receipts: dict[str, Receipt] = {}
         self.events: dict[str, Event] = {}
         self.deliveries: dict[str, Delivery] = {}
         self.leases: dict[str, float] = {}
@@ -68,19 +70,45 @@ class MemoryStore:
         return None
 
     async def find_receipt(self, connector: str, sender_id: str) -> list[str] | None:
-        return self.receipts.get((connector, sender_id))
+        return self.senders.get((connector, sender_id))
 
     async def ingest(
         self, receipt: Receipt, events: list[Event], deliveries: list[Delivery]
     ) -> IngestResult:
         if receipt.sender_id is not None:
             key = (receipt.connector, receipt.sender_id)
-            if key in self.receipts:
-                return IngestResult(self.receipts[key], duplicate=True)
-            self.receipts[key] = [e.id for e in events]
+            if key in self.senders:
+                return IngestResult(self.senders[key], duplicate=True)
+            self.senders[key] = [e.id for e in events]
+        self.receipts[receipt.id] = replace(receipt, event_ids=[e.id for e in events])
         self.events.update({e.id: e for e in events})
         await self.add_deliveries(deliveries)
         return IngestResult([e.id for e in events], duplicate=False)
+
+    async def get_receipt(self, receipt_id: str) -> Receipt | None:
+        return self.receipts.get(receipt_id)
+
+    async def list_receipts(
+        self, status: ReceiptStatus, cursor: str | None, limit: int
+    ) -> Page[Receipt]:
+        matching = [r for r in self.receipts.values() if r.status == status]
+        return _newest_first(matching, cursor, limit)
+
+    async def resolve_receipt(
+        self, receipt_id: str, events: list[Event], deliveries: list[Delivery]
+    ) -> bool:
+        receipt = self.receipts.get(receipt_id)
+        if receipt is None or receipt.status != ReceiptStatus.QUARANTINED:
+            return False
+        ids = [e.id for e in events]
+        self.receipts[receipt_id] = replace(
+            receipt, status=ReceiptStatus.REPROCESSED, reason=None, event_ids=ids
+        )
+        if receipt.sender_id is not None:
+            self.senders[(receipt.connector, receipt.sender_id)] = ids
+        self.events.update({e.id: e for e in events})
+        await self.add_deliveries(deliveries)
+        return True
 
     async def add_rejection(self, rejection: Rejection, keep: int) -> None:
         self.rejections[rejection.id] = rejection

@@ -25,141 +25,32 @@ from hub.model import (
     Delivery,
     DeliveryFilter,
     DeliveryJob,
-    DeliveryStatus,
     Event,
     EventFilter,
     IngestResult,
     Page,
     Receipt,
+    ReceiptStatus,
     Rejection,
 )
 from hub.store.base import MAX_PAGE, check_cursor, page
 from hub.store.group_commit import GroupCommitter, Operation
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS receipts (
-    id TEXT PRIMARY KEY, connector TEXT NOT NULL, sender_id TEXT,
-    received_at REAL NOT NULL, body BLOB NOT NULL, event_ids TEXT NOT NULL);
-CREATE UNIQUE INDEX IF NOT EXISTS receipts_sender
-    ON receipts (connector, sender_id) WHERE sender_id IS NOT NULL;
-CREATE TABLE IF NOT EXISTS events (
-    id TEXT PRIMARY KEY, type TEXT NOT NULL, source TEXT NOT NULL, connector TEXT NOT NULL,
-    subject TEXT, company TEXT, time REAL NOT NULL, received_at REAL NOT NULL,
-    schema_version TEXT, receipt_id TEXT, data TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS events_type ON events (type, id);
-CREATE INDEX IF NOT EXISTS events_subject ON events (subject, id);
-CREATE TABLE IF NOT EXISTS deliveries (
-    id TEXT PRIMARY KEY, event_id TEXT NOT NULL, subscription_id TEXT NOT NULL,
-    event_type TEXT NOT NULL, status TEXT NOT NULL, created_at REAL NOT NULL,
-    updated_at REAL, next_attempt_at REAL, lease_until REAL,
-    attempts INTEGER NOT NULL DEFAULT 0, retry_index INTEGER NOT NULL DEFAULT 0,
-    last_status_code INTEGER, last_error TEXT);
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at)
-    WHERE status = 'pending';
-CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (status, id);
-CREATE INDEX IF NOT EXISTS deliveries_subscription ON deliveries (subscription_id, status, id);
-CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_id, id);
-CREATE TABLE IF NOT EXISTS attempts (
-    id TEXT PRIMARY KEY, delivery_id TEXT NOT NULL, attempted_at REAL NOT NULL,
-    duration_ms REAL NOT NULL, status_code INTEGER, response_body TEXT, error TEXT);
-CREATE INDEX IF NOT EXISTS attempts_delivery ON attempts (delivery_id, id);
-CREATE TABLE IF NOT EXISTS rejections (
-    id TEXT PRIMARY KEY, connector TEXT NOT NULL, received_at REAL NOT NULL,
-    status INTEGER NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL,
-    headers TEXT NOT NULL, body BLOB NOT NULL, body_size INTEGER NOT NULL,
-    errors TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS subscription_states (
-    subscription_id TEXT PRIMARY KEY, active INTEGER NOT NULL, reason TEXT,
-    changed_at REAL NOT NULL);
-"""
-
-EVENT_COLUMNS = (
-    "id, type, source, connector, subject, company, time, received_at, schema_version, "
-    "receipt_id, data"
+from hub.store.sqlite_sql import (
+    CLAIM_DUE,
+    DELIVERY_COLUMNS,
+    EVENT_COLUMNS,
+    FIND_RECEIPT,
+    RECEIPT_COLUMNS,
+    SCHEMA,
+    delivery_listing,
+    delivery_row,
+    delivery_where,
+    event_listing,
+    event_row,
+    migrate,
+    receipt_row,
+    receipt_values,
 )
-DELIVERY_COLUMNS = (
-    "id, event_id, subscription_id, event_type, status, created_at, updated_at, "
-    "next_attempt_at, attempts, retry_index, last_status_code, last_error"
-)
-
-
-# Without ANALYZE statistics the planner prefers deliveries_status and sorts in a temp B-tree;
-# the partial index is already in due order, so the claim names it.
-CLAIM_DUE = (
-    "SELECT id FROM deliveries INDEXED BY deliveries_due WHERE status = 'pending' "
-    "AND next_attempt_at <= ? AND lease_until IS NULL ORDER BY next_attempt_at LIMIT ?"
-)
-FIND_RECEIPT = "SELECT event_ids FROM receipts WHERE connector = ? AND sender_id = ?"
-
-
-def _event(row: Sequence[Any]) -> Event:
-    return Event(
-        id=row[0], type=row[1], source=row[2], connector=row[3], subject=row[4],
-        company=row[5], time=row[6], received_at=row[7], schema_version=row[8],
-        receipt_id=row[9], data_json=row[10],
-    )  # fmt: skip
-
-
-def _delivery(row: Sequence[Any]) -> Delivery:
-    return Delivery(
-        id=row[0], event_id=row[1], subscription_id=row[2], event_type=row[3],
-        status=DeliveryStatus(row[4]), created_at=row[5], updated_at=row[6],
-        next_attempt_at=row[7], attempts=row[8], retry_index=row[9],
-        last_status_code=row[10], last_error=row[11],
-    )  # fmt: skip
-
-
-def _delivery_where(where: DeliveryFilter) -> tuple[list[str], list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    for column, value in (
-        ("status", where.status),
-        ("subscription_id", where.subscription_id),
-        ("event_type", where.event_type),
-        ("event_id", where.event_id),
-    ):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(str(value))
-    if where.since is not None:
-        clauses.append("created_at >= ?")
-        params.append(where.since)
-    return clauses, params
-
-
-def delivery_listing(
-    where: DeliveryFilter, cursor: str | None, limit: int
-) -> tuple[str, list[Any]]:
-    """The newest-first page query of `list_deliveries` (exposed for query-plan tests)."""
-    clauses, params = _delivery_where(where)
-    if check_cursor(cursor):
-        clauses.append("id < ?")
-        params.append(cursor)
-    sql = f"SELECT {DELIVERY_COLUMNS} FROM deliveries"
-    if clauses:
-        sql += " WHERE " + " AND ".join(clauses)
-    return sql + " ORDER BY id DESC LIMIT ?", [*params, limit]
-
-
-def event_listing(where: EventFilter, cursor: str | None, limit: int) -> tuple[str, list[Any]]:
-    """The newest-first page query of `list_events` (exposed for query-plan tests)."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    for clause, value in (
-        ("type = ?", where.type),
-        ("subject = ?", where.subject),
-        ("time >= ?", where.since),
-        ("time < ?", where.until),
-        ("id < ?", check_cursor(cursor)),
-    ):
-        if value is not None:
-            clauses.append(clause)
-            params.append(value)
-    sql = f"SELECT {EVENT_COLUMNS} FROM events"
-    if clauses:
-        sql += " WHERE " + " AND ".join(clauses)
-    return sql + " ORDER BY id DESC LIMIT ?", [*params, limit]
 
 
 class SqliteStore:
@@ -192,6 +83,7 @@ class SqliteStore:
 
     @staticmethod
     def _setup(conn: sqlite3.Connection) -> None:
+        migrate(conn)
         conn.executescript(SCHEMA)
         # One process owns the file (see _lock), so every lease left is a dead run's.
         conn.execute("UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL")
@@ -280,19 +172,19 @@ class SqliteStore:
 
     async def get_event(self, event_id: str) -> Event | None:
         row = await self._one(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,))
-        return None if row is None else _event(row)
+        return None if row is None else event_row(row)
 
     async def list_events(self, where: EventFilter, cursor: str | None, limit: int) -> Page[Event]:
         limit = min(limit, MAX_PAGE)
         sql, params = event_listing(where, cursor, limit + 1)
         rows = await self._all(sql, params)
-        return page([_event(r) for r in rows], limit)
+        return page([event_row(r) for r in rows], limit)
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
         row = await self._one(
             f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,)
         )
-        return None if row is None else _delivery(row)
+        return None if row is None else delivery_row(row)
 
     async def list_deliveries(
         self, where: DeliveryFilter, cursor: str | None, limit: int
@@ -300,10 +192,10 @@ class SqliteStore:
         limit = min(limit, MAX_PAGE)
         sql, params = delivery_listing(where, cursor, limit + 1)
         rows = await self._all(sql, params)
-        return page([_delivery(r) for r in rows], limit)
+        return page([delivery_row(r) for r in rows], limit)
 
     async def count_deliveries(self, where: DeliveryFilter) -> int:
-        clauses, params = _delivery_where(where)
+        clauses, params = delivery_where(where)
         sql = "SELECT count(*) FROM deliveries"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
@@ -317,6 +209,25 @@ class SqliteStore:
             (delivery_id,),
         )
         return [Attempt(*r) for r in rows]
+
+    async def get_receipt(self, receipt_id: str) -> Receipt | None:
+        row = await self._one(f"SELECT {RECEIPT_COLUMNS} FROM receipts WHERE id = ?", (receipt_id,))
+        return None if row is None else receipt_row(row)
+
+    async def list_receipts(
+        self, status: ReceiptStatus, cursor: str | None, limit: int
+    ) -> Page[Receipt]:
+        limit = min(limit, MAX_PAGE)
+        clauses, params = ["status = ?"], [str(status)]
+        if check_cursor(cursor):
+            clauses.append("id < ?")
+            params.append(str(cursor))
+        rows = await self._all(
+            f"SELECT {RECEIPT_COLUMNS} FROM receipts WHERE {' AND '.join(clauses)} "
+            "ORDER BY id DESC LIMIT ?",
+            [*params, limit + 1],
+        )
+        return page([receipt_row(r) for r in rows], limit)
 
     async def get_meta(self, key: str) -> str | None:
         row = await self._one("SELECT value FROM meta WHERE key = ?", (key,))
@@ -332,6 +243,24 @@ class SqliteStore:
     ) -> IngestResult:
         result: IngestResult = await self._write(IngestWrite(receipt, events, deliveries))
         return result
+
+    async def resolve_receipt(
+        self, receipt_id: str, events: list[Event], deliveries: list[Delivery]
+    ) -> bool:
+        def operation(conn: sqlite3.Connection) -> bool:
+            changed = conn.execute(
+                "UPDATE receipts SET status = 'reprocessed', reason = NULL, event_ids = ? "
+                "WHERE id = ? AND status = 'quarantined'",
+                (json.dumps([e.id for e in events]), receipt_id),
+            ).rowcount
+            if not changed:
+                return False  # someone else re-processed it first
+            _insert_events(conn, events)
+            _insert_deliveries(conn, deliveries)
+            return True
+
+        done: bool = await self._write(operation)
+        return done
 
     async def add_deliveries(self, deliveries: list[Delivery]) -> None:
         await self._write(lambda conn: _insert_deliveries(conn, deliveries))
@@ -362,13 +291,13 @@ class SqliteStore:
                 f"RETURNING {DELIVERY_COLUMNS}",
                 (lease_until, now, limit),
             ).fetchall()
-            deliveries = [_delivery(r) for r in rows]
+            deliveries = [delivery_row(r) for r in rows]
             if not deliveries:
                 return []
             ids = sorted({d.event_id for d in deliveries})
             marks = ",".join("?" * len(ids))
             events = {
-                row[0]: _event(row)
+                row[0]: event_row(row)
                 for row in conn.execute(
                     f"SELECT {EVENT_COLUMNS} FROM events WHERE id IN ({marks})", ids
                 )
@@ -413,7 +342,7 @@ class SqliteStore:
                 (now, now, delivery_id),
             ).fetchone()
             if row is not None:
-                return _delivery(row)
+                return delivery_row(row)
             if conn.execute("SELECT 1 FROM deliveries WHERE id = ?", (delivery_id,)).fetchone():
                 raise Conflict(f"delivery {delivery_id} is already pending")
             return None
@@ -422,7 +351,7 @@ class SqliteStore:
         return result
 
     async def replay_many(self, where: DeliveryFilter, now: float, limit: int) -> int:
-        clauses, params = _delivery_where(where)
+        clauses, params = delivery_where(where)
         clauses.append("status != 'pending'")
         sql = (
             "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, retry_index = 0, "
@@ -471,23 +400,10 @@ class IngestWrite:
             fresh.append(item)
             results.append(IngestResult(event_ids, duplicate=False))
         conn.executemany(
-            "INSERT INTO receipts (id, connector, sender_id, received_at, body, event_ids) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (i.receipt.id, i.receipt.connector, i.receipt.sender_id, i.receipt.received_at,
-                 i.receipt.body, json.dumps([e.id for e in i.events]))
-                for i in fresh
-            ],
-        )  # fmt: skip
-        conn.executemany(
-            f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (e.id, e.type, e.source, e.connector, e.subject, e.company, e.time,
-                 e.received_at, e.schema_version, e.receipt_id, e.data_json)
-                for i in fresh
-                for e in i.events
-            ],
-        )  # fmt: skip
+            f"INSERT INTO receipts ({RECEIPT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [receipt_values(i.receipt, [e.id for e in i.events]) for i in fresh],
+        )
+        _insert_events(conn, [e for i in fresh for e in i.events])
         _insert_deliveries(conn, [d for i in fresh for d in i.deliveries])
         return results
 
@@ -546,6 +462,17 @@ def _known_receipts(
         ):
             found[(connector, sender_id)] = list(json.loads(ids))
     return found
+
+
+def _insert_events(conn: sqlite3.Connection, events: list[Event]) -> None:
+    conn.executemany(
+        f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [
+            (e.id, e.type, e.source, e.connector, e.subject, e.company, e.time,
+             e.received_at, e.schema_version, e.receipt_id, e.data_json)
+            for e in events
+        ],
+    )  # fmt: skip
 
 
 def _insert_deliveries(conn: sqlite3.Connection, deliveries: list[Delivery]) -> None:

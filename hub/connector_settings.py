@@ -1,0 +1,178 @@
+"""Connector settings: `connectors.yaml`, read once at start-up (``HUB_CONNECTORS``).
+
+::
+
+    connectors:
+      shopify:
+        enabled: true                          # the default; false answers 404
+        secrets: [env:SHOPIFY_SECRET, env:SHOPIFY_SECRET_PREVIOUS]
+        options: {}                            # connector-specific, see each module
+        company_policy: {...}                  # see hub.policy
+        fetch:                                 # thin payloads, see hub.fetcher
+          base_url: https://api.bigcommerce.com
+          allowed_hosts: [ssapi.shipstation.com]
+          username: env:SHIPSTATION_API_KEY
+          password: env:SHIPSTATION_API_SECRET
+          headers: {X-Auth-Token: env:BIGCOMMERCE_TOKEN}
+          timeout: 5
+
+Secrets are ``env:VARIABLE`` references; a variable that is not set leaves that secret out (the
+connector then refuses everything with 401, and ``hub check`` says so). The variable
+``HUB_CONNECTOR_<NAME>_SECRET`` adds secrets to any connector, with or without an entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from hub.config import Secret
+from hub.connector import Connector, ConnectorConfig
+from hub.errors import ConfigError
+from hub.fetcher import FetchSettings, host_allowed
+from hub.policy import parse_policy
+
+KEYS = {"enabled", "secrets", "options", "company_policy", "fetch"}
+FETCH_KEYS = {"base_url", "allowed_hosts", "username", "password", "headers", "timeout"}
+
+
+def _secret(raw: Any, env: Mapping[str, str], where: str) -> Secret | None:
+    if not isinstance(raw, str) or not raw.startswith("env:") or len(raw) <= 4:
+        # Literal secrets in a file end up in version control: only references are accepted.
+        raise ConfigError(f"{where}: secrets are env:VARIABLE references")
+    value = env.get(raw[4:], "")
+    return Secret(value) if value else None
+
+
+def _secrets(raw: Any, env: Mapping[str, str], where: str) -> tuple[Secret, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where}: secrets must be a list of env:VARIABLE references")
+    found = (_secret(item, env, f"{where}[{i}]") for i, item in enumerate(raw))
+    return tuple(s for s in found if s is not None)
+
+
+def _fetch(raw: Any, env: Mapping[str, str], where: str) -> FetchSettings:
+    if not isinstance(raw, dict) or set(raw) - FETCH_KEYS:
+        raise ConfigError(f"{where}: fetch takes {', '.join(sorted(FETCH_KEYS))}")
+    base_url = raw.get("base_url")
+    hosts = raw.get("allowed_hosts", [])
+    if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
+        raise ConfigError(f"{where}.allowed_hosts: a list of host or host:port names")
+    if base_url is not None and not host_allowed(str(base_url), _host_of(str(base_url))):
+        raise ConfigError(f"{where}.base_url: an http(s) URL without user info")
+    headers = raw.get("headers", {})
+    if not isinstance(headers, dict):
+        raise ConfigError(f"{where}.headers: a mapping of header name to env:VARIABLE")
+    timeout = raw.get("timeout", 5)
+    if not isinstance(timeout, int | float) or not 0.1 <= timeout <= 30:
+        raise ConfigError(f"{where}.timeout: seconds in 0.1..30")
+    found = {str(k): _secret(v, env, f"{where}.headers.{k}") for k, v in headers.items()}
+    return FetchSettings(
+        base_url=str(base_url).rstrip("/") if base_url else None,
+        allowed_hosts=frozenset(h.lower() for h in hosts),
+        username=_optional_secret(raw, "username", env, where),
+        password=_optional_secret(raw, "password", env, where),
+        headers={k: v for k, v in found.items() if v is not None},
+        timeout=float(timeout),
+    )
+
+
+def _host_of(url: str) -> frozenset[str]:
+    """The URL's own host, so that `host_allowed` checks only its shape."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return frozenset()
+    return frozenset({host, *(f"{host}:{p}" for p in [_port(url)] if p)})
+
+
+def _port(url: str) -> int | None:
+    try:
+        return urlsplit(url).port
+    except ValueError:
+        return None
+
+
+def _optional_secret(raw: dict[str, Any], key: str, env: Mapping[str, str], where: str) -> Any:
+    return _secret(raw[key], env, f"{where}.{key}") if key in raw else None
+
+
+def _entry(
+    name: str, raw: Any, connector: Connector, env: Mapping[str, str], where: str
+) -> ConnectorConfig:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict) or set(raw) - KEYS:
+        raise ConfigError(f"{where}: an entry takes {', '.join(sorted(KEYS))}")
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{where}.enabled: true or false")
+    options = raw.get("options", {})
+    if not isinstance(options, dict):
+        raise ConfigError(f"{where}.options: a mapping")
+    problems = connector.check_options(options)
+    if problems:
+        raise ConfigError(f"{where}.options: {'; '.join(problems)}")
+    policy = raw.get("company_policy")
+    fetch = raw.get("fetch")
+    return ConnectorConfig(
+        name=name,
+        enabled=enabled,
+        secrets=_secrets(raw.get("secrets", []), env, f"{where}.secrets"),
+        options=options,
+        policy=None if policy is None else parse_policy(policy, f"{where}.company_policy"),
+        fetch=None if fetch is None else _fetch(fetch, env, f"{where}.fetch"),
+    )
+
+
+def load_connector_settings(
+    path: Path | None,
+    connectors: Mapping[str, Connector],
+    env: Mapping[str, str],
+    extra_secrets: Mapping[str, tuple[Secret, ...]],
+) -> dict[str, ConnectorConfig]:
+    """One `ConnectorConfig` per discovered connector.
+
+    Args:
+        path: `connectors.yaml`; None or a missing default file means no entries.
+        extra_secrets: from ``HUB_CONNECTOR_<NAME>_SECRET`` and ``--connector-secret``.
+
+    Raises:
+        ConfigError: naming the file and the entry at fault.
+    """
+    entries: dict[str, Any] = {}
+    if path is not None and path.exists():
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{path}: cannot read connector settings: {exc}") from None
+        if not isinstance(document, dict) or not isinstance(document.get("connectors", {}), dict):
+            raise ConfigError(f"{path}: expected a 'connectors:' mapping")
+        entries = document.get("connectors") or {}
+    for name in entries:
+        if name not in connectors:
+            known = ", ".join(sorted(connectors))
+            raise ConfigError(f"{path}: connectors.{name}: no such connector (known: {known})")
+    configs: dict[str, ConnectorConfig] = {}
+    for name, connector in connectors.items():
+        config = _entry(name, entries.get(name), connector, env, f"{path}: connectors.{name}")
+        more = extra_secrets.get(name, ())
+        configs[name] = ConnectorConfig(
+            name, config.enabled, config.secrets + more, config.options, config.policy,
+            config.fetch,
+        )  # fmt: skip
+    return configs
+
+
+def secrets_of(configs: Mapping[str, ConnectorConfig]) -> list[Secret]:
+    """Every secret the connector settings hold, for redaction."""
+    found: list[Secret] = []
+    for config in configs.values():
+        found += config.secrets
+        if config.fetch is not None:
+            found += config.fetch.secrets()
+    return found
