@@ -388,16 +388,7 @@ async def patch_subscription(request: Request) -> JSONResponse:
 
 
 async def list_event_types(request: Request) -> JSONResponse:
-    items = [
-        {
-            "type": t.name,
-            "version": t.version,
-            "description": t.description,
-            "schema": t.schema,
-            "example": t.example,
-        }
-        for t in _hub(request).catalog
-    ]
+    items = [t.describe() for t in _hub(request).catalog]
     return JSONResponse({"items": items, "next_cursor": None})
 
 

@@ -7,14 +7,18 @@ takes 420 µs for a 1 KB order (measured here), and would otherwise cap ingest n
 Each schema file names its type in ``x-event-type``,
 its version (major.minor) in ``x-version``, and the data field that identifies the subject in
 ``x-subject-key``: ``order.created`` with ``order_id: "1001"`` is about ``order/1001``.
+
+A schema may instead name a family of types with ``x-event-type-pattern`` (a regular
+expression): `data-event.json` covers the generic ``<entity>.created|updated|deleted`` data
+events. A named type always wins over a family, so ``customer.created`` keeps its own schema.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -53,11 +57,25 @@ class EventType:
     subject_key: str | None
     schema: Mapping[str, Any]
     validator: jsonschema_rs.Draft202012Validator
+    pattern: re.Pattern[str] | None = None
 
     @property
     def example(self) -> Any:
         examples = self.schema.get("examples") or [None]
         return examples[0]
+
+    def describe(self) -> dict[str, Any]:
+        """The entry as the API and ``hub event-types --json`` show it."""
+        entry = {
+            "type": self.name,
+            "version": self.version,
+            "description": self.description,
+            "schema": self.schema,
+            "example": self.example,
+        }
+        if self.pattern is not None:
+            entry["pattern"] = self.pattern.pattern
+        return entry
 
     def subject_of(self, data: Mapping[str, Any]) -> str | None:
         """The subject derived from the data, e.g. ``order/1001``."""
@@ -75,29 +93,44 @@ def json_pointer(path: Iterator[Any] | Any) -> str:
 class Catalog:
     """Event types by name, with compiled validators."""
 
-    def __init__(self, types: Mapping[str, EventType]) -> None:
+    def __init__(self, types: Mapping[str, EventType], families: Sequence[EventType] = ()) -> None:
         self._types = dict(types)
+        self._families = list(families)
+        self._members: dict[str, EventType] = {}
 
     def __contains__(self, name: object) -> bool:
-        return name in self._types
+        return isinstance(name, str) and self._find(name) is not None
 
     def __iter__(self) -> Iterator[EventType]:
-        return iter(sorted(self._types.values(), key=lambda t: t.name))
+        """Named types by name, then the families."""
+        return iter([*sorted(self._types.values(), key=lambda t: t.name), *self._families])
+
+    def _find(self, name: str) -> EventType | None:
+        found = self._types.get(name) or self._members.get(name)
+        if found is not None:
+            return found
+        for family in self._families:
+            if family.pattern is not None and family.pattern.match(name):
+                # Cached so that each member is built once; the validator is shared.
+                member = replace(family, name=name, pattern=None)
+                self._members[name] = member
+                return member
+        return None
 
     def get(self, name: str) -> EventType:
-        """Return an event type.
+        """Return an event type, named or a member of a family.
 
         Raises:
             UnknownEventType: the catalog has no such type.
         """
-        try:
-            return self._types[name]
-        except KeyError:
-            known = ", ".join(sorted(self._types))
+        found = self._find(name) if TYPE_NAME.match(name) else None
+        if found is None:
+            known = ", ".join(sorted(t.name for t in self))
             raise UnknownEventType(
                 f"unknown event type {name!r}; known types: {known}",
                 [Violation("/type", f"{name!r} is not in the event catalog")],
-            ) from None
+            )
+        return found
 
     def violations(self, name: str, data: Any, prefix: str = "/data") -> list[Violation]:
         """Validate data against its type's schema; empty when valid."""
@@ -118,8 +151,11 @@ def _load_one(path: Path) -> EventType:
         raise ConfigError(f"{path}: cannot read schema: {exc}") from None
     if not isinstance(schema, dict):
         raise ConfigError(f"{path}: a schema must be a JSON object")
+    pattern = _pattern(schema, path)
     name = schema.get("x-event-type", path.name.removesuffix(".json"))
-    if name != path.name.removesuffix(".json") or not TYPE_NAME.match(name):
+    if pattern is not None:
+        name = path.name.removesuffix(".json")
+    elif name != path.name.removesuffix(".json") or not TYPE_NAME.match(name):
         raise ConfigError(f"{path}: x-event-type {name!r} must match the file name")
     version = str(schema.get("x-version", ""))
     if not re.fullmatch(r"\d+\.\d+", version):
@@ -143,7 +179,22 @@ def _load_one(path: Path) -> EventType:
         subject_key=schema.get("x-subject-key"),
         schema=schema,
         validator=validator,
+        pattern=pattern,
     )
+
+
+def _pattern(schema: Mapping[str, Any], path: Path) -> re.Pattern[str] | None:
+    raw = schema.get("x-event-type-pattern")
+    if raw is None:
+        return None
+    try:
+        pattern = re.compile(str(raw))
+    except re.error as exc:
+        raise ConfigError(f"{path}: x-event-type-pattern does not compile: {exc}") from None
+    example = schema.get("x-event-type-example")
+    if not isinstance(example, str) or not pattern.match(example) or not TYPE_NAME.match(example):
+        raise ConfigError(f"{path}: x-event-type-example must be a type the pattern matches")
+    return pattern
 
 
 def load_catalog(directory: Path) -> Catalog:
@@ -154,7 +205,9 @@ def load_catalog(directory: Path) -> Catalog:
     """
     if not directory.is_dir():
         raise ConfigError(f"{directory}: schemas directory not found")
-    types = {t.name: t for t in map(_load_one, sorted(directory.glob("*.json")))}
-    if not types:
+    loaded = list(map(_load_one, sorted(directory.glob("*.json"))))
+    if not loaded:
         raise ConfigError(f"{directory}: no event type schemas found")
-    return Catalog(types)
+    return Catalog(
+        {t.name: t for t in loaded if t.pattern is None}, [t for t in loaded if t.pattern]
+    )

@@ -65,9 +65,19 @@ def cmd_check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     components = load_components(settings, env)
     print(f"schemas:       {len(list(components.catalog))} event types ({settings.schemas_dir})")
     print(f"connectors:    {', '.join(sorted(components.connectors))}")
-    for name in sorted(components.connectors):
-        if name not in settings.connector_secrets:
-            print(f"  warning: HUB_CONNECTOR_{name.upper()}_SECRET is not set; {name} refuses all")
+    print(f"connector settings: {settings.connectors}")
+    for name, config in sorted(components.connector_configs.items()):
+        if not config.enabled:
+            print(f"  {name}: disabled")
+        elif not config.secrets:
+            print(f"  warning: {name} has no secret set (connectors.yaml or HUB_CONNECTOR_"
+                  f"{name.upper()}_SECRET); it refuses every request")  # fmt: skip
+        else:
+            policy = (
+                f", company policy of {len(config.policy.rules)} rule(s)" if config.policy else ""
+            )
+            fetch = ", fetches thin payloads" if config.fetch else ""
+            print(f"  {name}: {len(config.secrets)} secret(s){policy}{fetch}")
     print(f"subscriptions: {len(components.subscriptions)} ({settings.subscriptions})")
     for sub in components.subscriptions:
         print(f"  {sub.id}: {', '.join(sub.events)} -> {sub.url}")
@@ -80,12 +90,7 @@ def cmd_event_types(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     catalog = load_catalog(_settings(args, env).schemas_dir)
     if args.json:
-        doc = [
-            {"type": t.name, "version": t.version, "description": t.description,
-             "schema": t.schema, "example": t.example}
-            for t in catalog
-        ]  # fmt: skip
-        print(json.dumps(doc, indent=2))
+        print(json.dumps([t.describe() for t in catalog], indent=2))
         return 0
     for t in catalog:
         print(f"{t.name:<28} {t.version:<6} {t.description}")

@@ -53,8 +53,8 @@ async def test_delivers_a_signed_cloudevent(tmp_path: Path) -> None:
     assert cloudevent["source"] == "/connectors/standard"
     assert cloudevent["subject"] == "order/D-1"
     assert cloudevent["company"] == "USMF"
-    assert cloudevent["schemaversion"] == "1.0"
-    assert cloudevent["dataschema"] == "urn:webhook-hub:schema:order.created:1.0"
+    assert cloudevent["schemaversion"] == "2.0"
+    assert cloudevent["dataschema"] == "urn:webhook-hub:schema:order.created:2.0"
     assert cloudevent["time"] == "2026-11-20T09:30:00.000Z"
     assert cloudevent["data"] == order_data("D-1")
     assert delivery["status"] == "succeeded"

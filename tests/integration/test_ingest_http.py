@@ -44,7 +44,7 @@ async def test_accepts_a_signed_event_with_202_and_stores_it(hub: RunningHub) ->
     assert event["type"] == "order.created"
     assert event["subject"] == "order/A-1"
     assert event["data"]["lines"][0]["sku"] == "GEAR-7"
-    assert event["schema_version"] == "1.0"
+    assert event["schema_version"] == "2.0"
 
 
 async def test_a_repeated_sender_id_answers_200_with_the_original_ids(hub: RunningHub) -> None:
@@ -135,7 +135,7 @@ async def test_each_refusal_is_a_problem_and_is_kept(
 
 
 async def test_schema_violation_lists_each_failing_pointer(hub: RunningHub) -> None:
-    data = {"order_id": "", "currency": "euro", "lines": [{"sku": "A", "quantity": 0,
+    data = {"order_id": "", "currency": "euro", "lines": [{"sku": "A", "quantity": -1,
             "unit_price": "1.0"}], "total": 12}  # fmt: skip
     response = await hub.send("order.created", data, "msg_pointers")
     doc = assert_problem(response, 422, "schema-violation")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,16 +12,42 @@ import pytest
 from hub.catalog import Catalog, load_catalog
 from hub.errors import ConfigError, UnknownEventType
 
-REQUIRED = {"order.created", "order.shipped", "order.invoiced", "customer.created"}
+REQUIRED = {
+    *(f"order.{s}" for s in ("created", "updated", "confirmed", "cancelled", "picked",
+                             "packed", "shipped", "delivered", "invoiced", "paid", "refunded")),
+    "customer.created", "customer.updated", "customer.deleted", "product.created",
+    "product.updated", "vendor.created", "vendor.updated", "purchase_order.confirmed",
+    "shipment.tracking_updated", "erp.business_event", "hub.unmapped",
+}  # fmt: skip
 
 
 def test_ships_the_required_types_with_versions_and_examples(catalog: Catalog) -> None:
     names = {t.name for t in catalog}
-    assert names >= REQUIRED
+    assert names >= REQUIRED | {"data-event"}
     for event_type in catalog:
-        assert event_type.version == "1.0"
+        assert re.fullmatch(r"\d+\.\d+", event_type.version)
         assert event_type.description
-        assert catalog.violations(event_type.name, event_type.example) == []
+        name = event_type.schema.get("x-event-type-example", event_type.name)
+        assert catalog.violations(name, event_type.example) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "member"),
+    [("invoice.updated", True), ("sales_receipt.deleted", True), ("invoice.emailed", False),
+     ("Invoice.created", False), ("invoice", False), ("a.b.created", False)],
+)  # fmt: skip
+def test_generic_data_events_form_a_family(catalog: Catalog, name: str, member: bool) -> None:
+    assert (name in catalog) is member
+    if member:
+        assert catalog.get(name).name == name
+        assert catalog.get(name).subject_of({"record_id": "7"}) == f"{name.split('.')[0]}/7"
+        assert catalog.violations(name, {"entity": name.split(".")[0]}) != []
+
+
+def test_a_named_type_wins_over_the_family(catalog: Catalog) -> None:
+    assert catalog.get("customer.created").schema["x-event-type"] == "customer.created"
+    assert "customer.created" in {t.name for t in catalog}
+    assert "invoice.updated" not in {t.name for t in catalog}  # members are not listed
 
 
 @pytest.mark.parametrize(
@@ -28,11 +55,11 @@ def test_ships_the_required_types_with_versions_and_examples(catalog: Catalog) -
     [
         ("order.created", "currency", "euro", "/data/currency"),
         ("order.created", "total", 12.5, "/data/total"),
-        ("order.created", "lines", [], "/data/lines"),
-        ("order.shipped", "tracking_number", "", "/data/tracking_number"),
+        ("order.created", "lines", [{"quantity": -1}], "/data/lines/0/quantity"),
+        ("order.shipped", "tracking_number", 5, "/data/tracking_number"),
         ("order.shipped", "shipped_at", "yesterday", "/data/shipped_at"),
         ("order.invoiced", "invoice_date", "2026-13-45", "/data/invoice_date"),
-        ("customer.created", "addresses", [{"city": "X"}], "/data/addresses/0"),
+        ("customer.created", "addresses", [{"country": "Germany"}], "/data/addresses/0/country"),
     ],
 )
 def test_violations_point_at_the_field(
@@ -44,9 +71,9 @@ def test_violations_point_at_the_field(
 
 
 def test_missing_fields_point_at_the_object(catalog: Catalog) -> None:
-    found = catalog.violations("order.invoiced", {"order_id": "1"})
-    assert {v.pointer for v in found} == {"/data"}
-    assert len(found) == 4
+    found = catalog.violations("purchase_order.confirmed", {"vendor_id": "1"})
+    assert [v.pointer for v in found] == ["/data"]
+    assert "purchase_order_id" in found[0].message
 
 
 def test_unknown_type(catalog: Catalog) -> None:
