@@ -171,6 +171,7 @@ def hub_settings(tmp_path: Path, **overrides: Any) -> Settings:
     base = Settings(
         database_url=f"sqlite:///{tmp_path}/hub.db",
         subscriptions=tmp_path / "subscriptions.yaml",
+        connectors=tmp_path / "connectors.yaml",
         schemas_dir=SCHEMAS,
         admin_token=Secret(ADMIN_TOKEN),
         connector_secrets={"standard": (Secret(CONNECTOR_SECRET),)},

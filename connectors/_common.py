@@ -1,0 +1,149 @@
+"""Small pure helpers the vendor mappings share: text, money, times, addresses, references.
+
+Vendors send ids as numbers wider than 2^53 (Shopify), money as floats (Dynamics 365) and
+times in five dialects; canonical events carry ids and money as exact strings and times as
+RFC 3339.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from hub.connector import InboundRequest
+
+_MS_DATE = re.compile(r"^\\?/Date\((-?\d+)([+-]\d{4})?\)\\?/$")
+
+
+def text(value: Any) -> str | None:
+    """A non-empty string, or None. Integers stay exact (``820982911946154508``)."""
+    if value is None or isinstance(value, bool | dict | list):
+        return None
+    result = str(value).strip()
+    return result or None
+
+
+def compact(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields whose value is not None, "" or an empty container."""
+    return {k: v for k, v in fields.items() if v is not None and v != "" and v != [] and v != {}}
+
+
+def money(value: Any) -> str | None:
+    """A decimal string from a vendor amount (string, int or float), or None."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        # str() first: a float such as 1250.5 becomes "1250.5", not its binary expansion.
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return format(amount, "f") if amount.is_finite() else None
+
+
+def currency(value: Any) -> str | None:
+    code = text(value)
+    return code.upper() if code and re.fullmatch(r"[A-Za-z]{3}", code) else None
+
+
+def country(value: Any) -> str | None:
+    code = text(value)
+    return code.upper() if code and re.fullmatch(r"[A-Za-z]{2}", code) else None
+
+
+def ms_date(value: Any) -> datetime | None:
+    """A WCF / MS-AJAX date, ``/Date(1637246655000)/`` or ``\\/Date(1506409448000-0700)\\/``.
+
+    The milliseconds are UTC; the offset only says which zone the writer was in.
+    """
+    match = _MS_DATE.match(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    return datetime.fromtimestamp(int(match.group(1)) / 1000, UTC)
+
+
+def instant(value: Any) -> datetime | None:
+    """An aware datetime from ISO 8601 (zone-less means UTC, as Xero sends), MS-AJAX or Unix
+    seconds; None for anything else."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if not isinstance(value, str) or not value:
+        return None
+    found = ms_date(value)
+    if found is not None:
+        return found
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def rfc3339(value: Any) -> str | None:
+    """An RFC 3339 string for a vendor time, keeping its offset; None if it is not one."""
+    found = instant(value)
+    if found is None:
+        return None
+    text_form = found.isoformat()
+    return (
+        text_form.replace("+00:00", "Z") if found.utcoffset() == UTC.utcoffset(None) else text_form
+    )
+
+
+def day(value: Any) -> str | None:
+    """An ISO date (``2022-12-30``) from a vendor date or time."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            return None
+    found = instant(value)
+    return None if found is None else found.date().isoformat()
+
+
+def when(*candidates: Any, default: float) -> float:
+    """Unix seconds of the first candidate that parses as a time, else the default."""
+    for candidate in candidates:
+        found = instant(candidate)
+        if found is not None:
+            return found.timestamp()
+    return default
+
+
+def references(**systems: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """``{"shopify": {"order_id": "8209…"}}`` without empty values or empty systems."""
+    found: dict[str, dict[str, str]] = {}
+    for system, ids in systems.items():
+        kept = {kind: t for kind, value in ids.items() if (t := text(value)) is not None}
+        if kept:
+            found[system] = kept
+    return found
+
+
+def header(request: InboundRequest, *names: str) -> str | None:
+    """The first of the headers present (names are lower-case), stripped."""
+    for name in names:
+        value = request.headers.get(name)
+        if value is not None and value.strip():
+            return value.strip()
+    return None
+
+
+def hmac_sha256(key: bytes, body: bytes) -> bytes:
+    return hmac.digest(key, body, hashlib.sha256)
+
+
+def path(data: Any, *keys: str | int) -> Any:
+    """``data[k1][k2]...`` or None where any step is missing or of the wrong kind."""
+    for key in keys:
+        if isinstance(key, int):
+            if not isinstance(data, list) or not -len(data) <= key < len(data):
+                return None
+        elif not isinstance(data, dict):
+            return None
+        data = data[key] if isinstance(key, int) else data.get(key)
+    return data
