@@ -147,3 +147,18 @@ def path(data: Any, *keys: str | int) -> Any:
             return None
         data = data[key] if isinstance(key, int) else data.get(key)
     return data
+
+
+def presented_key(
+    request: InboundRequest, header_names: tuple[str, ...], query_names: tuple[str, ...]
+) -> str | None:
+    """A shared key sent in a header or a query parameter (``?code=``), whichever is present."""
+    found = header(request, *header_names)
+    if found is None:
+        found = next((request.query[q] for q in query_names if request.query.get(q)), None)
+    return found
+
+
+def bearer(request: InboundRequest) -> str | None:
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None

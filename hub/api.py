@@ -28,6 +28,8 @@ from hub.model import (
     DeliveryStatus,
     Event,
     EventFilter,
+    Receipt,
+    ReceiptStatus,
     Rejection,
 )
 from hub.problem import error_response
@@ -129,11 +131,32 @@ def render_attempt(a: Attempt) -> dict[str, Any]:
     }
 
 
-def render_rejection(r: Rejection) -> dict[str, Any]:
+def _body(raw: bytes) -> tuple[str, str]:
     try:
-        body, encoding = r.body.decode("utf-8"), "utf-8"
+        return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        body, encoding = base64.b64encode(r.body).decode(), "base64"
+        return base64.b64encode(raw).decode(), "base64"
+
+
+def render_receipt(r: Receipt, with_body: bool) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": r.id,
+        "connector": r.connector,
+        "sender_id": r.sender_id,
+        "received_at": _time(r.received_at),
+        "status": str(r.status),
+        "reason": r.reason,
+        "event_ids": r.event_ids,
+        "headers": r.headers,
+        "body_size": len(r.body),
+    }
+    if with_body:
+        doc["body"], doc["body_encoding"] = _body(r.body)
+    return doc
+
+
+def render_rejection(r: Rejection) -> dict[str, Any]:
+    body, encoding = _body(r.body)
     return {
         "id": r.id,
         "connector": r.connector,
@@ -354,6 +377,40 @@ async def list_rejections(request: Request) -> JSONResponse:
     return _page([render_rejection(r) for r in page.items], page.next_cursor)
 
 
+async def list_receipts(request: Request) -> JSONResponse:
+    """Acknowledged requests that did not simply become events: quarantined ones above all."""
+    q = request.query_params
+    raw = q.get("status", str(ReceiptStatus.QUARANTINED))
+    try:
+        status = ReceiptStatus(raw)
+    except ValueError:
+        choices = ", ".join(s for s in ReceiptStatus if s != ReceiptStatus.PROCESSED)
+        raise InvalidParameter(f"status must be one of {choices}") from None
+    if status == ReceiptStatus.PROCESSED:
+        raise InvalidParameter("processed receipts are listed as events: GET /api/events")
+    page = await _hub(request).store.list_receipts(
+        status, q.get("cursor"), _int(q, "limit", DEFAULT_LIMIT, 1, 500)
+    )
+    return _page([render_receipt(r, False) for r in page.items], page.next_cursor)
+
+
+async def get_receipt(request: Request) -> JSONResponse:
+    receipt = await _hub(request).store.get_receipt(request.path_params["id"])
+    if receipt is None:
+        raise NotFound(f"no receipt {request.path_params['id'][:64]}")
+    return JSONResponse(render_receipt(receipt, True))
+
+
+async def reprocess_receipt(request: Request) -> JSONResponse:
+    """Run a quarantined receipt through its connector again (after fixing the policy)."""
+    outcome = await _hub(request).ingestor.reprocess(request.path_params["id"])
+    return JSONResponse(
+        {"receipt_id": outcome.receipt_id, "status": str(outcome.status),
+         "event_ids": outcome.event_ids},
+        202,
+    )  # fmt: skip
+
+
 async def list_subscriptions(request: Request) -> JSONResponse:
     registry = _hub(request).registry
     items = [render_subscription(s, registry.is_active(s.id)) for s in registry.all()]
@@ -401,6 +458,9 @@ ROUTES = [
     Route("/deliveries/{id}", get_delivery, methods=["GET"]),
     Route("/deliveries/{id}/replay", replay_delivery, methods=["POST"]),
     Route("/rejections", list_rejections, methods=["GET"]),
+    Route("/receipts", list_receipts, methods=["GET"]),
+    Route("/receipts/{id}", get_receipt, methods=["GET"]),
+    Route("/receipts/{id}/reprocess", reprocess_receipt, methods=["POST"]),
     Route("/subscriptions", list_subscriptions, methods=["GET"]),
     Route("/subscriptions/{id}", get_subscription, methods=["GET"]),
     Route("/subscriptions/{id}", patch_subscription, methods=["PATCH"]),
