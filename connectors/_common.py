@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from hub.connector import InboundRequest
@@ -79,7 +80,10 @@ def instant(value: Any) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        return None
+        try:  # RFC 2822, as BigCommerce's v2 API writes dates
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
@@ -162,3 +166,8 @@ def presented_key(
 def bearer(request: InboundRequest) -> str | None:
     scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """The value if it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
