@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -16,7 +17,8 @@ from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from hub.connector import InboundRequest
+from hub.connector import ConnectorConfig, InboundRequest, Reply
+from hub.errors import InvalidSignature
 
 _MS_DATE = re.compile(r"^\\?/Date\((-?\d+)([+-]\d{4})?\)\\?/$")
 
@@ -171,3 +173,41 @@ def bearer(request: InboundRequest) -> str | None:
 def obj(value: Any) -> dict[str, Any]:
     """The value if it is a JSON object, else an empty one."""
     return value if isinstance(value, dict) else {}
+
+
+def check_shared_key(request: InboundRequest, config: ConnectorConfig) -> None:
+    """Authenticate by a shared key in a header or the query (``?code=`` as Azure Functions).
+
+    ``options.header`` and ``options.query`` name where it travels; by default
+    ``x-functions-key`` or ``code``. The key is compared in constant time with each secret.
+
+    Raises:
+        InvalidSignature
+    """
+    header_name = str(config.options.get("header", "x-functions-key")).lower()
+    query_name = str(config.options.get("query", "code"))
+    presented = presented_key(request, (header_name,), (query_name,))
+    expected = [s.reveal().encode() for s in config.secrets if s.reveal()]
+    if not expected:
+        raise InvalidSignature(f"connector {config.name!r} has no secret configured")
+    if presented is None:
+        raise InvalidSignature(
+            f"no key in the {header_name} header or the ?{query_name}= parameter"
+        )
+    if not any(hmac.compare_digest(presented.encode(), e) for e in expected):
+        raise InvalidSignature("the key is not valid")
+
+
+SHARED_KEY_OPTIONS = ("header", "query")
+
+
+def event_grid_validation(request: InboundRequest, payload: Any) -> Reply | None:
+    """Azure Event Grid's subscription validation: echo the code, synchronously, with 200."""
+    if (request.headers.get("aeg-event-type") or "").lower() != "subscriptionvalidation":
+        return None
+    first = payload[0] if isinstance(payload, list) and payload else {}
+    code = path(first, "data", "validationCode")
+    if not isinstance(code, str) or not code:
+        return None
+    body = json.dumps({"validationResponse": code}).encode()
+    return Reply(200, body, "application/json")
