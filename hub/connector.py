@@ -130,6 +130,15 @@ class BaseConnector:
         return None
 
 
+class Quarantine(Exception):
+    """Raised by `normalize` for an authentic message that cannot become events yet (its
+    resource could not be fetched): it is acknowledged, kept, and can be re-processed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 UNMAPPED = "hub.unmapped"
 
 

@@ -22,6 +22,7 @@ from hub.connector import (
     ConnectorConfig,
     InboundRequest,
     NormalizeContext,
+    Quarantine,
     Reply,
     parse_json,
 )
@@ -232,7 +233,10 @@ class Ingestor:
     ) -> list[CanonicalEvent] | str:
         """Normalized, company-assigned and validated events, or why they are quarantined."""
         context = NormalizeContext(self._catalog, config, self._fetchers.get(config.name))
-        canonical = await connector.normalize(request, payload, context)
+        try:
+            canonical = await connector.normalize(request, payload, context)
+        except Quarantine as verdict:
+            return verdict.reason
         if config.policy is not None:
             assigned = [assign(config.policy, event) for event in canonical]
             reasons = [a for a in assigned if isinstance(a, str)]
