@@ -66,13 +66,14 @@ def cmd_check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     print(f"schemas:       {len(list(components.catalog))} event types ({settings.schemas_dir})")
     print(f"connectors:    {', '.join(sorted(components.connectors))}")
     print(f"connector settings: {settings.connectors}")
-    for name, config in sorted(components.connector_configs.items()):
+    configs = sorted(components.connector_configs.items())
+    unset = [name for name, config in configs if config.enabled and not config.secrets]
+    if unset:
+        print(f"  warning: no secret set for {', '.join(unset)}; they refuse every request")
+    for name, config in configs:
         if not config.enabled:
             print(f"  {name}: disabled")
-        elif not config.secrets:
-            print(f"  warning: {name} has no secret set (connectors.yaml or HUB_CONNECTOR_"
-                  f"{name.upper()}_SECRET); it refuses every request")  # fmt: skip
-        else:
+        elif config.secrets:
             policy = (
                 f", company policy of {len(config.policy.rules)} rule(s)" if config.policy else ""
             )
@@ -93,7 +94,8 @@ def cmd_event_types(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         print(json.dumps([t.describe() for t in catalog], indent=2))
         return 0
     for t in catalog:
-        print(f"{t.name:<28} {t.version:<6} {t.description}")
+        name = "<entity>.created|updated|deleted" if t.pattern is not None else t.name
+        print(f"{name:<28} {t.version:<6} {t.description}")
     return 0
 
 

@@ -24,6 +24,7 @@ connector then refuses everything with 401, and ``hub check`` says so). The vari
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -160,11 +161,8 @@ def load_connector_settings(
     configs: dict[str, ConnectorConfig] = {}
     for name, connector in connectors.items():
         config = _entry(name, entries.get(name), connector, env, f"{path}: connectors.{name}")
-        more = extra_secrets.get(name, ())
-        configs[name] = ConnectorConfig(
-            name, config.enabled, config.secrets + more, config.options, config.policy,
-            config.fetch,
-        )  # fmt: skip
+        more = tuple(s for s in extra_secrets.get(name, ()) if s not in config.secrets)
+        configs[name] = replace(config, secrets=config.secrets + more)
     return configs
 
 

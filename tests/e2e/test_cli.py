@@ -31,7 +31,7 @@ def test_check_accepts_the_repository_configuration() -> None:
     done = hub_cli("check", env={"HUB_DEMO_SUBSCRIPTION_SECRET": SUBSCRIBER_SECRET})
     assert done.returncode == 0, done.stderr
     assert "configuration OK" in done.stdout
-    assert "warning: standard has no secret set" in done.stdout
+    assert "warning: no secret set for bigcommerce, cloudevents, d365" in done.stdout
 
 
 def test_check_names_the_bad_entry(tmp_path: Path) -> None:
