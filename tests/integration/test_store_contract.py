@@ -19,6 +19,7 @@ from hub.model import (
     Event,
     EventFilter,
     Receipt,
+    ReceiptStatus,
     Rejection,
 )
 from hub.store import Store, open_store
@@ -251,3 +252,50 @@ async def test_admin_and_worker_queries_use_indexes(
         plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
     assert f"INDEX {index}" in plan
     assert "TEMP B-TREE" not in plan
+
+
+async def test_quarantined_receipts_are_listed_and_resolved_once(store: Store) -> None:
+    held = Receipt(new_id("rcp"), "shopify", "wh-9", NOW, b'{"id": 1}',
+                   ReceiptStatus.QUARANTINED, "no rule", {"x-shopify-topic": "orders/create"},
+                   {"shop": "a"})  # fmt: skip
+    ignored = Receipt(new_id("rcp"), "d365", None, NOW, b"{}", ReceiptStatus.IGNORED)
+    assert (await store.ingest(held, [], [])).event_ids == []
+    await store.ingest(ignored, [], [])
+    await ingest(store, "plain", "erp")
+    listed = await store.list_receipts(ReceiptStatus.QUARANTINED, None, 10)
+    assert [r.id for r in listed.items] == [held.id]
+    got = await store.get_receipt(held.id)
+    assert got is not None
+    assert (got.status, got.reason, got.headers, got.query, got.body) == (
+        ReceiptStatus.QUARANTINED, "no rule", {"x-shopify-topic": "orders/create"}, {"shop": "a"},
+        b'{"id": 1}')  # fmt: skip
+    assert [r.id for r in (await store.list_receipts(ReceiptStatus.IGNORED, None, 10)).items] == [
+        ignored.id]  # fmt: skip
+    e = event()
+    assert await store.resolve_receipt(held.id, [e], [delivery(e)])
+    assert not await store.resolve_receipt(held.id, [event()], [])  # only once
+    assert await store.find_receipt("shopify", "wh-9") == [e.id]
+    assert (await store.list_receipts(ReceiptStatus.QUARANTINED, None, 10)).items == []
+    done = await store.get_receipt(held.id)
+    assert done is not None and (done.status, done.event_ids) == (ReceiptStatus.REPROCESSED, [e.id])
+    assert await store.count_deliveries(DeliveryFilter(event_id=e.id)) == 1
+
+
+async def test_an_older_database_is_migrated(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:  # the receipts table as the first release made it
+        conn.execute(
+            "CREATE TABLE receipts (id TEXT PRIMARY KEY, connector TEXT NOT NULL, sender_id TEXT,"
+            " received_at REAL NOT NULL, body BLOB NOT NULL, event_ids TEXT NOT NULL)"
+        )
+        conn.execute("INSERT INTO receipts VALUES ('rcp_old', 'standard', 'm', 1.0, x'7b7d', '[]')")
+    store = SqliteStore(str(path))
+    await store.open()
+    try:
+        old = await store.get_receipt("rcp_old")
+        assert old is not None and old.status == ReceiptStatus.PROCESSED
+        assert await store.find_receipt("standard", "m") == []
+    finally:
+        await store.close()
