@@ -8,6 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Override them (and never use these) anywhere real.
 export HUB_CONNECTOR_STANDARD_SECRET ?= whsec_ZGVtby1zdGFuZGFyZC1jb25uZWN0b3Itc2VjcmV0
 export HUB_DEMO_SUBSCRIPTION_SECRET  ?= whsec_ZGVtby1zdWJzY3JpcHRpb24tc2lnbmluZy1zZWNyZXQ=
+export SHOPIFY_CLIENT_SECRET         ?= demo-shopify-client-secret
 
 .PHONY: run test lint typecheck unit check clean bench bench-quick
 

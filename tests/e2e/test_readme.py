@@ -56,6 +56,7 @@ def test_the_readme_walkthrough_runs(tmp_path: Path) -> None:
         "HUB_ADMIN_TOKEN": TOKEN,
         "HUB_CONNECTOR_STANDARD_SECRET": DEMO_CONNECTOR,
         "HUB_DEMO_SUBSCRIPTION_SECRET": DEMO_SUBSCRIBER,
+        "SHOPIFY_CLIENT_SECRET": "demo-shopify-client-secret",  # as `make run` sets it
     }
     logs: list[str] = []
     with subprocess.Popen(
@@ -90,6 +91,8 @@ def test_the_readme_walkthrough_runs(tmp_path: Path) -> None:
     assert "problem/invalid-signature" in out and " 401" in out
     assert "order.created order/1001" in out and "signature=valid" in out  # the listener
     assert '"status":"succeeded"' in out
+    assert "order.created order/820982911946154508" in out  # Shopify's order, at the listener
+    assert '"order_id":"820982911946154508"' in out
     assert "demo-orders" in out  # hub deliveries
     assert "queued 0 deliveries again" in out  # hub replay --status failed
     assert TOKEN not in out + walk.stderr + "".join(logs)
