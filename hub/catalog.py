@@ -123,7 +123,12 @@ class Catalog:
         Raises:
             UnknownEventType: the catalog has no such type.
         """
-        found = self._find(name) if TYPE_NAME.match(name) else None
+        # The hot path is one dict hit; only an unseen name pays for the pattern search.
+        found = self._types.get(name)
+        if found is not None:
+            return found
+        if TYPE_NAME.match(name):
+            found = self._find(name)
         if found is None:
             known = ", ".join(sorted(t.name for t in self))
             raise UnknownEventType(

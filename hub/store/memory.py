@@ -52,6 +52,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.senders: dict[tuple[str, str], list[str]] = {}
         self.receipts: dict[str, Receipt] = {}
+        self.receipt_events: dict[str, list[str]] = {}
         self.events: dict[str, Event] = {}
         self.deliveries: dict[str, Delivery] = {}
         self.leases: dict[str, float] = {}
@@ -80,18 +81,24 @@ class MemoryStore:
             if key in self.senders:
                 return IngestResult(self.senders[key], duplicate=True)
             self.senders[key] = [e.id for e in events]
-        self.receipts[receipt.id] = replace(receipt, event_ids=[e.id for e in events])
+        # Kept as given; `event_ids` is filled in when read, off the ingest path.
+        self.receipts[receipt.id] = receipt
+        self.receipt_events[receipt.id] = [e.id for e in events]
         self.events.update({e.id: e for e in events})
         await self.add_deliveries(deliveries)
         return IngestResult([e.id for e in events], duplicate=False)
 
     async def get_receipt(self, receipt_id: str) -> Receipt | None:
-        return self.receipts.get(receipt_id)
+        receipt = self.receipts.get(receipt_id)
+        return None if receipt is None else self._complete(receipt)
+
+    def _complete(self, receipt: Receipt) -> Receipt:
+        return replace(receipt, event_ids=self.receipt_events.get(receipt.id, []))
 
     async def list_receipts(
         self, status: ReceiptStatus, cursor: str | None, limit: int
     ) -> Page[Receipt]:
-        matching = [r for r in self.receipts.values() if r.status == status]
+        matching = [self._complete(r) for r in self.receipts.values() if r.status == status]
         return _newest_first(matching, cursor, limit)
 
     async def resolve_receipt(
@@ -101,9 +108,8 @@ class MemoryStore:
         if receipt is None or receipt.status != ReceiptStatus.QUARANTINED:
             return False
         ids = [e.id for e in events]
-        self.receipts[receipt_id] = replace(
-            receipt, status=ReceiptStatus.REPROCESSED, reason=None, event_ids=ids
-        )
+        self.receipts[receipt_id] = replace(receipt, status=ReceiptStatus.REPROCESSED, reason=None)
+        self.receipt_events[receipt_id] = ids
         if receipt.sender_id is not None:
             self.senders[(receipt.connector, receipt.sender_id)] = ids
         self.events.update({e.id: e for e in events})
