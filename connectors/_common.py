@@ -7,6 +7,8 @@ RFC 3339.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -17,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from hub.connector import ConnectorConfig, InboundRequest, Reply
+from hub.connector import ConnectorConfig, InboundRequest, Reply, usable_keys
 from hub.errors import InvalidSignature
 
 _MS_DATE = re.compile(r"^\\?/Date\((-?\d+)([+-]\d{4})?\)\\?/$")
@@ -211,3 +213,22 @@ def event_grid_validation(request: InboundRequest, payload: Any) -> Reply | None
         return None
     body = json.dumps({"validationResponse": code}).encode()
     return Reply(200, body, "application/json")
+
+
+def check_base64_hmac(request: InboundRequest, config: ConnectorConfig, *names: str) -> None:
+    """Shopify, QuickBooks and Xero: the first header present carries the base64
+    HMAC-SHA256 of the raw body, keyed with one of the configured secrets.
+
+    Raises:
+        InvalidSignature
+    """
+    presented = header(request, *names)
+    if presented is None:
+        raise InvalidSignature(f"{names[0]} header is missing")
+    try:
+        digest = base64.b64decode(presented, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidSignature(f"{names[0]} is not base64") from None
+    expected = [hmac_sha256(key, request.body) for key in usable_keys(config)]
+    if not any(hmac.compare_digest(e, digest) for e in expected):
+        raise InvalidSignature(f"{names[0]} does not match the body")

@@ -13,18 +13,15 @@ header), a payment is completed from the API, with its amount and the invoices i
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import logging
 import re
 from typing import Any
 
 from connectors._common import (
+    check_base64_hmac,
     compact,
     currency,
-    header,
-    hmac_sha256,
     money,
     path,
     references,
@@ -37,11 +34,9 @@ from hub.connector import (
     ConnectorConfig,
     InboundRequest,
     NormalizeContext,
-    hmac_matches,
     unmapped,
-    usable_keys,
 )
-from hub.errors import InvalidSignature, SchemaViolation, Violation
+from hub.errors import SchemaViolation, Violation
 from hub.fetcher import Fetcher, FetchError
 from hub.model import CanonicalEvent
 
@@ -187,16 +182,7 @@ class QuickBooksConnector(BaseConnector):
     name = "qbo"
 
     def verify(self, request: InboundRequest, config: ConnectorConfig, tolerance: int) -> None:
-        presented = header(request, "intuit-signature")
-        if presented is None:
-            raise InvalidSignature("intuit-signature header is missing")
-        try:
-            digest = base64.b64decode(presented, validate=True)
-        except (binascii.Error, ValueError):
-            raise InvalidSignature("intuit-signature is not base64") from None
-        expected = [hmac_sha256(key, request.body) for key in usable_keys(config)]
-        if not any(hmac_matches(e, [digest]) for e in expected):
-            raise InvalidSignature("intuit-signature does not match the body")
+        check_base64_hmac(request, config, "intuit-signature")
 
     def dedup_key(self, request: InboundRequest, payload: Any) -> str | None:
         if isinstance(payload, list):

@@ -12,23 +12,24 @@ Xero's payloads are thin (a resource id and URL), so each event becomes a generi
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 from typing import Any
 
-from connectors._common import header, hmac_sha256, references, rfc3339, text, when
+from connectors._common import (
+    check_base64_hmac,
+    references,
+    rfc3339,
+    text,
+    when,
+)
 from hub.connector import (
     BaseConnector,
     ConnectorConfig,
     InboundRequest,
     NormalizeContext,
-    hmac_matches,
     require_object,
     unmapped,
-    usable_keys,
 )
-from hub.errors import InvalidSignature
 from hub.model import CanonicalEvent
 
 ENTITIES = {
@@ -62,16 +63,7 @@ class XeroConnector(BaseConnector):
     quiet = True
 
     def verify(self, request: InboundRequest, config: ConnectorConfig, tolerance: int) -> None:
-        presented = header(request, "x-xero-signature")
-        if presented is None:
-            raise InvalidSignature("x-xero-signature header is missing")
-        try:
-            digest = base64.b64decode(presented, validate=True)
-        except (binascii.Error, ValueError):
-            raise InvalidSignature("x-xero-signature is not base64") from None
-        expected = [hmac_sha256(key, request.body) for key in usable_keys(config)]
-        if not any(hmac_matches(e, [digest]) for e in expected):
-            raise InvalidSignature("x-xero-signature does not match the body")
+        check_base64_hmac(request, config, "x-xero-signature")
 
     def dedup_key(self, request: InboundRequest, payload: Any) -> str | None:
         # Xero numbers each app's events; a redelivery repeats the same range and body.
