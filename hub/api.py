@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +18,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hub import subscriptions_api
 from hub.clock import parse_rfc3339, to_rfc3339
 from hub.connector import parse_json
-from hub.errors import Conflict, InvalidParameter, NotFound, Unauthorized
+from hub.errors import Conflict, Forbidden, InvalidParameter, NotFound, Unauthorized
 from hub.ids import new_id
 from hub.model import (
     Attempt,
@@ -33,7 +35,7 @@ from hub.model import (
     Rejection,
 )
 from hub.problem import error_response
-from hub.subscriptions import Subscription
+from hub.tokens import ADMIN, Principal
 
 if TYPE_CHECKING:
     from hub.app import Hub
@@ -47,22 +49,60 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def bearer_hash(authorization: str | None) -> str:
+    """The SHA-256 of the presented bearer token.
+
+    Raises:
+        Unauthorized: no bearer token.
+    """
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send Authorization: Bearer <token>")
+    return token_hash(token.strip())
+
+
 def check_bearer(authorization: str | None, expected_hash: str) -> None:
     """Check a bearer token against the admin token's hash, in constant time.
 
     Raises:
         Unauthorized: no bearer token, or not the admin token.
     """
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send Authorization: Bearer <admin token>")
-    presented = token_hash(token.strip())
-    if not hmac.compare_digest(presented.encode(), expected_hash.encode()):
+    if not hmac.compare_digest(bearer_hash(authorization).encode(), expected_hash.encode()):
         raise Unauthorized("the token is not valid")
 
 
+# What a scoped token may reach: its subscriptions, their deliveries, and the catalog.
+SCOPED_ROUTES = [
+    (frozenset({"GET"}), re.compile(r"^/event-types$")),
+    (frozenset({"GET", "POST"}), re.compile(r"^/subscriptions$")),
+    (frozenset({"GET", "PATCH", "DELETE"}), re.compile(r"^/subscriptions/[^/]+$")),
+    (frozenset({"POST"}), re.compile(r"^/subscriptions/[^/]+/(rotate-secret|validate)$")),
+    (frozenset({"GET"}), re.compile(r"^/deliveries(/[^/]+)?$")),
+]
+
+
+def authenticate(authorization: str | None, hub: Hub) -> Principal:
+    """The admin, or the scoped token presented.
+
+    Raises:
+        Unauthorized: no token, or one the hub does not know.
+    """
+    presented = bearer_hash(authorization)
+    if hmac.compare_digest(presented.encode(), hub.admin_token_hash.encode()):
+        return ADMIN
+    token = hub.tokens.find(presented)
+    if token is None:
+        raise Unauthorized("the token is not valid")
+    return Principal(token.id)
+
+
+def within_scope(method: str, path: str) -> bool:
+    return any(method in methods and pattern.match(path) for methods, pattern in SCOPED_ROUTES)
+
+
 class AdminAuth:
-    """ASGI middleware that refuses every request without the admin token."""
+    """ASGI middleware in front of every /api route: a valid token, and for scoped tokens, a
+    route within their scope. Handlers read the caller from ``scope["state"]["principal"]``."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -70,15 +110,20 @@ class AdminAuth:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             hub: Hub = scope["app"].state.hub
-            headers = dict(scope["headers"])
-            raw = headers.get(b"authorization")
+            raw = dict(scope["headers"]).get(b"authorization")
+            root, path = scope.get("root_path", ""), scope["path"]
+            relative = path[len(root) :] if root and path.startswith(root) else path
             try:
-                check_bearer(raw.decode("latin-1") if raw else None, hub.admin_token_hash)
-            except Unauthorized as exc:
-                response = error_response(exc, scope.get("path"))
-                response.headers["WWW-Authenticate"] = 'Bearer realm="hub"'
+                who = authenticate(raw.decode("latin-1") if raw else None, hub)
+                if not who.admin and not within_scope(scope["method"], relative):
+                    raise Forbidden("a scoped token reaches only its subscriptions and deliveries")
+            except (Unauthorized, Forbidden) as exc:
+                response = error_response(exc, path)
+                if isinstance(exc, Unauthorized):
+                    response.headers["WWW-Authenticate"] = 'Bearer realm="hub"'
                 await response(scope, receive, send)
                 return
+            scope.setdefault("state", {})["principal"] = who
         await self.app(scope, receive, send)
 
 
@@ -173,20 +218,6 @@ def render_rejection(r: Rejection) -> dict[str, Any]:
     }
 
 
-def render_subscription(s: Subscription, active: bool) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "url": s.url,
-        "events": list(s.events),
-        "company": s.company,
-        "timeout": s.timeout,
-        "retry": {"schedule": list(s.retry.schedule), "jitter": s.retry.jitter},
-        "origin": s.origin,
-        "read_only": s.origin == "file",
-        "state": "active" if active else "disabled",
-    }
-
-
 # parameters ------------------------------------------------------------------------------
 
 
@@ -242,7 +273,7 @@ def delivery_filter(params: Mapping[str, Any], default: DeliveryStatus | None) -
     )
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
+async def json_object(request: Request) -> dict[str, Any]:
     body = await request.body()
     if not body.strip():
         return {}
@@ -305,7 +336,7 @@ async def replay_event(request: Request) -> JSONResponse:
     """Deliver an event again: to every subscription that matches now, or to a named one."""
     hub = _hub(request)
     event = await _event(request)
-    named = _text(await _json_object(request), "subscription")
+    named = _text(await json_object(request), "subscription")
     if named is not None:
         if hub.registry.get(named) is None:
             raise NotFound(f"no subscription {named[:64]!r}")
@@ -324,8 +355,26 @@ async def replay_event(request: Request) -> JSONResponse:
     return JSONResponse({"deliveries": [render_delivery(d) for d in deliveries]}, 202)
 
 
+def _scoped(request: Request, subscription_id: str | None) -> None:
+    """A scoped token sees the deliveries of its own subscriptions only.
+
+    Raises:
+        InvalidParameter: a scoped listing names no subscription.
+        NotFound: the subscription is not the token's.
+    """
+    who = subscriptions_api.principal(request)
+    if who.admin:
+        return
+    if subscription_id is None:
+        raise InvalidParameter("a scoped token lists deliveries with ?subscription=<its id>")
+    sub = _hub(request).registry.get(subscription_id)
+    if sub is None or not who.owns(sub.owner):
+        raise NotFound(f"no subscription {subscription_id[:64]!r}")
+
+
 async def list_deliveries(request: Request) -> JSONResponse:
     q = request.query_params
+    _scoped(request, q.get("subscription"))
     page = await _hub(request).store.list_deliveries(
         delivery_filter(q, None), q.get("cursor"), _int(q, "limit", DEFAULT_LIMIT, 1, 500)
     )
@@ -335,6 +384,10 @@ async def list_deliveries(request: Request) -> JSONResponse:
 async def get_delivery(request: Request) -> JSONResponse:
     hub = _hub(request)
     delivery = await _delivery(request)
+    try:
+        _scoped(request, delivery.subscription_id)
+    except NotFound:
+        raise NotFound(f"no delivery {delivery.id}") from None
     doc = render_delivery(delivery)
     doc["attempts"] = [render_attempt(a) for a in await hub.store.list_attempts(delivery.id)]
     return JSONResponse(doc)
@@ -356,7 +409,7 @@ async def replay_deliveries(request: Request) -> JSONResponse:
     """Bulk replay by filter (status defaults to failed); answers how many were queued."""
     hub = _hub(request)
     params: dict[str, Any] = dict(request.query_params)
-    params.update(await _json_object(request))
+    params.update(await json_object(request))
     where = delivery_filter(params, DeliveryStatus.FAILED)
     if where.status == DeliveryStatus.PENDING:
         raise InvalidParameter("pending deliveries are already queued")
@@ -411,39 +464,6 @@ async def reprocess_receipt(request: Request) -> JSONResponse:
     )  # fmt: skip
 
 
-async def list_subscriptions(request: Request) -> JSONResponse:
-    registry = _hub(request).registry
-    items = [render_subscription(s, registry.is_active(s.id)) for s in registry.all()]
-    return JSONResponse({"items": items, "next_cursor": None})
-
-
-def _subscription(request: Request) -> Subscription:
-    found = _hub(request).registry.get(request.path_params["id"])
-    if found is None:
-        raise NotFound(f"no subscription {request.path_params['id'][:64]!r}")
-    return found
-
-
-async def get_subscription(request: Request) -> JSONResponse:
-    sub = _subscription(request)
-    return JSONResponse(render_subscription(sub, _hub(request).registry.is_active(sub.id)))
-
-
-async def patch_subscription(request: Request) -> JSONResponse:
-    """Enable or disable a subscription: ``{"active": true}``. Its definition is read-only."""
-    hub = _hub(request)
-    sub = _subscription(request)
-    doc = await _json_object(request)
-    if set(doc) != {"active"} or not isinstance(doc["active"], bool):
-        raise InvalidParameter(
-            'only {"active": true|false} can be changed; file subscriptions are read-only'
-        )
-    reason = "enabled by an admin" if doc["active"] else "disabled by an admin"
-    await hub.store.set_subscription_active(sub.id, doc["active"], reason, hub.clock.now())
-    hub.registry.set_active(sub.id, doc["active"])
-    return JSONResponse(render_subscription(sub, doc["active"]))
-
-
 async def list_event_types(request: Request) -> JSONResponse:
     items = [t.describe() for t in _hub(request).catalog]
     return JSONResponse({"items": items, "next_cursor": None})
@@ -461,9 +481,7 @@ ROUTES = [
     Route("/receipts", list_receipts, methods=["GET"]),
     Route("/receipts/{id}", get_receipt, methods=["GET"]),
     Route("/receipts/{id}/reprocess", reprocess_receipt, methods=["POST"]),
-    Route("/subscriptions", list_subscriptions, methods=["GET"]),
-    Route("/subscriptions/{id}", get_subscription, methods=["GET"]),
-    Route("/subscriptions/{id}", patch_subscription, methods=["PATCH"]),
+    *subscriptions_api.ROUTES,
     Route("/event-types", list_event_types, methods=["GET"]),
 ]
 

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from hub import api
+from hub import api, tokens
 from hub.catalog import Catalog, load_catalog
 from hub.clock import Clock, SystemClock
 from hub.config import Settings
@@ -35,9 +35,11 @@ from hub.errors import (
 from hub.fetcher import Fetcher
 from hub.ingest import IngestLimits, Ingestor, Outcome
 from hub.problem import error_response, on_http_exception, on_hub_error, on_unexpected
+from hub.registration import from_document
 from hub.sender import Sender, build_sender
 from hub.store import Store, open_store
 from hub.subscriptions import Subscription, SubscriptionRegistry, load_subscriptions
+from hub.tokens import TokenRegistry
 from hub.worker import DeliveryWorker, WorkerSettings
 
 log = logging.getLogger("hub")
@@ -96,6 +98,8 @@ class Hub:
     ingestor: Ingestor
     worker: DeliveryWorker
     admin_token_hash: str
+    tokens: TokenRegistry
+    http: httpx.AsyncClient
 
 
 async def _admin_token_hash(store: Store, settings: Settings) -> str:
@@ -152,7 +156,11 @@ def create_app(
         await the_store.open()
         try:
             registry = SubscriptionRegistry(
-                components.subscriptions, await the_store.disabled_subscriptions()
+                [*components.subscriptions, *await _api_subscriptions(the_store)],
+                await the_store.disabled_subscriptions(),
+            )
+            token_registry = TokenRegistry(
+                [tokens.from_document(doc) for _, doc in await the_store.list_documents("token")]
             )
             worker = DeliveryWorker(
                 the_store, registry, the_sender, the_clock, _worker_settings(settings)
@@ -185,6 +193,8 @@ def create_app(
                 ingestor,
                 worker,
                 await _admin_token_hash(the_store, settings),
+                token_registry,
+                fetch_client,
             )
             worker.start()
             try:
@@ -214,6 +224,11 @@ def create_app(
     )
 
 
+async def _api_subscriptions(store: Store) -> list[Subscription]:
+    """Subscriptions registered over the API, as stored."""
+    return [from_document(doc) for _, doc in await store.list_documents("subscription")]
+
+
 def _worker_settings(settings: Settings) -> WorkerSettings:
     return WorkerSettings(
         concurrency=settings.worker_concurrency,
@@ -222,6 +237,7 @@ def _worker_settings(settings: Settings) -> WorkerSettings:
         poll_interval=settings.poll_interval,
         drain_seconds=settings.drain_seconds,
         default_timeout=settings.delivery_timeout,
+        origin=settings.origin,
     )
 
 

@@ -70,6 +70,8 @@ class Settings:
     rejection_body_cap: int = 64 * 1024
     rejections_max: int = 10_000
     log_level: str = "info"
+    origin: str = "webhook-hub"
+    trusted_callback_hosts: str = "hooks.zapier.com,*.logic.azure.com,*.api.powerplatform.com"
 
     def all_secrets(self) -> list[Secret]:
         """Every configured secret, for redaction."""
@@ -101,6 +103,8 @@ ENV_NAMES: dict[str, str] = {
     "rejection_body_cap": "HUB_REJECTION_BODY_CAP",
     "rejections_max": "HUB_REJECTIONS_MAX",
     "log_level": "HUB_LOG_LEVEL",
+    "origin": "HUB_ORIGIN",
+    "trusted_callback_hosts": "HUB_TRUSTED_CALLBACK_HOSTS",
 }
 
 _BOUNDS: dict[str, tuple[float, float]] = {

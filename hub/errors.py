@@ -9,6 +9,7 @@ and a short slug; `hub.app` turns them into RFC 9457 problem responses in one pl
     │   ├── InvalidParameter         400
     │   ├── Unauthorized             401 (admin API token)
     │   ├── InvalidSignature         401 (inbound webhook authenticity)
+    │   ├── Forbidden                403 (a scoped token beyond its scope)
     │   ├── NotFound                 404
     │   │   └── UnknownConnector     404
     │   ├── Conflict                 409
@@ -96,6 +97,12 @@ class InvalidSignature(RequestError):
     status = 401
     slug = "invalid-signature"
     title = "Webhook authenticity could not be verified"
+
+
+class Forbidden(RequestError):
+    status = 403
+    slug = "forbidden"
+    title = "Not allowed for this token"
 
 
 class NotFound(RequestError):

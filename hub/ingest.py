@@ -259,12 +259,14 @@ class Ingestor:
     def _fan_out(
         self, receipt: Receipt, canonical: list[CanonicalEvent]
     ) -> tuple[list[Event], list[Delivery]]:
-        events = [self._event(receipt, c) for c in canonical]
-        deliveries = [
-            self._delivery(event, sub.id, receipt.received_at + sub.retry.schedule[0])
-            for event in events
-            for sub in self._registry.route(event.type, event.company)
-        ]
+        events: list[Event] = []
+        deliveries: list[Delivery] = []
+        for c in canonical:
+            event = self._event(receipt, c)
+            events.append(event)
+            route = self._registry.route(c.type, c.company, c.data, receipt.received_at)
+            due = receipt.received_at
+            deliveries += [self._delivery(event, s.id, due + s.retry.schedule[0]) for s in route]
         return events, deliveries
 
     def _validate(self, canonical: list[CanonicalEvent]) -> None:

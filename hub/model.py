@@ -18,7 +18,13 @@ class DeliveryStatus(StrEnum):
 
 
 class SubscriptionState(StrEnum):
+    """Where a subscription stands. Only `active` ones receive; `paused` ones keep their
+    deliveries pending until resumed; `pending_validation` ones get nothing until their target
+    consents; `disabled` ones (410 Gone, an admin) fail what is pending."""
+
     ACTIVE = "active"
+    PAUSED = "paused"
+    PENDING_VALIDATION = "pending_validation"
     DISABLED = "disabled"
 
 

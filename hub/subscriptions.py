@@ -28,6 +28,8 @@ import yaml
 from hub.catalog import Catalog
 from hub.config import Secret
 from hub.errors import ConfigError
+from hub.filters import Filter
+from hub.model import SubscriptionState
 from hub.retry import DEFAULT_SCHEDULE, RetryPolicy
 from hub.signing import decode_secret
 
@@ -55,9 +57,40 @@ class Subscription:
     timeout: float | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     origin: str = "file"
+    filter: Filter | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    state: SubscriptionState = SubscriptionState.ACTIVE
+    owner: str | None = None
+    expires_at: float | None = None
+    # When each secret stops signing (None: never); a rotation keeps the old one for a while.
+    secret_expires_at: tuple[float | None, ...] = ()
+    validated_by: str | None = None
+    validation_note: str | None = None
+    description: str | None = None
+    created_at: float | None = None
 
-    def signing_keys(self) -> list[bytes]:
-        return [decode_secret(s.reveal()) for s in self.secrets]
+    def signing_keys(self, now: float | None = None) -> list[bytes]:
+        """The keys to sign with: every secret still in its grace period, newest first."""
+        expiries = self.secret_expires_at or (None,) * len(self.secrets)
+        return [
+            decode_secret(secret.reveal())
+            for secret, until in zip(self.secrets, expiries, strict=True)
+            if until is None or now is None or until > now
+        ]
+
+    def signing_secret(self, now: float) -> Secret:
+        """The newest secret still valid (the one a rotation keeps during its grace period)."""
+        expiries = self.secret_expires_at or (None,) * len(self.secrets)
+        for secret, until in zip(self.secrets, expiries, strict=True):
+            if until is None or until > now:
+                return secret
+        return self.secrets[0]
+
+    def receives(self, now: float) -> bool:
+        """Active and not expired: new events are routed to it."""
+        return self.state == SubscriptionState.ACTIVE and (
+            self.expires_at is None or self.expires_at > now
+        )
 
 
 def type_matches(pattern: str, event_type: str) -> bool:
@@ -103,7 +136,12 @@ def _secret(raw: Any, env: Mapping[str, str], path: Path, where: str) -> Secret:
     return Secret(raw)
 
 
-def _retry(raw: Any, path: Path, where: str) -> RetryPolicy:
+def parse_retry(raw: Any, path: Path, where: str) -> RetryPolicy:
+    """A retry override within bounds.
+
+    Raises:
+        ConfigError: naming the bound it breaks.
+    """
     if raw is None:
         return RetryPolicy()
     if not isinstance(raw, dict) or set(raw) - {"schedule", "jitter"}:
@@ -181,7 +219,7 @@ def parse_entry(
         secrets=(_secret(raw.get("secret"), env, path, where),),
         company=company,
         timeout=_timeout(raw.get("timeout"), path, where),
-        retry=_retry(raw.get("retry"), path, where),
+        retry=parse_retry(raw.get("retry"), path, where),
     )
 
 
@@ -211,7 +249,8 @@ def load_subscriptions(path: Path, env: Mapping[str, str], catalog: Catalog) -> 
 
 
 class SubscriptionRegistry:
-    """The live set of subscriptions, with the ones the hub has disabled (e.g. after 410 Gone)."""
+    """The live set of subscriptions: the file's and the API's, with the ones the hub has
+    disabled (e.g. after 410 Gone). One hub process owns its store, so this mirror is exact."""
 
     def __init__(self, subscriptions: Sequence[Subscription], disabled: Iterable[str] = ()) -> None:
         self._by_id = {s.id: s for s in subscriptions}
@@ -235,13 +274,38 @@ class SubscriptionRegistry:
             self._disabled.add(sub_id)
         self._routes.clear()
 
-    def route(self, event_type: str, company: str | None) -> list[Subscription]:
-        """Active subscriptions that want this event."""
+    def put(self, subscription: Subscription) -> None:
+        """Add or replace a subscription (the API's writes, after they are stored)."""
+        self._by_id[subscription.id] = subscription
+        self._routes.clear()
+
+    def remove(self, sub_id: str) -> None:
+        self._by_id.pop(sub_id, None)
+        self._disabled.discard(sub_id)
+        self._routes.clear()
+
+    def route(
+        self,
+        event_type: str,
+        company: str | None,
+        data: Mapping[str, Any] | None = None,
+        now: float | None = None,
+    ) -> list[Subscription]:
+        """Subscriptions that receive this event: type, company, state, expiry and filter."""
         key = (event_type, company)
         found = self._routes.get(key)
         if found is None:
-            active = (s for s in self._by_id.values() if s.id not in self._disabled)
+            active = (
+                s for s in self._by_id.values()
+                if s.id not in self._disabled and s.state == SubscriptionState.ACTIVE
+            )  # fmt: skip
             found = self._routes[key] = route(active, event_type, company)
             if len(self._routes) > 10_000:  # companies are open-ended: keep the cache bounded
                 self._routes.clear()
-        return found
+        if not any(s.filter is not None or s.expires_at is not None for s in found):
+            return found
+        return [
+            s for s in found
+            if (now is None or s.receives(now))
+            and (s.filter is None or (data is not None and s.filter.test(data)))
+        ]  # fmt: skip

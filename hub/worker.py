@@ -21,13 +21,16 @@ from hub import message
 from hub.clock import Clock, SystemClock
 from hub.errors import StoreUnavailable
 from hub.ids import new_id
-from hub.model import Attempt, AttemptRecord, DeliveryJob, DeliveryStatus
+from hub.model import Attempt, AttemptRecord, DeliveryJob, DeliveryStatus, SubscriptionState
 from hub.retry import Decision, Verdict, decide, parse_retry_after
 from hub.sender import Sender, SendError
 from hub.store.base import Store
 from hub.subscriptions import Subscription, SubscriptionRegistry
 
 log = logging.getLogger("hub.worker")
+
+WAITING = (SubscriptionState.PAUSED, SubscriptionState.PENDING_VALIDATION)
+HELD_RECHECK = 300.0  # seconds before a held delivery is looked at again, unless resumed
 
 _STATUS = {
     Verdict.SUCCEEDED: DeliveryStatus.SUCCEEDED,
@@ -48,6 +51,7 @@ class WorkerSettings:
         poll_interval: longest idle wait between looks at the store.
         drain_seconds: on shutdown, how long in-flight attempts may finish before release.
         default_timeout: attempt timeout for subscriptions that set none.
+        origin: the ``WebHook-Request-Origin`` sent to targets that consented to it.
     """
 
     concurrency: int = 64
@@ -55,6 +59,7 @@ class WorkerSettings:
     lease_seconds: float = 120.0
     poll_interval: float = 1.0
     drain_seconds: float = 10.0
+    origin: str = "webhook-hub"
     default_timeout: float = 15.0
 
 
@@ -190,10 +195,19 @@ class DeliveryWorker:
             self._count_recorded()
             return
         now = self._clock.now()
+        if subscription.state in WAITING:
+            # Held, not failed: resuming (or validating) the subscription reschedules these.
+            await self._store.postpone([job.delivery.id], now + HELD_RECHECK)
+            return
         body = message.envelope(job.event)
-        headers = message.headers(
-            subscription.signing_keys(), job.event.id, int(self._wall.now()), body
-        )
+        headers = {
+            **subscription.headers,
+            **message.headers(
+                subscription.signing_keys(now), job.event.id, int(self._wall.now()), body
+            ),
+        }
+        if subscription.validated_by == "cloudevents":
+            headers["webhook-request-origin"] = self._settings.origin
         timeout = subscription.timeout or self._settings.default_timeout
         started = time.perf_counter()
         status: int | None = None
@@ -219,9 +233,19 @@ class DeliveryWorker:
         attempt = Attempt(new_id("att"), job.delivery.id, now, duration_ms, status, text, error)
         await self._store.record(self._outcome(attempt, decision, subscription))
         if decision.verdict is Verdict.GONE:
+            await self._gone(subscription)
+        self._count_recorded()
+
+    async def _gone(self, subscription: Subscription) -> None:
+        """410 Gone: a file subscription is disabled; an API one (a Zap turned off) is
+        unsubscribed, as the REST Hooks contract asks."""
+        if subscription.origin == "file":
             self._registry.set_active(subscription.id, False)
             log.warning("subscription %s answered 410 Gone: disabled", subscription.id)
-        self._count_recorded()
+            return
+        await self._store.delete_document("subscription", subscription.id)
+        self._registry.remove(subscription.id)
+        log.warning("subscription %s answered 410 Gone: unsubscribed", subscription.id)
 
     @staticmethod
     def _outcome(attempt: Attempt, decision: Decision, subscription: Subscription) -> AttemptRecord:
@@ -232,7 +256,13 @@ class DeliveryWorker:
             next_attempt_at=decision.next_attempt_at,
             retry_index=decision.retry_index,
             disable_subscription=subscription.id if gone else None,
-            disable_reason="the endpoint answered 410 Gone" if gone else None,
+            disable_reason=(
+                "the endpoint answered 410 Gone"
+                if subscription.origin == "file"
+                else "unsubscribed: the target answered 410 Gone"
+            )
+            if gone
+            else None,
         )
 
     def _skipped(self, job: DeliveryJob, subscription: Subscription | None) -> AttemptRecord:

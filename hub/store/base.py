@@ -107,6 +107,12 @@ class Store(Protocol):
     async def release(self, delivery_ids: list[str]) -> None:
         """End leases without an attempt (shutdown), so another run picks them up."""
 
+    async def postpone(self, delivery_ids: list[str], until: float) -> None:
+        """Release leased pending deliveries without an attempt, due again at `until`."""
+
+    async def reschedule(self, subscription_id: str, at: float) -> int:
+        """Make a subscription's pending, unleased deliveries due at `at` (on resume)."""
+
     async def release_expired(self, now: float) -> int:
         """End leases that ran out (a crashed worker's claims); returns how many."""
 
@@ -150,5 +156,14 @@ class Store(Protocol):
     async def count_deliveries(self, where: DeliveryFilter) -> int: ...
 
     async def get_meta(self, key: str) -> str | None: ...
+
+    async def put_document(self, kind: str, doc_id: str, doc: str) -> None:
+        """Keep a JSON document (an API subscription, a token) by kind and id, replacing it."""
+
+    async def delete_document(self, kind: str, doc_id: str) -> bool:
+        """Drop a document; False when there was none."""
+
+    async def list_documents(self, kind: str) -> list[tuple[str, str]]:
+        """Every ``(id, document)`` of a kind, by id."""
 
     async def set_meta(self, key: str, value: str) -> None: ...

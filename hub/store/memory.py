@@ -60,6 +60,7 @@ class MemoryStore:
         self.rejections: dict[str, Rejection] = {}
         self.inactive: dict[str, str] = {}
         self.meta: dict[str, str] = {}
+        self.documents: dict[tuple[str, str], str] = {}
 
     async def open(self) -> None:
         self.leases.clear()
@@ -87,6 +88,15 @@ class MemoryStore:
         self.events.update({e.id: e for e in events})
         await self.add_deliveries(deliveries)
         return IngestResult([e.id for e in events], duplicate=False)
+
+    async def put_document(self, kind: str, doc_id: str, doc: str) -> None:
+        self.documents[(kind, doc_id)] = doc
+
+    async def delete_document(self, kind: str, doc_id: str) -> bool:
+        return self.documents.pop((kind, doc_id), None) is not None
+
+    async def list_documents(self, kind: str) -> list[tuple[str, str]]:
+        return sorted((i, d) for (k, i), d in self.documents.items() if k == kind)
 
     async def get_receipt(self, receipt_id: str) -> Receipt | None:
         receipt = self.receipts.get(receipt_id)
@@ -162,6 +172,23 @@ class MemoryStore:
     async def release(self, delivery_ids: list[str]) -> None:
         for delivery_id in delivery_ids:
             self.leases.pop(delivery_id, None)
+
+    async def postpone(self, delivery_ids: list[str], until: float) -> None:
+        for delivery_id in delivery_ids:
+            self.leases.pop(delivery_id, None)
+            d = self.deliveries.get(delivery_id)
+            if d is not None and d.status == DeliveryStatus.PENDING:
+                self.deliveries[delivery_id] = replace(d, next_attempt_at=until)
+
+    async def reschedule(self, subscription_id: str, at: float) -> int:
+        found = [
+            d for d in self.deliveries.values()
+            if d.subscription_id == subscription_id and d.status == DeliveryStatus.PENDING
+            and d.id not in self.leases
+        ]  # fmt: skip
+        for d in found:
+            self.deliveries[d.id] = replace(d, next_attempt_at=at)
+        return len(found)
 
     async def release_expired(self, now: float) -> int:
         expired = [d for d, until in self.leases.items() if until < now]

@@ -229,6 +229,10 @@ class SqliteStore:
         )
         return page([receipt_row(r) for r in rows], limit)
 
+    async def list_documents(self, kind: str) -> list[tuple[str, str]]:
+        rows = await self._all("SELECT id, doc FROM documents WHERE kind = ? ORDER BY id", (kind,))
+        return [(str(r[0]), str(r[1])) for r in rows]
+
     async def get_meta(self, key: str) -> str | None:
         row = await self._one("SELECT value FROM meta WHERE key = ?", (key,))
         return None if row is None else str(row[0])
@@ -318,6 +322,24 @@ class SqliteStore:
         sql = f"UPDATE deliveries SET lease_until = NULL WHERE id IN ({marks})"
         await self._write(lambda conn: conn.execute(sql, delivery_ids))
 
+    async def postpone(self, delivery_ids: list[str], until: float) -> None:
+        marks = ",".join("?" * len(delivery_ids))
+        sql = (
+            f"UPDATE deliveries SET next_attempt_at = ?, lease_until = NULL WHERE id IN ({marks})"
+            " AND status = 'pending'"
+        )
+        await self._write(lambda conn: conn.execute(sql, [until, *delivery_ids]))
+
+    async def reschedule(self, subscription_id: str, at: float) -> int:
+        sql = (
+            "UPDATE deliveries SET next_attempt_at = ? WHERE subscription_id = ? "
+            "AND status = 'pending' AND lease_until IS NULL"
+        )
+        count: int = await self._write(
+            lambda conn: conn.execute(sql, (at, subscription_id)).rowcount
+        )
+        return count
+
     async def release_expired(self, now: float) -> int:
         def operation(conn: sqlite3.Connection) -> int:
             return conn.execute(
@@ -363,6 +385,20 @@ class SqliteStore:
             lambda conn: conn.execute(sql, [now, now, *params, limit]).rowcount
         )
         return count
+
+    async def put_document(self, kind: str, doc_id: str, doc: str) -> None:
+        await self._write(
+            lambda conn: conn.execute(
+                "INSERT INTO documents (kind, id, doc) VALUES (?, ?, ?) "
+                "ON CONFLICT (kind, id) DO UPDATE SET doc = excluded.doc",
+                (kind, doc_id, doc),
+            )
+        )
+
+    async def delete_document(self, kind: str, doc_id: str) -> bool:
+        sql = "DELETE FROM documents WHERE kind = ? AND id = ?"
+        count: int = await self._write(lambda conn: conn.execute(sql, (kind, doc_id)).rowcount)
+        return count > 0
 
     async def set_meta(self, key: str, value: str) -> None:
         await self._write(

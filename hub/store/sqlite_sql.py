@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS rejections (
     status INTEGER NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL,
     headers TEXT NOT NULL, body BLOB NOT NULL, body_size INTEGER NOT NULL,
     errors TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    kind TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, id));
 CREATE TABLE IF NOT EXISTS subscription_states (
     subscription_id TEXT PRIMARY KEY, active INTEGER NOT NULL, reason TEXT,
     changed_at REAL NOT NULL);

@@ -299,3 +299,15 @@ async def test_an_older_database_is_migrated(tmp_path: Path) -> None:
         assert await store.find_receipt("standard", "m") == []
     finally:
         await store.close()
+
+
+async def test_documents_by_kind(store: Store) -> None:
+    await store.put_document("subscription", "b", '{"v": 1}')
+    await store.put_document("subscription", "a", '{"v": 2}')
+    await store.put_document("token", "a", '{"t": 1}')
+    await store.put_document("subscription", "b", '{"v": 3}')  # replaced
+    assert await store.list_documents("subscription") == [("a", '{"v": 2}'), ("b", '{"v": 3}')]
+    assert await store.delete_document("subscription", "a")
+    assert not await store.delete_document("subscription", "a")
+    assert await store.list_documents("subscription") == [("b", '{"v": 3}')]
+    assert await store.list_documents("token") == [("a", '{"t": 1}')]

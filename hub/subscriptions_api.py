@@ -1,0 +1,270 @@
+"""The subscriptions and tokens API, for low-code flows and the admins who give them tokens.
+
+Zapier REST Hooks: ``POST /api/subscriptions`` with ``target_url`` and ``event`` answers ``201``
+with ``id`` and the signing secret (shown once); ``DELETE /api/subscriptions/{id}``
+unsubscribes. Power Automate / Logic Apps: the subscribe call carries ``callbackUrl`` (or
+``callback_url``, ``hub.callback``); the ``Location`` it gets back is what the flow ``DELETE``s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hub import registration, tokens, validation
+from hub.errors import Conflict, Forbidden, InvalidParameter, NotFound
+from hub.model import SubscriptionState
+from hub.subscriptions import Subscription
+from hub.tokens import ADMIN, Principal
+
+if TYPE_CHECKING:
+    from hub.app import Hub
+
+DEFAULT_GRACE = 86_400.0
+MAX_GRACE = 30 * 86_400.0
+VALIDATION_WAIT = 5.0
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+def principal(request: Request) -> Principal:
+    found: Principal = request.scope.get("state", {}).get("principal", ADMIN)
+    return found
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    from hub.api import json_object
+
+    return await json_object(request)
+
+
+def render_subscription(s: Subscription, active: bool) -> dict[str, Any]:
+    """A subscription as the API shows it; secrets never appear."""
+    state = str(s.state) if active else str(SubscriptionState.DISABLED)
+    doc: dict[str, Any] = {
+        "id": s.id,
+        "url": s.url,
+        "events": list(s.events),
+        "company": s.company,
+        "filter": s.filter.source if s.filter is not None else None,
+        "headers": sorted(s.headers),  # names only: values often carry credentials
+        "timeout": s.timeout,
+        "retry": {"schedule": list(s.retry.schedule), "jitter": s.retry.jitter},
+        "origin": s.origin,
+        "read_only": s.origin == "file",
+        "state": state,
+        "validated_by": s.validated_by,
+        "validation": s.validation_note,
+        "expiration_date": _time(s.expires_at),
+        "description": s.description,
+        "owner": s.owner,
+        "created_at": _time(s.created_at),
+        "secrets": len(s.secrets),
+    }
+    return doc
+
+
+def _time(ts: float | None) -> str | None:
+    from hub.clock import to_rfc3339
+
+    return None if ts is None else to_rfc3339(ts)
+
+
+def own_subscription(request: Request) -> Subscription:
+    """The subscription in the path, if the caller may see it (404 otherwise, not 403:
+    a scoped token learns nothing of others' ids)."""
+    found = _hub(request).registry.get(request.path_params["id"])
+    if found is None or not principal(request).owns(found.owner):
+        raise NotFound(f"no subscription {request.path_params['id'][:64]!r}")
+    return found
+
+
+def _location(request: Request, sub_id: str) -> str:
+    return str(request.url_for("subscription", id=sub_id))
+
+
+async def _save(hub: Hub, sub: Subscription) -> None:
+    await hub.store.put_document("subscription", sub.id, registration.to_document(sub))
+    hub.registry.put(sub)
+
+
+async def _validate(hub: Hub, sub: Subscription, skip: bool) -> Subscription:
+    """Run the consent handshake unless skipped or trusted; the result is stored."""
+    patterns = [p.strip() for p in hub.settings.trusted_callback_hosts.split(",") if p.strip()]
+    method: str | None
+    if skip:
+        method, detail = "skipped", "validation skipped by an admin"
+    elif validation.trusted(sub.url, patterns):
+        method, detail = "trusted", "a trusted low-code callback host"
+    else:
+        origin = hub.settings.origin
+        verdict = await validation.handshake(hub.http, sub.url, origin, VALIDATION_WAIT)
+        method, detail = verdict.method, verdict.detail
+    state = SubscriptionState.PENDING_VALIDATION
+    if method is not None:
+        paused = sub.state == SubscriptionState.PAUSED
+        state = SubscriptionState.PAUSED if paused else SubscriptionState.ACTIVE
+    return replace(sub, state=state, validated_by=method, validation_note=detail)
+
+
+async def create_subscription(request: Request) -> Response:
+    hub = _hub(request)
+    who = principal(request)
+    body = await _body(request)
+    now = hub.clock.now()
+    sub, secret = registration.subscription_from_body(body, who.token_id, hub.catalog, now)
+    skip = bool(body.get("skip_validation", False))
+    if skip and not who.admin:
+        raise Forbidden("only an admin token may skip target validation")
+    sub = await _validate(hub, sub, skip)
+    await _save(hub, sub)
+    doc = render_subscription(sub, True) | {"secret": secret}
+    location = _location(request, sub.id)
+    return JSONResponse(doc, 201, headers={"Location": location})
+
+
+async def list_subscriptions(request: Request) -> JSONResponse:
+    registry = _hub(request).registry
+    who = principal(request)
+    items = [
+        render_subscription(s, registry.is_active(s.id))
+        for s in registry.all()
+        if who.owns(s.owner) and (who.admin or s.origin == "api")
+    ]
+    return JSONResponse({"items": items, "next_cursor": None})
+
+
+async def get_subscription(request: Request) -> JSONResponse:
+    sub = own_subscription(request)
+    return JSONResponse(render_subscription(sub, _hub(request).registry.is_active(sub.id)))
+
+
+async def patch_subscription(request: Request) -> JSONResponse:
+    """Pause, resume or change an API subscription; enable or disable any (admin)."""
+    hub = _hub(request)
+    sub = own_subscription(request)
+    body = await _body(request)
+    if "active" in body:
+        return await _set_active(request, sub, body)
+    if sub.origin == "file":
+        raise Conflict("subscriptions from subscriptions.yaml are read-only; change the file")
+    updated = registration.patched(sub, body, hub.catalog, hub.clock.now())
+    await _save(hub, updated)
+    if sub.state != SubscriptionState.ACTIVE and updated.state == SubscriptionState.ACTIVE:
+        await hub.store.reschedule(sub.id, hub.clock.now())  # held deliveries go out now
+        hub.worker.notify()
+    return JSONResponse(render_subscription(updated, hub.registry.is_active(updated.id)))
+
+
+async def _set_active(request: Request, sub: Subscription, body: dict[str, Any]) -> JSONResponse:
+    hub = _hub(request)
+    if not principal(request).admin:
+        raise Forbidden('only an admin enables or disables; pause with {"state": "paused"}')
+    if set(body) != {"active"} or not isinstance(body["active"], bool):
+        raise InvalidParameter('send {"active": true|false} alone')
+    reason = "enabled by an admin" if body["active"] else "disabled by an admin"
+    await hub.store.set_subscription_active(sub.id, body["active"], reason, hub.clock.now())
+    hub.registry.set_active(sub.id, body["active"])
+    return JSONResponse(render_subscription(sub, body["active"]))
+
+
+async def delete_subscription(request: Request) -> Response:
+    """Unsubscribe: what Zapier sends when a Zap is turned off, and Power Automate to Location."""
+    hub = _hub(request)
+    sub = own_subscription(request)
+    if sub.origin == "file":
+        raise Conflict("subscriptions from subscriptions.yaml are read-only; change the file")
+    await hub.store.set_subscription_active(sub.id, False, "unsubscribed", hub.clock.now())
+    await hub.store.delete_document("subscription", sub.id)
+    hub.registry.remove(sub.id)
+    return Response(status_code=204)
+
+
+async def rotate_secret(request: Request) -> JSONResponse:
+    """A new signing secret; the old one keeps signing for ``grace_seconds`` (default a day)."""
+    hub = _hub(request)
+    sub = own_subscription(request)
+    if sub.origin == "file":
+        raise Conflict("rotate a file subscription's secret in subscriptions.yaml")
+    body = await _body(request)
+    grace = body.get("grace_seconds", DEFAULT_GRACE)
+    if not isinstance(grace, int | float) or isinstance(grace, bool) or not 0 <= grace <= MAX_GRACE:
+        raise InvalidParameter(f"grace_seconds must be 0..{MAX_GRACE:g}")
+    now = hub.clock.now()
+    updated, secret = registration.rotated(sub, float(grace), now)
+    await _save(hub, updated)
+    return JSONResponse(
+        render_subscription(updated, hub.registry.is_active(sub.id))
+        | {"secret": secret, "previous_secret_expires_at": _time(now + float(grace))}
+    )
+
+
+async def validate_subscription(request: Request) -> JSONResponse:
+    """Ask the target for consent again (after fixing it)."""
+    hub = _hub(request)
+    sub = own_subscription(request)
+    if sub.origin == "file":
+        raise Conflict("file subscriptions are not validated")
+    updated = await _validate(hub, sub, False)
+    await _save(hub, updated)
+    waiting = sub.state == SubscriptionState.PENDING_VALIDATION
+    if waiting and updated.state == SubscriptionState.ACTIVE:
+        await hub.store.reschedule(sub.id, hub.clock.now())
+        hub.worker.notify()
+    return JSONResponse(render_subscription(updated, hub.registry.is_active(sub.id)))
+
+
+async def create_token(request: Request) -> JSONResponse:
+    hub = _hub(request)
+    _admin_only(request)
+    body = await _body(request)
+    name = body.get("name")
+    if not isinstance(name, str) or not 0 < len(name) <= 100 or set(body) - {"name"}:
+        raise InvalidParameter('send {"name": "<who the token is for>"}')
+    token, value = tokens.new_token(name, hub.clock.now())
+    await hub.store.put_document("token", token.id, tokens.to_document(token))
+    hub.tokens.put(token)
+    return JSONResponse({"id": token.id, "name": name, "token": value}, 201)
+
+
+async def list_tokens(request: Request) -> JSONResponse:
+    _admin_only(request)
+    items = [{"id": t.id, "name": t.name, "created_at": _time(t.created_at)}
+             for t in _hub(request).tokens.all()]  # fmt: skip
+    return JSONResponse({"items": items, "next_cursor": None})
+
+
+async def delete_token(request: Request) -> Response:
+    hub = _hub(request)
+    _admin_only(request)
+    token = hub.tokens.remove(request.path_params["id"])
+    if token is None:
+        raise NotFound(f"no token {request.path_params['id'][:64]!r}")
+    await hub.store.delete_document("token", token.id)
+    return Response(status_code=204)
+
+
+def _admin_only(request: Request) -> None:
+    if not principal(request).admin:
+        raise Forbidden("only the admin token manages tokens")
+
+
+ROUTES = [
+    Route("/subscriptions", create_subscription, methods=["POST"]),
+    Route("/subscriptions", list_subscriptions, methods=["GET"]),
+    Route("/subscriptions/{id}", get_subscription, methods=["GET"], name="subscription"),
+    Route("/subscriptions/{id}", patch_subscription, methods=["PATCH"]),
+    Route("/subscriptions/{id}", delete_subscription, methods=["DELETE"]),
+    Route("/subscriptions/{id}/rotate-secret", rotate_secret, methods=["POST"]),
+    Route("/subscriptions/{id}/validate", validate_subscription, methods=["POST"]),
+    Route("/tokens", create_token, methods=["POST"]),
+    Route("/tokens", list_tokens, methods=["GET"]),
+    Route("/tokens/{id}", delete_token, methods=["DELETE"]),
+]
