@@ -36,6 +36,8 @@ from hub.signing import decode_secret
 SUBSCRIPTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 PATTERN = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
 TIMEOUT_BOUNDS = (0.5, 60.0)
+# States whose subscriptions are owed new events (a paused one's are held until it resumes).
+ROUTED = (SubscriptionState.ACTIVE, SubscriptionState.PAUSED)
 RETRY_BOUNDS = {"attempts": (1, 20), "delay": (0.0, 86_400.0), "jitter": (0.0, 0.5)}
 
 
@@ -87,10 +89,8 @@ class Subscription:
         return self.secrets[0]
 
     def receives(self, now: float) -> bool:
-        """Active and not expired: new events are routed to it."""
-        return self.state == SubscriptionState.ACTIVE and (
-            self.expires_at is None or self.expires_at > now
-        )
+        """Active or paused, and not expired: new events are owed to it (a paused one's wait)."""
+        return self.state in ROUTED and (self.expires_at is None or self.expires_at > now)
 
 
 def type_matches(pattern: str, event_type: str) -> bool:
@@ -297,7 +297,7 @@ class SubscriptionRegistry:
         if found is None:
             active = (
                 s for s in self._by_id.values()
-                if s.id not in self._disabled and s.state == SubscriptionState.ACTIVE
+                if s.id not in self._disabled and s.state in ROUTED
             )  # fmt: skip
             found = self._routes[key] = route(active, event_type, company)
             if len(self._routes) > 10_000:  # companies are open-ended: keep the cache bounded

@@ -105,15 +105,25 @@ class Received:
 
 
 class Receiver:
-    """A subscriber endpoint: answers from a script (then 200), records every request."""
+    """A subscriber endpoint: answers from a script (then 200), records every request.
 
-    def __init__(self) -> None:
+    Args:
+        consent: answer the CloudEvents ``OPTIONS`` handshake granting this origin (``*`` for
+            any); None leaves OPTIONS unhandled (405), as most endpoints do.
+        echo_code: echo Event Grid-style validation codes; otherwise they get the script's answer.
+    """
+
+    def __init__(self, consent: str | None = None, echo_code: bool = False) -> None:
         self.script: deque[Reply] = deque()
         self.received: asyncio.Queue[Received] = asyncio.Queue()
         self.log: list[Received] = []
+        self.validations: list[Received] = []
+        self.consent = consent
+        self.echo_code = echo_code
         self.released = asyncio.Event()
-        app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["POST"])])
-        self._served = Served(app)
+        routes = [Route("/{path:path}", self._handle, methods=["POST"])]
+        routes.append(Route("/{path:path}", self._options, methods=["OPTIONS"]))
+        self._served = Served(Starlette(routes=routes))
 
     def url(self, path: str = "hook") -> str:
         return f"{self._served.url}/{path}"
@@ -121,8 +131,28 @@ class Receiver:
     def respond(self, *replies: Reply) -> None:
         self.script.extend(replies)
 
+    async def _options(self, request: Request) -> Response:
+        got = Received(request.url.path, dict(request.headers), b"")
+        self.validations.append(got)
+        if self.consent is None:
+            return Response(status_code=405)
+        return Response(
+            status_code=200,
+            headers={
+                "WebHook-Allowed-Origin": self.consent,
+                "WebHook-Allowed-Rate": "*",
+                "Allow": "POST",
+            },
+        )
+
     async def _handle(self, request: Request) -> Response:
         got = Received(request.url.path, dict(request.headers), await request.body())
+        if request.headers.get("aeg-event-type") == "SubscriptionValidation":
+            self.validations.append(got)
+            if not self.echo_code:
+                return Response(b"ok", 200)  # a plain endpoint: 200, but no code
+            code = got.json()[0]["data"]["validationCode"]
+            return Response(json.dumps({"validationResponse": code}), 200)
         self.log.append(got)
         self.received.put_nowait(got)
         reply = self.script.popleft() if self.script else Reply()

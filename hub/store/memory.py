@@ -160,7 +160,7 @@ class MemoryStore:
             retry_index=record.retry_index,
             attempts=old.attempts + 1,
             last_status_code=a.status_code,
-            last_error=a.error,
+            last_error=a.error or record.disable_reason,
             updated_at=a.attempted_at,
         )
         self.leases.pop(a.delivery_id, None)

@@ -469,7 +469,8 @@ class RecordWrite:
             "last_error = ?, updated_at = ? WHERE id = ?",
             [
                 (str(r.status), r.next_attempt_at, r.retry_index, r.attempt.status_code,
-                 r.attempt.error, r.attempt.attempted_at, r.attempt.delivery_id)
+                 r.attempt.error or r.disable_reason, r.attempt.attempted_at,
+                 r.attempt.delivery_id)
                 for r in records
             ],
         )  # fmt: skip
