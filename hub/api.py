@@ -74,7 +74,7 @@ def check_bearer(authorization: str | None, expected_hash: str) -> None:
 # What a scoped token may reach: its subscriptions, their deliveries, and the catalog.
 SCOPED_ROUTES = [
     (frozenset({"GET"}), re.compile(r"^/event-types$")),
-    (frozenset({"GET", "POST"}), re.compile(r"^/subscriptions$")),
+    (frozenset({"GET", "POST", "DELETE"}), re.compile(r"^/subscriptions$")),
     (frozenset({"GET", "PATCH", "DELETE"}), re.compile(r"^/subscriptions/[^/]+$")),
     (frozenset({"POST"}), re.compile(r"^/subscriptions/[^/]+/(rotate-secret|validate)$")),
     (frozenset({"GET"}), re.compile(r"^/deliveries(/[^/]+)?$")),
@@ -344,7 +344,9 @@ async def replay_event(request: Request) -> JSONResponse:
             raise Conflict(f"subscription {named} is disabled; enable it first")
         targets = [named]
     else:
-        targets = [s.id for s in hub.registry.route(event.type, event.company)]
+        data = json.loads(event.data_json)
+        route = hub.registry.route(event.type, event.company, data, hub.clock.now())
+        targets = [s.id for s in route]
     now = hub.clock.now()
     deliveries = [
         Delivery(new_id("dlv"), event.id, sub_id, event.type, DeliveryStatus.PENDING, now, now)

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from hub import api, tokens
+from hub import api, openapi, tokens
 from hub.catalog import Catalog, load_catalog
 from hub.clock import Clock, SystemClock
 from hub.config import Settings
@@ -211,6 +211,7 @@ def create_app(
         Route("/webhooks/{connector}", grant_webhook, methods=["OPTIONS"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/openapi.json", openapi_json, methods=["GET"]),
         Mount("/api", routes=api.ROUTES, middleware=[Middleware(api.AdminAuth)]),
     ]
     return Starlette(
@@ -331,6 +332,11 @@ async def readyz(request: Request) -> Response:
     if not hub.worker.alive:
         return error_response(ServiceUnavailable("the delivery worker is not running"))
     return JSONResponse({"status": "ready"})
+
+
+async def openapi_json(request: Request) -> Response:
+    """The OpenAPI document of every route (no token: it describes, it reveals nothing)."""
+    return JSONResponse(openapi.document())
 
 
 def default_app() -> Starlette:

@@ -181,10 +181,32 @@ async def delete_subscription(request: Request) -> Response:
     sub = own_subscription(request)
     if sub.origin == "file":
         raise Conflict("subscriptions from subscriptions.yaml are read-only; change the file")
+    await _unsubscribe(hub, sub)
+    return Response(status_code=204)
+
+
+async def delete_by_callback(request: Request) -> Response:
+    """Unsubscribe by target: ``DELETE /api/subscriptions?callback_url=<url>``, for flows whose
+    unsubscribe step knows its own callback URL but not the id it was given."""
+    hub = _hub(request)
+    who = principal(request)
+    url = request.query_params.get("callback_url") or request.query_params.get("callbackUrl")
+    if not url:
+        raise InvalidParameter("name the target: ?callback_url=<the URL it subscribed>")
+    found = [
+        s for s in hub.registry.all() if s.origin == "api" and s.url == url and who.owns(s.owner)
+    ]
+    if not found:
+        raise NotFound("no subscription of yours has that callback URL")
+    for sub in found:
+        await _unsubscribe(hub, sub)
+    return Response(status_code=204)
+
+
+async def _unsubscribe(hub: Hub, sub: Subscription) -> None:
     await hub.store.set_subscription_active(sub.id, False, "unsubscribed", hub.clock.now())
     await hub.store.delete_document("subscription", sub.id)
     hub.registry.remove(sub.id)
-    return Response(status_code=204)
 
 
 async def rotate_secret(request: Request) -> JSONResponse:
@@ -259,6 +281,7 @@ def _admin_only(request: Request) -> None:
 ROUTES = [
     Route("/subscriptions", create_subscription, methods=["POST"]),
     Route("/subscriptions", list_subscriptions, methods=["GET"]),
+    Route("/subscriptions", delete_by_callback, methods=["DELETE"]),
     Route("/subscriptions/{id}", get_subscription, methods=["GET"], name="subscription"),
     Route("/subscriptions/{id}", patch_subscription, methods=["PATCH"]),
     Route("/subscriptions/{id}", delete_subscription, methods=["DELETE"]),

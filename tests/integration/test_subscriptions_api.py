@@ -78,6 +78,15 @@ async def test_power_automate_subscribes_with_a_callback_and_deletes_location(
         gone = await hub.client.delete(location, headers=hub.admin)
         assert gone.status_code == 204
         assert (await hub.client.delete(location, headers=hub.admin)).status_code == 404
+        by_callback = {"callback_url": flow.url("callback_url")}
+        dropped = await hub.client.delete(
+            "/api/subscriptions", params=by_callback, headers=hub.admin
+        )
+        assert dropped.status_code == 204
+        again = await hub.client.delete("/api/subscriptions", params=by_callback, headers=hub.admin)
+        assert again.status_code == 404
+        left = [s["url"] for s in (await hub.get("/api/subscriptions"))["items"]]
+        assert left == [flow.url("hub.callback")]
 
 
 @pytest.mark.parametrize(
@@ -241,3 +250,9 @@ async def test_api_subscriptions_and_tokens_survive_a_restart(tmp_path: Path) ->
             await hub.send("order.created", order_data("K-1"), "msg_k1")
             got = await target.next()
             assert Webhook(doc["secret"]).verify(got.body, got.headers)["data"]["order_id"] == "K-1"
+
+
+async def test_the_openapi_document_is_served_without_a_token(hub: RunningHub) -> None:
+    response = await hub.client.get("/openapi.json")
+    assert response.status_code == 200
+    assert "/api/subscriptions" in response.json()["paths"]

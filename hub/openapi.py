@@ -1,0 +1,301 @@
+"""The OpenAPI 3.1 document of every route, served at ``/openapi.json``.
+
+Written by hand from the handlers it describes; `tests/unit/test_openapi.py` checks that it
+names every route of the app with its methods, and that it is a valid OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub import __version__
+
+JSON = "application/json"
+PROBLEM = "application/problem+json"
+ID = {"type": "string", "pattern": "^[a-z]{2,4}_[0-9a-f]{32}$"}
+TIME = {"type": ["string", "null"], "format": "date-time"}
+TEXT = {"type": ["string", "null"]}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _page(item: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {"items": {"type": "array", "items": _ref(item)}, "next_cursor": TEXT},
+    }
+
+
+def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema or {"type": "string"}}  # fmt: skip
+
+
+def _path(name: str = "id") -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+PAGING = [
+    _query("limit", "page size", {"type": "integer", "minimum": 1, "maximum": 500}),
+    _query("cursor", "the next_cursor of the previous page"),
+]
+DELIVERY_FILTERS = [
+    _query("status", "pending, succeeded or failed",
+           {"type": "string", "enum": ["pending", "succeeded", "failed"]}),
+    _query("subscription", "a subscription id (required for scoped tokens)"),
+    _query("event_type", "an event type"),
+    _query("since", "RFC 3339 or Unix seconds"),
+]  # fmt: skip
+
+
+def _problems(*statuses: int) -> dict[str, Any]:
+    return {
+        str(status): {"description": "a problem (RFC 9457)",
+                      "content": {PROBLEM: {"schema": _ref("Problem")}}}
+        for status in statuses
+    }  # fmt: skip
+
+
+def _op(
+    summary: str,
+    ok: tuple[int, str | dict[str, Any] | None],
+    problems: tuple[int, ...] = (400, 401, 403),
+    params: list[dict[str, Any]] | None = None,
+    body: str | dict[str, Any] | None = None,
+    public: bool = False,
+) -> dict[str, Any]:
+    status, schema = ok
+    response: dict[str, Any] = {"description": summary}
+    if schema is not None:
+        resolved = _ref(schema) if isinstance(schema, str) else schema
+        response["content"] = {JSON: {"schema": resolved}}
+    op: dict[str, Any] = {
+        "summary": summary,
+        "responses": {str(status): response, **_problems(*problems)},
+    }
+    if params:
+        op["parameters"] = params
+    if body is not None:
+        resolved = _ref(body) if isinstance(body, str) else body
+        op["requestBody"] = {"required": False, "content": {JSON: {"schema": resolved}}}
+    if public:
+        op["security"] = []
+    return op
+
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        "type": "object",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string"}, "title": {"type": "string"},
+            "status": {"type": "integer"}, "detail": {"type": "string"},
+            "instance": {"type": "string"}, "rejection_id": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "object", "properties": {
+                "pointer": {"type": "string"}, "detail": {"type": "string"}}}},
+        },
+    },
+    "Event": {
+        "type": "object",
+        "required": ["id", "type", "source", "connector", "time", "received_at", "data"],
+        "properties": {
+            "id": ID, "type": {"type": "string"}, "source": {"type": "string"},
+            "connector": {"type": "string"}, "subject": TEXT, "company": TEXT, "time": TIME,
+            "received_at": TIME, "schema_version": TEXT, "data": {},
+        },
+    },
+    "Delivery": {
+        "type": "object",
+        "required": ["id", "event_id", "subscription_id", "event_type", "status"],
+        "properties": {
+            "id": ID, "event_id": ID, "subscription_id": {"type": "string"},
+            "event_type": {"type": "string"},
+            "status": {"type": "string", "enum": ["pending", "succeeded", "failed"]},
+            "attempt_count": {"type": "integer"}, "next_attempt_at": TIME,
+            "last_status_code": {"type": ["integer", "null"]}, "last_error": TEXT,
+            "created_at": TIME, "updated_at": TIME,
+            "attempts": {"type": "array", "items": _ref("Attempt")},
+        },
+    },
+    "Attempt": {
+        "type": "object",
+        "properties": {
+            "id": ID, "attempted_at": TIME, "duration_ms": {"type": "number"},
+            "status_code": {"type": ["integer", "null"]}, "response_body": TEXT, "error": TEXT,
+        },
+    },
+    "Rejection": {
+        "type": "object",
+        "properties": {
+            "id": ID, "connector": {"type": "string"}, "received_at": TIME,
+            "status": {"type": "integer"}, "reason": {"type": "string"},
+            "detail": {"type": "string"}, "errors": {"type": "array"},
+            "headers": {"type": "object"},
+            "body": {"type": "string"}, "body_encoding": {"type": "string"},
+            "body_size": {"type": "integer"}, "body_truncated": {"type": "boolean"},
+        },
+    },
+    "Receipt": {
+        "type": "object",
+        "properties": {
+            "id": ID, "connector": {"type": "string"}, "sender_id": TEXT, "received_at": TIME,
+            "status": {"type": "string", "enum": ["processed", "ignored", "quarantined",
+                                                  "reprocessed"]},
+            "reason": TEXT, "event_ids": {"type": "array", "items": ID},
+            "headers": {"type": ["object", "null"]}, "body_size": {"type": "integer"},
+            "body": {"type": "string"}, "body_encoding": {"type": "string"},
+        },
+    },
+    "Subscription": {
+        "type": "object",
+        "required": ["id", "url", "events", "state", "origin"],
+        "properties": {
+            "id": {"type": "string"}, "url": {"type": "string"},
+            "events": {"type": "array", "items": {"type": "string"}}, "company": TEXT,
+            "filter": {"type": ["object", "null"]},
+            "headers": {"type": "array", "items": {"type": "string"},
+                        "description": "header names; values are never shown"},
+            "timeout": {"type": ["number", "null"]}, "retry": {"type": "object"},
+            "origin": {"type": "string", "enum": ["file", "api"]},
+            "read_only": {"type": "boolean"},
+            "state": {"type": "string",
+                      "enum": ["active", "paused", "pending_validation", "disabled"]},
+            "validated_by": TEXT, "validation": TEXT, "expiration_date": TIME,
+            "description": TEXT, "owner": TEXT, "created_at": TIME,
+            "secrets": {"type": "integer", "description": "secrets that sign (2 in a rotation)"},
+            "secret": {"type": "string", "description": "shown once: on creation and rotation"},
+            "previous_secret_expires_at": TIME,
+        },
+    },
+    "SubscriptionCreate": {
+        "type": "object",
+        "description": "Name the target once, as target_url (Zapier), callbackUrl, "
+                       "callback_url, hub.callback (Power Automate, Logic Apps) or url.",
+        "properties": {
+            **{key: {"type": "string", "format": "uri"}
+               for key in ("target_url", "callbackUrl", "callback_url", "hub.callback", "url")},
+            "event": {"type": "string"}, "events": {"type": "array", "items": {"type": "string"}},
+            "company": {"type": "string"}, "filter": {"type": "object"},
+            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+            "timeout": {"type": "number", "minimum": 0.5, "maximum": 60},
+            "retry": {"type": "object", "properties": {
+                "schedule": {"type": "array", "items": {"type": "number"}},
+                "jitter": {"type": "number"}}},
+            "expiration_date": {"type": "string", "format": "date-time"},
+            "description": {"type": "string"}, "skip_validation": {"type": "boolean"},
+            "secret": {"type": "string", "description": "a whsec_ key; omit it to get one"},
+        },
+    },
+    "SubscriptionPatch": {
+        "type": "object",
+        "properties": {
+            "state": {"type": "string", "enum": ["active", "paused"]},
+            "active": {"type": "boolean", "description": "admin only: enable or disable"},
+            "event": {"type": "string"}, "events": {"type": "array", "items": {"type": "string"}},
+            "company": {"type": ["string", "null"]}, "filter": {"type": ["object", "null"]},
+            "headers": {"type": "object"}, "timeout": {"type": ["number", "null"]},
+            "retry": {"type": "object"}, "expiration_date": {"type": ["string", "null"]},
+            "description": {"type": ["string", "null"]},
+        },
+    },
+    "Token": {
+        "type": "object",
+        "properties": {"id": ID, "name": {"type": "string"}, "created_at": TIME,
+                       "token": {"type": "string", "description": "shown once"}},
+    },
+    "EventType": {
+        "type": "object",
+        "properties": {"type": {"type": "string"}, "version": {"type": "string"},
+                       "description": {"type": "string"}, "schema": {"type": "object"},
+                       "example": {}, "pattern": {"type": "string"}},
+    },
+}  # fmt: skip
+
+
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document."""
+    sub_id = [_path()]
+    paths: dict[str, Any] = {
+        "/webhooks/{connector}": {
+            "post": _op("Receive a vendor webhook", (202, {"type": "object"}),
+                        (400, 401, 404, 413, 415, 422, 503), [_path("connector")],
+                        {"type": "object"}, public=True),
+            "options": _op("CloudEvents webhook abuse-protection handshake", (200, None), (404,),
+                           [_path("connector")], public=True),
+        },
+        "/healthz": {"get": _op("Liveness", (200, {"type": "object"}), (), public=True)},
+        "/readyz": {"get": _op("Readiness", (200, {"type": "object"}), (503,), public=True)},
+        "/openapi.json": {"get": _op("This document", (200, {"type": "object"}), (), public=True)},
+        "/api/events": {"get": _op("List events", (200, _page("Event")), params=[
+            _query("type", "an event type"), _query("subject", "e.g. order/1001"),
+            _query("since", "RFC 3339 or Unix seconds"), _query("until", "RFC 3339, Unix seconds"),
+            *PAGING])},
+        "/api/events/{id}": {"get": _op("An event and its deliveries", (200, "Event"),
+                                        (401, 403, 404), sub_id)},
+        "/api/events/{id}/replay": {"post": _op(
+            "Deliver an event again", (202, {"type": "object"}), (400, 401, 403, 404, 409),
+            sub_id, {"type": "object", "properties": {"subscription": {"type": "string"}}})},
+        "/api/deliveries": {"get": _op("List deliveries", (200, _page("Delivery")),
+                                       (400, 401, 403, 404), [*DELIVERY_FILTERS, *PAGING])},
+        "/api/deliveries/replay": {"post": _op(
+            "Bulk replay by filter", (202, {"type": "object"}), params=DELIVERY_FILTERS,
+            body={"type": "object"})},
+        "/api/deliveries/{id}": {"get": _op("A delivery and its attempts", (200, "Delivery"),
+                                            (401, 403, 404), sub_id)},
+        "/api/deliveries/{id}/replay": {"post": _op("Replay one delivery", (202, "Delivery"),
+                                                    (401, 403, 404, 409), sub_id)},
+        "/api/rejections": {"get": _op("Refused inbound requests", (200, _page("Rejection")),
+                                       params=PAGING)},
+        "/api/receipts": {"get": _op("Quarantined, ignored or re-processed receipts",
+                                     (200, _page("Receipt")), params=[_query(
+                                         "status", "quarantined (default), ignored, reprocessed",
+                                         {"type": "string", "enum": ["quarantined", "ignored",
+                                                                     "reprocessed"]}), *PAGING])},
+        "/api/receipts/{id}": {"get": _op("A receipt with its body", (200, "Receipt"),
+                                          (401, 403, 404), sub_id)},
+        "/api/receipts/{id}/reprocess": {"post": _op("Re-process a quarantined receipt",
+                                                     (202, {"type": "object"}),
+                                                     (401, 403, 404, 409, 422), sub_id)},
+        "/api/subscriptions": {
+            "get": _op("List subscriptions", (200, _page("Subscription"))),
+            "post": _op("Subscribe (REST Hooks, Power Automate, plain)", (201, "Subscription"),
+                        (400, 401, 403, 422), body="SubscriptionCreate"),
+            "delete": _op("Unsubscribe by callback URL", (204, None), (400, 401, 403, 404),
+                          [_query("callback_url", "the URL the flow subscribed")]),
+        },
+        "/api/subscriptions/{id}": {
+            "get": _op("A subscription", (200, "Subscription"), (401, 403, 404), sub_id),
+            "patch": _op("Pause, resume or change", (200, "Subscription"),
+                         (400, 401, 403, 404, 409, 422), sub_id, "SubscriptionPatch"),
+            "delete": _op("Unsubscribe", (204, None), (401, 403, 404, 409), sub_id),
+        },
+        "/api/subscriptions/{id}/rotate-secret": {"post": _op(
+            "Rotate the signing secret", (200, "Subscription"), (400, 401, 403, 404, 409), sub_id,
+            {"type": "object", "properties": {"grace_seconds": {"type": "number"}}})},
+        "/api/subscriptions/{id}/validate": {"post": _op(
+            "Ask the target for consent again", (200, "Subscription"), (401, 403, 404, 409),
+            sub_id)},
+        "/api/tokens": {
+            "get": _op("List scoped tokens (admin)", (200, _page("Token"))),
+            "post": _op("Create a scoped token (admin)", (201, "Token"),
+                        body={"type": "object", "required": ["name"],
+                              "properties": {"name": {"type": "string"}}}),
+        },
+        "/api/tokens/{id}": {"delete": _op("Revoke a token (admin)", (204, None),
+                                           (401, 403, 404), sub_id)},
+        "/api/event-types": {"get": _op("The event catalog", (200, _page("EventType")))},
+    }  # fmt: skip
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Webhook hub", "version": __version__,
+                 "description": "Receive vendor webhooks, normalize them into canonical business "
+                                "events, fan them out durably."},
+        "security": [{"bearer": []}],
+        "components": {"schemas": SCHEMAS, "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "the admin token, or a scoped token"}}},
+        "paths": paths,
+    }  # fmt: skip
