@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub import subscriptions_api
+from hub import feed, subscriptions_api
 from hub.clock import parse_rfc3339, to_rfc3339
 from hub.connector import parse_json
 from hub.errors import Conflict, Forbidden, InvalidParameter, NotFound, Unauthorized
@@ -78,6 +78,7 @@ SCOPED_ROUTES = [
     (frozenset({"GET", "PATCH", "DELETE"}), re.compile(r"^/subscriptions/[^/]+$")),
     (frozenset({"POST"}), re.compile(r"^/subscriptions/[^/]+/(rotate-secret|validate)$")),
     (frozenset({"GET"}), re.compile(r"^/deliveries(/[^/]+)?$")),
+    (frozenset({"GET"}), re.compile(r"^/feed$")),
 ]
 
 
@@ -484,6 +485,7 @@ ROUTES = [
     Route("/receipts/{id}", get_receipt, methods=["GET"]),
     Route("/receipts/{id}/reprocess", reprocess_receipt, methods=["POST"]),
     *subscriptions_api.ROUTES,
+    *feed.ROUTES,
     Route("/event-types", list_event_types, methods=["GET"]),
 ]
 

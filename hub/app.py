@@ -32,6 +32,7 @@ from hub.errors import (
     ServiceUnavailable,
     StoreUnavailable,
 )
+from hub.feed import Arrivals
 from hub.fetcher import Fetcher
 from hub.ingest import IngestLimits, Ingestor, Outcome
 from hub.problem import error_response, on_http_exception, on_hub_error, on_unexpected
@@ -100,6 +101,7 @@ class Hub:
     admin_token_hash: str
     tokens: TokenRegistry
     http: httpx.AsyncClient
+    arrivals: Arrivals
 
 
 async def _admin_token_hash(store: Store, settings: Settings) -> str:
@@ -159,6 +161,7 @@ def create_app(
                 [*components.subscriptions, *await _api_subscriptions(the_store)],
                 await the_store.disabled_subscriptions(),
             )
+            arrivals = Arrivals()
             token_registry = TokenRegistry(
                 [tokens.from_document(doc) for _, doc in await the_store.list_documents("token")]
             )
@@ -183,6 +186,7 @@ def create_app(
                     *(secret for sub in components.subscriptions for secret in sub.secrets),
                 ],
                 fetchers=fetchers,
+                on_events=arrivals.notify,
             )
             app.state.hub = Hub(
                 settings,
@@ -195,6 +199,7 @@ def create_app(
                 await _admin_token_hash(the_store, settings),
                 token_registry,
                 fetch_client,
+                arrivals,
             )
             worker.start()
             try:

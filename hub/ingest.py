@@ -130,6 +130,7 @@ class Ingestor:
         on_commit: Callable[[], None],
         redact: Sequence[Secret] = (),
         fetchers: Mapping[str, Fetcher] | None = None,
+        on_events: Callable[[], None] = lambda: None,
     ) -> None:
         self._connectors = connectors
         self._configs = configs
@@ -138,6 +139,7 @@ class Ingestor:
         self._store = store
         self._limits = limits
         self._on_commit = on_commit
+        self._on_events = on_events
         self._fetchers = fetchers or {}
         # Anything configured as secret is cut out of what the rejection store keeps.
         self._all_secrets = [*redact, *(s for c in configs.values() for s in c.secrets)]
@@ -195,9 +197,16 @@ class Ingestor:
             receipt = replace(receipt, status=ReceiptStatus.IGNORED)
         events, deliveries = self._fan_out(receipt, canonical)
         result = await self._store.ingest(receipt, events, deliveries)
-        if not result.duplicate and deliveries:
-            self._on_commit()
+        self._committed(result.duplicate, events, deliveries)
         return Outcome(result.event_ids, result.duplicate, receipt.status, receipt.id)
+
+    def _committed(self, duplicate: bool, events: list[Event], deliveries: list[Delivery]) -> None:
+        if duplicate:
+            return
+        if deliveries:
+            self._on_commit()
+        if events:
+            self._on_events()
 
     async def reprocess(self, receipt_id: str) -> Outcome:
         """Run a quarantined receipt through normalization again, with today's settings.
@@ -224,8 +233,7 @@ class Ingestor:
         events, deliveries = self._fan_out(receipt, canonical)
         if not await self._store.resolve_receipt(receipt.id, events, deliveries):
             raise Conflict(f"receipt {receipt_id} was re-processed already")
-        if deliveries:
-            self._on_commit()
+        self._committed(False, events, deliveries)
         return Outcome([e.id for e in events], False, ReceiptStatus.REPROCESSED, receipt.id)
 
     async def _canonical(

@@ -286,6 +286,14 @@ def document() -> dict[str, Any]:
         },
         "/api/tokens/{id}": {"delete": _op("Revoke a token (admin)", (204, None),
                                            (401, 403, 404), sub_id)},
+        "/api/feed": {"get": _op("Events after a cursor, long-polling", (200, _page("Event")),
+                                 (400, 401, 403, 422), [
+            _query("after", "the next_cursor of the previous answer"),
+            _query("types", "comma-separated types or patterns"), _query("company", "a company"),
+            _query("filter", "a payload filter, JSON"),
+            _query("limit", "at most this many", {"type": "integer", "minimum": 1, "maximum": 500}),
+            _query("wait", "seconds to wait for new events", {"type": "number", "minimum": 0,
+                                                             "maximum": 60})])},
         "/api/event-types": {"get": _op("The event catalog", (200, _page("EventType")))},
     }  # fmt: skip
     return {

@@ -133,6 +133,9 @@ class Store(Protocol):
         self, where: EventFilter, cursor: str | None, limit: int
     ) -> Page[Event]: ...
 
+    async def events_after(self, cursor: str | None, limit: int) -> list[Event]:
+        """Events after a cursor (an event id), oldest first: the pull feed."""
+
     async def get_delivery(self, delivery_id: str) -> Delivery | None: ...
 
     async def list_deliveries(

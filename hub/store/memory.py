@@ -98,6 +98,12 @@ class MemoryStore:
     async def list_documents(self, kind: str) -> list[tuple[str, str]]:
         return sorted((i, d) for (k, i), d in self.documents.items() if k == kind)
 
+    async def events_after(self, cursor: str | None, limit: int) -> list[Event]:
+        after = check_cursor(cursor) or ""
+        return sorted((e for e in self.events.values() if e.id > after), key=lambda e: e.id)[
+            : min(limit, MAX_PAGE)
+        ]
+
     async def get_receipt(self, receipt_id: str) -> Receipt | None:
         receipt = self.receipts.get(receipt_id)
         return None if receipt is None else self._complete(receipt)

@@ -180,6 +180,13 @@ class SqliteStore:
         rows = await self._all(sql, params)
         return page([event_row(r) for r in rows], limit)
 
+    async def events_after(self, cursor: str | None, limit: int) -> list[Event]:
+        rows = await self._all(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?",
+            (check_cursor(cursor) or "", min(limit, MAX_PAGE)),
+        )
+        return [event_row(r) for r in rows]
+
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
         row = await self._one(
             f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,)
