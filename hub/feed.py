@@ -33,6 +33,7 @@ class Arrivals:
     def __init__(self) -> None:
         self._changed = asyncio.Event()
         self.waiting = 0  # readers parked in `wait` (observable by tests and metrics)
+        self.parked = asyncio.Event()  # set once any reader has parked
 
     def notify(self) -> None:
         self._changed.set()
@@ -44,6 +45,7 @@ class Arrivals:
 
     async def wait(self, ticket: asyncio.Event, seconds: float) -> None:
         self.waiting += 1
+        self.parked.set()
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(ticket.wait(), max(seconds, 0.0))

@@ -33,8 +33,7 @@ async def test_a_reader_waits_for_the_next_event(tmp_path: Path) -> None:
         await hub.send("order.created", order_data("W-0"), "w0")
         cursor = (await hub.get("/api/feed"))["next_cursor"]
         reader = asyncio.create_task(hub.get("/api/feed", after=cursor, wait=20))
-        while hub.hub.arrivals.waiting == 0:  # the reader found nothing and is parked
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(hub.hub.arrivals.parked.wait(), 10)  # it found nothing: parked
         await hub.send("order.created", order_data("W-1"), "w1")
         got = await reader
         assert [e["data"]["order_id"] for e in got["items"]] == ["W-1"]
