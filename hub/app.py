@@ -160,6 +160,7 @@ def create_app(
             registry = SubscriptionRegistry(
                 [*components.subscriptions, *await _api_subscriptions(the_store)],
                 await the_store.disabled_subscriptions(),
+                await the_store.subscription_health(),
             )
             arrivals = Arrivals()
             token_registry = TokenRegistry(
@@ -187,7 +188,9 @@ def create_app(
                 ],
                 fetchers=fetchers,
                 on_events=arrivals.notify,
+                clock=the_clock.now,
             )
+            worker.emit_with(ingestor.emit)
             app.state.hub = Hub(
                 settings,
                 the_clock,
@@ -244,6 +247,7 @@ def _worker_settings(settings: Settings) -> WorkerSettings:
         drain_seconds=settings.drain_seconds,
         default_timeout=settings.delivery_timeout,
         origin=settings.origin,
+        disable_after=settings.disable_after,
     )
 
 

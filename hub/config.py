@@ -71,6 +71,7 @@ class Settings:
     rejections_max: int = 10_000
     log_level: str = "info"
     origin: str = "webhook-hub"
+    disable_after: float = 5 * 86_400.0
     trusted_callback_hosts: str = "hooks.zapier.com,*.logic.azure.com,*.api.powerplatform.com"
 
     def all_secrets(self) -> list[Secret]:
@@ -104,6 +105,7 @@ ENV_NAMES: dict[str, str] = {
     "rejections_max": "HUB_REJECTIONS_MAX",
     "log_level": "HUB_LOG_LEVEL",
     "origin": "HUB_ORIGIN",
+    "disable_after": "HUB_DISABLE_AFTER",
     "trusted_callback_hosts": "HUB_TRUSTED_CALLBACK_HOSTS",
 }
 
@@ -120,6 +122,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "commit_batch": (1, 100_000),
     "rejection_body_cap": (0, 16 * 1024 * 1024),
     "rejections_max": (1, 10_000_000),
+    "disable_after": (60, 365 * 86_400),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "http_client": ("aiohttp", "httpx"),

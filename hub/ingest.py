@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -45,6 +46,7 @@ from hub.subscriptions import SubscriptionRegistry
 log = logging.getLogger("hub.ingest")
 
 REDACTED = "[redacted]"
+HUB_SOURCE = "hub"  # the connector name of the hub's own operational events
 SENSITIVE_HEADER_PARTS = ("authorization", "cookie", "signature", "hmac", "token", "secret", "key")
 
 
@@ -131,6 +133,7 @@ class Ingestor:
         redact: Sequence[Secret] = (),
         fetchers: Mapping[str, Fetcher] | None = None,
         on_events: Callable[[], None] = lambda: None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._connectors = connectors
         self._configs = configs
@@ -140,6 +143,7 @@ class Ingestor:
         self._limits = limits
         self._on_commit = on_commit
         self._on_events = on_events
+        self._clock = clock
         self._fetchers = fetchers or {}
         # Anything configured as secret is cut out of what the rejection store keeps.
         self._all_secrets = [*redact, *(s for c in configs.values() for s in c.secrets)]
@@ -207,6 +211,20 @@ class Ingestor:
             self._on_commit()
         if events:
             self._on_events()
+
+    async def emit(self, event_type: str, data: dict[str, Any], subject: str) -> None:
+        """An operational event of the hub's own, validated and fanned out like any other.
+
+        Raises:
+            StoreUnavailable: it could not be committed.
+        """
+        now = self._clock()
+        canonical = [CanonicalEvent(event_type, now, data, subject)]
+        self._validate(canonical)
+        receipt = Receipt(new_id("rcp"), HUB_SOURCE, None, now, b"")
+        events, deliveries = self._fan_out(receipt, canonical)
+        await self._store.ingest(receipt, events, deliveries)
+        self._committed(False, events, deliveries)
 
     async def reprocess(self, receipt_id: str) -> Outcome:
         """Run a quarantined receipt through normalization again, with today's settings.
@@ -293,7 +311,9 @@ class Ingestor:
         return Event(
             id=new_id("evt"),
             type=canonical.type,
-            source=f"/connectors/{receipt.connector}",
+            source="/hub"
+            if receipt.connector == HUB_SOURCE
+            else f"/connectors/{receipt.connector}",
             connector=receipt.connector,
             time=canonical.time,
             received_at=receipt.received_at,

@@ -168,6 +168,9 @@ class AttemptRecord:
     retry_index: int
     disable_subscription: str | None = None
     disable_reason: str | None = None
+    # Set for attempts that reached the endpoint (or tried to): they count toward its health.
+    subscription_id: str | None = None
+    succeeded: bool = False
 
 
 @dataclass(frozen=True, slots=True)

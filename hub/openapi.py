@@ -168,6 +168,9 @@ SCHEMAS: dict[str, Any] = {
             "secrets": {"type": "integer", "description": "secrets that sign (2 in a rotation)"},
             "secret": {"type": "string", "description": "shown once: on creation and rotation"},
             "previous_secret_expires_at": TIME,
+            "health": {"type": "object", "properties": {
+                "last_success_at": TIME, "failing_since": TIME,
+                "consecutive_failures": {"type": "integer"}, "pending": {"type": "integer"}}},
         },
     },
     "SubscriptionCreate": {

@@ -29,6 +29,7 @@ from hub.catalog import Catalog
 from hub.config import Secret
 from hub.errors import ConfigError
 from hub.filters import Filter
+from hub.health import Health
 from hub.model import SubscriptionState
 from hub.retry import DEFAULT_SCHEDULE, RetryPolicy
 from hub.signing import decode_secret
@@ -252,9 +253,15 @@ class SubscriptionRegistry:
     """The live set of subscriptions: the file's and the API's, with the ones the hub has
     disabled (e.g. after 410 Gone). One hub process owns its store, so this mirror is exact."""
 
-    def __init__(self, subscriptions: Sequence[Subscription], disabled: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        subscriptions: Sequence[Subscription],
+        disabled: Iterable[str] = (),
+        health: Mapping[str, Health] | None = None,
+    ) -> None:
         self._by_id = {s.id: s for s in subscriptions}
         self._disabled = set(disabled)
+        self._health = dict(health or {})
         # Routing is pure, so its answers are kept per (type, company) until a state change.
         self._routes: dict[tuple[str, str | None], list[Subscription]] = {}
 
@@ -273,6 +280,14 @@ class SubscriptionRegistry:
         else:
             self._disabled.add(sub_id)
         self._routes.clear()
+
+    def health(self, sub_id: str) -> Health:
+        return self._health.get(sub_id, Health())
+
+    def note_attempt(self, sub_id: str, succeeded: bool, at: float) -> Health:
+        """Fold one attempt into the subscription's health (the store keeps the same)."""
+        found = self._health[sub_id] = self.health(sub_id).after(succeeded, at)
+        return found
 
     def put(self, subscription: Subscription) -> None:
         """Add or replace a subscription (the API's writes, after they are stored)."""

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from hub import registration, tokens, validation
 from hub.errors import Conflict, Forbidden, InvalidParameter, NotFound
-from hub.model import SubscriptionState
+from hub.model import DeliveryFilter, DeliveryStatus, SubscriptionState
 from hub.subscriptions import Subscription
 from hub.tokens import ADMIN, Principal
 
@@ -108,7 +108,12 @@ async def _validate(hub: Hub, sub: Subscription, skip: bool) -> Subscription:
         verdict = await validation.handshake(hub.http, sub.url, origin, VALIDATION_WAIT)
         method, detail = verdict.method, verdict.detail
     state = SubscriptionState.PENDING_VALIDATION
-    if method is not None:
+    if method is None:
+        data = {"subscription_id": sub.id, "url": sub.url, "detail": detail}
+        await hub.ingestor.emit(
+            "hub.subscription.validation_failed", data, f"subscription/{sub.id}"
+        )
+    else:
         paused = sub.state == SubscriptionState.PAUSED
         state = SubscriptionState.PAUSED if paused else SubscriptionState.ACTIVE
     return replace(sub, state=state, validated_by=method, validation_note=detail)
@@ -142,8 +147,21 @@ async def list_subscriptions(request: Request) -> JSONResponse:
 
 
 async def get_subscription(request: Request) -> JSONResponse:
+    """A subscription with its health: last success, current failures, pending deliveries."""
+    hub = _hub(request)
     sub = own_subscription(request)
-    return JSONResponse(render_subscription(sub, _hub(request).registry.is_active(sub.id)))
+    health = hub.registry.health(sub.id)
+    pending = await hub.store.count_deliveries(
+        DeliveryFilter(status=DeliveryStatus.PENDING, subscription_id=sub.id)
+    )
+    doc = render_subscription(sub, hub.registry.is_active(sub.id))
+    doc["health"] = {
+        "last_success_at": _time(health.last_success_at),
+        "failing_since": _time(health.failing_since),
+        "consecutive_failures": health.failures,
+        "pending": pending,
+    }
+    return JSONResponse(doc)
 
 
 async def patch_subscription(request: Request) -> JSONResponse:

@@ -14,12 +14,14 @@ import heapq
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from hub import message
-from hub.clock import Clock, SystemClock
+from hub.clock import Clock, SystemClock, to_rfc3339
 from hub.errors import StoreUnavailable
+from hub.health import DEFAULT_DISABLE_AFTER, Health, should_disable
 from hub.ids import new_id
 from hub.model import Attempt, AttemptRecord, DeliveryJob, DeliveryStatus, SubscriptionState
 from hub.retry import Decision, Verdict, decide, parse_retry_after
@@ -29,6 +31,7 @@ from hub.subscriptions import Subscription, SubscriptionRegistry
 
 log = logging.getLogger("hub.worker")
 
+Emitter = Callable[[str, dict[str, Any], str], Awaitable[None]]
 WAITING = (SubscriptionState.PAUSED, SubscriptionState.PENDING_VALIDATION)
 HELD_RECHECK = 300.0  # seconds before a held delivery is looked at again, unless resumed
 
@@ -52,6 +55,7 @@ class WorkerSettings:
         drain_seconds: on shutdown, how long in-flight attempts may finish before release.
         default_timeout: attempt timeout for subscriptions that set none.
         origin: the ``WebHook-Request-Origin`` sent to targets that consented to it.
+        disable_after: seconds of nothing but failures before a subscription is disabled.
     """
 
     concurrency: int = 64
@@ -60,6 +64,7 @@ class WorkerSettings:
     poll_interval: float = 1.0
     drain_seconds: float = 10.0
     origin: str = "webhook-hub"
+    disable_after: float = DEFAULT_DISABLE_AFTER
     default_timeout: float = 15.0
 
 
@@ -85,6 +90,8 @@ class DeliveryWorker:
         # Receivers check webhook-timestamp against their own clock, so it is always wall time,
         # while scheduling follows the injectable clock.
         self._wall = wall_clock or SystemClock()
+        # Operational events (hub.delivery.exhausted, ...) go through ingest, set at start-up.
+        self._emitter: Emitter | None = None
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self.recorded = 0
         self._wake = asyncio.Event()
@@ -97,6 +104,9 @@ class DeliveryWorker:
     def alive(self) -> bool:
         """True while the main loop runs (what /readyz reports)."""
         return self._task is not None and not self._task.done()
+
+    def emit_with(self, emitter: Emitter) -> None:
+        self._emitter = emitter
 
     def notify(self) -> None:
         """Look at the store now rather than at the next poll."""
@@ -231,10 +241,50 @@ class DeliveryWorker:
             parse_retry_after(retry_after, ended),
         )
         attempt = Attempt(new_id("att"), job.delivery.id, now, duration_ms, status, text, error)
-        await self._store.record(self._outcome(attempt, decision, subscription))
+        record = self._outcome(attempt, decision, subscription)
+        await self._store.record(record)
+        health = self._registry.note_attempt(subscription.id, record.succeeded, ended)
         if decision.verdict is Verdict.GONE:
             await self._gone(subscription)
+        elif decision.verdict is Verdict.FAILED:
+            await self._exhausted(job, record)
+        if should_disable(health, ended, self._settings.disable_after):
+            await self._give_up(subscription, health)
         self._count_recorded()
+
+    async def _exhausted(self, job: DeliveryJob, record: AttemptRecord) -> None:
+        if job.event.type.startswith("hub."):
+            return  # never an event about an event about ...: no chains of our own
+        data = {
+            "delivery_id": job.delivery.id, "event_id": job.event.id,
+            "event_type": job.event.type, "subscription_id": job.delivery.subscription_id,
+            "attempts": job.delivery.attempts + 1,
+            "last_status_code": record.attempt.status_code, "last_error": record.attempt.error,
+        }  # fmt: skip
+        await self._emit("hub.delivery.exhausted", data, f"delivery/{job.delivery.id}")
+
+    async def _give_up(self, subscription: Subscription, health: Health) -> None:
+        """Every attempt has failed for too long: disable, tell the admins' subscribers."""
+        if not self._registry.is_active(subscription.id):
+            return
+        since = to_rfc3339(health.failing_since or 0.0)
+        reason = f"every attempt failed since {since} ({health.failures} attempts)"
+        now = self._clock.now()
+        await self._store.set_subscription_active(subscription.id, False, reason, now)
+        self._registry.set_active(subscription.id, False)
+        log.warning("subscription %s disabled: %s", subscription.id, reason)
+        await self._disabled(subscription, reason)
+
+    async def _disabled(self, subscription: Subscription, reason: str) -> None:
+        data = {"subscription_id": subscription.id, "url": subscription.url, "reason": reason}
+        await self._emit("hub.subscription.disabled", data, f"subscription/{subscription.id}")
+
+    async def _emit(self, event_type: str, data: dict[str, Any], subject: str) -> None:
+        if self._emitter is not None:
+            try:
+                await self._emitter(event_type, data, subject)
+            except StoreUnavailable:
+                log.exception("could not record the operational event %s", event_type)
 
     async def _gone(self, subscription: Subscription) -> None:
         """410 Gone: a file subscription is disabled; an API one (a Zap turned off) is
@@ -242,10 +292,12 @@ class DeliveryWorker:
         if subscription.origin == "file":
             self._registry.set_active(subscription.id, False)
             log.warning("subscription %s answered 410 Gone: disabled", subscription.id)
+            await self._disabled(subscription, "the endpoint answered 410 Gone")
             return
         await self._store.delete_document("subscription", subscription.id)
         self._registry.remove(subscription.id)
         log.warning("subscription %s answered 410 Gone: unsubscribed", subscription.id)
+        await self._disabled(subscription, "unsubscribed: the target answered 410 Gone")
 
     @staticmethod
     def _outcome(attempt: Attempt, decision: Decision, subscription: Subscription) -> AttemptRecord:
@@ -263,6 +315,8 @@ class DeliveryWorker:
             )
             if gone
             else None,
+            subscription_id=subscription.id,
+            succeeded=decision.verdict is Verdict.SUCCEEDED,
         )
 
     def _skipped(self, job: DeliveryJob, subscription: Subscription | None) -> AttemptRecord:

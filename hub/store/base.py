@@ -11,6 +11,7 @@ import re
 from typing import Protocol, TypeVar
 
 from hub.errors import InvalidParameter
+from hub.health import Health
 from hub.model import (
     Attempt,
     AttemptRecord,
@@ -120,6 +121,9 @@ class Store(Protocol):
         """When the earliest unleased pending delivery is due."""
 
     async def disabled_subscriptions(self) -> list[str]: ...
+
+    async def subscription_health(self) -> dict[str, Health]:
+        """Each subscription's last success and current run of failures."""
 
     async def set_subscription_active(
         self, subscription_id: str, active: bool, reason: str, now: float

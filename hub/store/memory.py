@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from hub.errors import Conflict
+from hub.health import Health
 from hub.model import (
     Attempt,
     AttemptRecord,
@@ -61,6 +62,7 @@ class MemoryStore:
         self.inactive: dict[str, str] = {}
         self.meta: dict[str, str] = {}
         self.documents: dict[tuple[str, str], str] = {}
+        self.health: dict[str, Health] = {}
 
     async def open(self) -> None:
         self.leases.clear()
@@ -155,8 +157,14 @@ class MemoryStore:
             self.leases[d.id] = lease_until
         return [DeliveryJob(d, self.events[d.event_id]) for d in due]
 
+    async def subscription_health(self) -> dict[str, Health]:
+        return dict(self.health)
+
     async def record(self, record: AttemptRecord) -> None:
         a = record.attempt
+        if record.subscription_id is not None:
+            current = self.health.get(record.subscription_id, Health())
+            self.health[record.subscription_id] = current.after(record.succeeded, a.attempted_at)
         self.attempts.setdefault(a.delivery_id, []).append(a)
         old = self.deliveries[a.delivery_id]
         self.deliveries[a.delivery_id] = replace(

@@ -19,6 +19,7 @@ from typing import IO, Any
 import aiosqlite
 
 from hub.errors import ConfigError, Conflict, StoreUnavailable
+from hub.health import Health, fold
 from hub.model import (
     Attempt,
     AttemptRecord,
@@ -165,6 +166,13 @@ class SqliteStore:
             "WHERE status = 'pending' AND lease_until IS NULL"
         )
         return None if row is None else row[0]
+
+    async def subscription_health(self) -> dict[str, Health]:
+        rows = await self._all(
+            "SELECT subscription_id, last_success_at, failing_since, failures "
+            "FROM subscription_health"
+        )
+        return {str(r[0]): Health(r[1], r[2], int(r[3])) for r in rows}
 
     async def disabled_subscriptions(self) -> list[str]:
         rows = await self._all("SELECT subscription_id FROM subscription_states WHERE active = 0")
@@ -481,6 +489,7 @@ class RecordWrite:
                 for r in records
             ],
         )  # fmt: skip
+        _record_health(conn, records)
         for r in records:
             if r.disable_subscription is not None:
                 _set_active(conn, r.disable_subscription, False,
@@ -506,6 +515,31 @@ def _known_receipts(
         ):
             found[(connector, sender_id)] = list(json.loads(ids))
     return found
+
+
+def _record_health(conn: sqlite3.Connection, records: list[AttemptRecord]) -> None:
+    """One upsert per subscription for a batch: a success in the batch starts its health
+    afresh; a run of failures extends the stored one."""
+    runs = fold([(r.subscription_id, r.succeeded, r.attempt.attempted_at)
+                 for r in records if r.subscription_id is not None])  # fmt: skip
+    fresh = [(sub, h.last_success_at, h.failing_since, h.failures)
+             for sub, (restart, h) in runs.items() if restart]  # fmt: skip
+    more = [(sub, h.failing_since, h.failures)
+            for sub, (restart, h) in runs.items() if not restart]  # fmt: skip
+    conn.executemany(
+        "INSERT INTO subscription_health (subscription_id, last_success_at, failing_since, "
+        "failures) VALUES (?, ?, ?, ?) ON CONFLICT (subscription_id) DO UPDATE SET "
+        "last_success_at = excluded.last_success_at, failing_since = excluded.failing_since, "
+        "failures = excluded.failures",
+        fresh,
+    )
+    conn.executemany(
+        "INSERT INTO subscription_health (subscription_id, failing_since, failures) "
+        "VALUES (?, ?, ?) ON CONFLICT (subscription_id) DO UPDATE SET "
+        "failing_since = coalesce(failing_since, excluded.failing_since), "
+        "failures = failures + excluded.failures",
+        more,
+    )
 
 
 def _insert_events(conn: sqlite3.Connection, events: list[Event]) -> None:

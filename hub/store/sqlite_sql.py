@@ -55,6 +55,9 @@ CREATE TABLE IF NOT EXISTS rejections (
     errors TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     kind TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, id));
+CREATE TABLE IF NOT EXISTS subscription_health (
+    subscription_id TEXT PRIMARY KEY, last_success_at REAL, failing_since REAL,
+    failures INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS subscription_states (
     subscription_id TEXT PRIMARY KEY, active INTEGER NOT NULL, reason TEXT,
     changed_at REAL NOT NULL);
