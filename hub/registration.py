@@ -34,15 +34,24 @@ from hub.ids import new_id
 from hub.model import SubscriptionState
 from hub.retry import RetryPolicy
 from hub.signing import decode_secret
-from hub.subscriptions import PATTERN, TIMEOUT_BOUNDS, Subscription, parse_retry
+from hub.subscriptions import (
+    PATTERN,
+    TIMEOUT_BOUNDS,
+    Subscription,
+    dispatch_problems,
+    parse_retry,
+)
 
 TARGET_KEYS = ("target_url", "callbackUrl", "callback_url", "hub.callback", "url")
 FIELDS = {
     *TARGET_KEYS, "event", "events", "company", "filter", "headers", "timeout", "retry",
-    "expiration_date", "description", "skip_validation", "secret",
+    "expiration_date", "description", "skip_validation", "secret", "rate_limit",
+    "max_in_flight", "ordered",
 }  # fmt: skip
 PATCHABLE = {"state", "events", "event", "company", "filter", "headers", "timeout", "retry",
-             "expiration_date", "description"}  # fmt: skip
+             "expiration_date", "description", "rate_limit", "max_in_flight",
+             "ordered"}  # fmt: skip
+DISPATCH = ("rate_limit", "max_in_flight", "ordered")
 RESERVED_HEADERS = {"content-type", "content-length", "host", "user-agent", "transfer-encoding",
                     "connection", "webhook-id", "webhook-timestamp", "webhook-signature",
                     "webhook-request-origin"}  # fmt: skip
@@ -186,7 +195,12 @@ def subscription_from_body(
         expires_at=check.expiry(body.get("expiration_date"), now),
         description=check.text(body, "description", 200),
         created_at=now,
+        rate_limit=body.get("rate_limit"),
+        max_in_flight=body.get("max_in_flight"),
+        ordered=body.get("ordered") is True,
     )
+    for key, message in dispatch_problems(body):
+        check.fail(f"/{key}", message)
     if not isinstance(body.get("skip_validation", False), bool):
         check.fail("/skip_validation", "true or false")
     check.raise_if_any()
@@ -228,6 +242,9 @@ def patched(
         changes["expires_at"] = check.expiry(body["expiration_date"], now)
     if "description" in body:
         changes["description"] = check.text(body, "description", 200)
+    for key, message in dispatch_problems(body):
+        check.fail(f"/{key}", message)
+    changes |= {key: body[key] for key in DISPATCH if key in body}
     check.raise_if_any()
     return replace(sub, **changes)
 
@@ -253,7 +270,8 @@ def to_document(sub: Subscription) -> str:
             "filter": sub.filter.source if sub.filter is not None else None,
             "headers": dict(sub.headers), "state": str(sub.state), "owner": sub.owner,
             "expires_at": sub.expires_at, "validated_by": sub.validated_by,
-            "validation_note": sub.validation_note,
+            "validation_note": sub.validation_note, "rate_limit": sub.rate_limit,
+            "max_in_flight": sub.max_in_flight, "ordered": sub.ordered,
             "description": sub.description, "created_at": sub.created_at,
         }
     )  # fmt: skip
@@ -270,6 +288,7 @@ def from_document(doc: str) -> Subscription:
         headers=raw["headers"], state=SubscriptionState(raw["state"]), owner=raw["owner"],
         expires_at=raw["expires_at"], secret_expires_at=tuple(raw["secret_expires_at"]),
         validated_by=raw["validated_by"], validation_note=raw.get("validation_note"),
-        description=raw["description"],
+        description=raw["description"], rate_limit=raw.get("rate_limit"),
+        max_in_flight=raw.get("max_in_flight"), ordered=raw.get("ordered", False),
         created_at=raw["created_at"],
     )  # fmt: skip

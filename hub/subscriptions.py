@@ -69,6 +69,9 @@ class Subscription:
     secret_expires_at: tuple[float | None, ...] = ()
     validated_by: str | None = None
     validation_note: str | None = None
+    rate_limit: float | None = None  # deliveries per second
+    max_in_flight: int | None = None
+    ordered: bool = False  # one at a time per subject, in acceptance order
     description: str | None = None
     created_at: float | None = None
 
@@ -190,7 +193,27 @@ def _timeout(raw: Any, path: Path, where: str) -> float | None:
     return float(raw)
 
 
-_KEYS = {"id", "url", "events", "company", "secret", "timeout", "retry"}
+_KEYS = {"id", "url", "events", "company", "secret", "timeout", "retry", "rate_limit",
+         "max_in_flight", "ordered"}  # fmt: skip
+RATE_BOUNDS = (0.01, 10_000.0)
+IN_FLIGHT_BOUNDS = (1, 1000)
+
+
+def dispatch_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Problems with rate_limit, max_in_flight and ordered, as (field, message)."""
+    found = []
+    rate = raw.get("rate_limit")
+    low, high = RATE_BOUNDS
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float)
+                             or not low <= rate <= high):  # fmt: skip
+        found.append(("rate_limit", f"deliveries per second in {low:g}..{high:g}"))
+    cap = raw.get("max_in_flight")
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int)
+                            or not IN_FLIGHT_BOUNDS[0] <= cap <= IN_FLIGHT_BOUNDS[1]):  # fmt: skip
+        found.append(("max_in_flight", "an integer in 1..1000"))
+    if not isinstance(raw.get("ordered", False), bool):
+        found.append(("ordered", "true or false"))
+    return found
 
 
 def parse_entry(
@@ -213,6 +236,8 @@ def parse_entry(
     company = raw.get("company")
     if company is not None and not isinstance(company, str):
         raise _fail(path, where, "company must be a string")
+    for key, message in dispatch_problems(raw):
+        raise _fail(path, where, f"{key}: {message}")
     return Subscription(
         id=sub_id,
         url=_url(raw.get("url"), path, where),
@@ -221,6 +246,9 @@ def parse_entry(
         company=company,
         timeout=_timeout(raw.get("timeout"), path, where),
         retry=parse_retry(raw.get("retry"), path, where),
+        rate_limit=raw.get("rate_limit"),
+        max_in_flight=raw.get("max_in_flight"),
+        ordered=bool(raw.get("ordered", False)),
     )
 
 

@@ -67,6 +67,9 @@ def render_subscription(s: Subscription, active: bool) -> dict[str, Any]:
         "owner": s.owner,
         "created_at": _time(s.created_at),
         "secrets": len(s.secrets),
+        "rate_limit": s.rate_limit,
+        "max_in_flight": s.max_in_flight,
+        "ordered": s.ordered,
     }
     return doc
 
@@ -161,6 +164,12 @@ async def get_subscription(request: Request) -> JSONResponse:
         "consecutive_failures": health.failures,
         "pending": pending,
     }
+    if sub.ordered:
+        blocked = await hub.store.blocked_subjects(sub.id, 50)
+        doc["blocked"] = [
+            {"subject": subject, "head_delivery_id": head, "waiting": waiting}
+            for subject, head, waiting in blocked
+        ]
     return JSONResponse(doc)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from hub import message
 from hub.clock import Clock, SystemClock, to_rfc3339
+from hub.dispatch import Bucket, Gate, admit
 from hub.errors import StoreUnavailable
 from hub.health import DEFAULT_DISABLE_AFTER, Health, should_disable
 from hub.ids import new_id
@@ -92,8 +93,11 @@ class DeliveryWorker:
         self._wall = wall_clock or SystemClock()
         # Operational events (hub.delivery.exhausted, ...) go through ingest, set at start-up.
         self._emitter: Emitter | None = None
+        self._gates: dict[str, Gate] = {}
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._handled_waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self.recorded = 0
+        self.handled = 0
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._inflight: dict[asyncio.Task[None], str] = {}
@@ -122,8 +126,24 @@ class DeliveryWorker:
 
     def _count_recorded(self) -> None:
         self.recorded += 1
+        self._count_handled()
         while self._waiters and self._waiters[0][0] <= self.recorded:
             _, _, future = heapq.heappop(self._waiters)
+            if not future.done():
+                future.set_result(None)
+
+    async def wait_handled(self, count: int) -> None:
+        """Wait until `count` claimed deliveries were attempted or held back (postponed)."""
+        if self.handled >= count:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._handled_waiters, (count, id(future), future))
+        await future
+
+    def _count_handled(self) -> None:
+        self.handled += 1
+        while self._handled_waiters and self._handled_waiters[0][0] <= self.handled:
+            _, _, future = heapq.heappop(self._handled_waiters)
             if not future.done():
                 future.set_result(None)
 
@@ -208,7 +228,41 @@ class DeliveryWorker:
         if subscription.state in WAITING:
             # Held, not failed: resuming (or validating) the subscription reschedules these.
             await self._store.postpone([job.delivery.id], now + HELD_RECHECK)
+            self._count_handled()
             return
+        if not await self._may_start(job, subscription, now):
+            return
+        try:
+            await self._attempt(job, subscription, now)
+        finally:
+            self._gate(subscription).in_flight -= 1
+
+    def _gate(self, subscription: Subscription) -> Gate:
+        gate = self._gates.get(subscription.id)
+        rate = subscription.rate_limit
+        if gate is None or (gate.bucket.rate if gate.bucket else None) != rate:
+            gate = self._gates[subscription.id] = Gate(Bucket(rate) if rate else None)
+        return gate
+
+    async def _may_start(self, job: DeliveryJob, subscription: Subscription, now: float) -> bool:
+        """Ordering, then the caps; a delivery held back is postponed, never failed."""
+        subject = job.event.subject
+        if subscription.ordered and subject is not None:
+            head = await self._store.blocking_head(subscription.id, subject, job.delivery.id)
+            if head is not None:
+                # Due again when its head is; the head's end reschedules it sooner.
+                later = max(head.next_attempt_at or now, now) + HELD_RECHECK
+                await self._store.postpone([job.delivery.id], later)
+                self._count_handled()
+                return False
+        free_at = admit(self._gate(subscription), subscription.max_in_flight, now)
+        if free_at is not None:
+            await self._store.postpone([job.delivery.id], free_at)
+            self._count_handled()
+            return False
+        return True
+
+    async def _attempt(self, job: DeliveryJob, subscription: Subscription, now: float) -> None:
         body = message.envelope(job.event)
         headers = {
             **subscription.headers,
@@ -250,6 +304,10 @@ class DeliveryWorker:
             await self._exhausted(job, record)
         if should_disable(health, ended, self._settings.disable_after):
             await self._give_up(subscription, health)
+        if subscription.ordered and job.event.subject and record.status != DeliveryStatus.PENDING:
+            # The head is done (delivered or dead-lettered): its subject's next one may go.
+            await self._store.reschedule_subject(subscription.id, job.event.subject, ended)
+            self.notify()
         self._count_recorded()
 
     async def _exhausted(self, job: DeliveryJob, record: AttemptRecord) -> None:

@@ -108,6 +108,20 @@ class Store(Protocol):
     async def release(self, delivery_ids: list[str]) -> None:
         """End leases without an attempt (shutdown), so another run picks them up."""
 
+    async def blocking_head(
+        self, subscription_id: str, subject: str, delivery_id: str
+    ) -> Delivery | None:
+        """The oldest pending delivery of the same subscription and subject accepted before
+        this one: what an ordered delivery must wait for."""
+
+    async def blocked_subjects(
+        self, subscription_id: str, limit: int
+    ) -> list[tuple[str, str, int]]:
+        """Subjects with deliveries waiting behind a pending head: (subject, head id, waiting)."""
+
+    async def reschedule_subject(self, subscription_id: str, subject: str, at: float) -> None:
+        """Make a subject's waiting deliveries due at `at` (its head is done)."""
+
     async def postpone(self, delivery_ids: list[str], until: float) -> None:
         """Release leased pending deliveries without an attempt, due again at `until`."""
 

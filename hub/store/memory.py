@@ -187,6 +187,39 @@ class MemoryStore:
         for delivery_id in delivery_ids:
             self.leases.pop(delivery_id, None)
 
+    def _subject_pending(self, subscription_id: str, subject: str) -> list[Delivery]:
+        return sorted(
+            (d for d in self.deliveries.values()
+             if d.subscription_id == subscription_id and d.status == DeliveryStatus.PENDING
+             and self.events[d.event_id].subject == subject),
+            key=lambda d: d.id,
+        )  # fmt: skip
+
+    async def blocking_head(
+        self, subscription_id: str, subject: str, delivery_id: str
+    ) -> Delivery | None:
+        earlier = [d for d in self._subject_pending(subscription_id, subject) if d.id < delivery_id]
+        return earlier[0] if earlier else None
+
+    async def blocked_subjects(
+        self, subscription_id: str, limit: int
+    ) -> list[tuple[str, str, int]]:
+        subjects = {
+            self.events[d.event_id].subject for d in self.deliveries.values()
+            if d.subscription_id == subscription_id and d.status == DeliveryStatus.PENDING
+        } - {None}  # fmt: skip
+        found = []
+        for subject in subjects:
+            pending = self._subject_pending(subscription_id, str(subject))
+            if len(pending) > 1:
+                found.append((str(subject), pending[0].id, len(pending) - 1))
+        return sorted(found, key=lambda f: f[1])[:limit]
+
+    async def reschedule_subject(self, subscription_id: str, subject: str, at: float) -> None:
+        for d in self._subject_pending(subscription_id, subject):
+            if d.id not in self.leases and (d.next_attempt_at or 0) > at:
+                self.deliveries[d.id] = replace(d, next_attempt_at=at)
+
     async def postpone(self, delivery_ids: list[str], until: float) -> None:
         for delivery_id in delivery_ids:
             self.leases.pop(delivery_id, None)

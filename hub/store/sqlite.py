@@ -337,6 +337,38 @@ class SqliteStore:
         sql = f"UPDATE deliveries SET lease_until = NULL WHERE id IN ({marks})"
         await self._write(lambda conn: conn.execute(sql, delivery_ids))
 
+    async def blocking_head(
+        self, subscription_id: str, subject: str, delivery_id: str
+    ) -> Delivery | None:
+        row = await self._one(
+            f"SELECT {', '.join('d.' + c.strip() for c in DELIVERY_COLUMNS.split(','))} "
+            "FROM deliveries d JOIN events e ON e.id = d.event_id "
+            "WHERE d.subscription_id = ? AND d.status = 'pending' AND d.id < ? AND e.subject = ? "
+            "ORDER BY d.id LIMIT 1",
+            (subscription_id, delivery_id, subject),
+        )
+        return None if row is None else delivery_row(row)
+
+    async def blocked_subjects(
+        self, subscription_id: str, limit: int
+    ) -> list[tuple[str, str, int]]:
+        rows = await self._all(
+            "SELECT e.subject, MIN(d.id), COUNT(*) FROM deliveries d "
+            "JOIN events e ON e.id = d.event_id WHERE d.subscription_id = ? "
+            "AND d.status = 'pending' AND e.subject IS NOT NULL "
+            "GROUP BY e.subject HAVING COUNT(*) > 1 ORDER BY MIN(d.id) LIMIT ?",
+            (subscription_id, limit),
+        )
+        return [(str(r[0]), str(r[1]), int(r[2]) - 1) for r in rows]
+
+    async def reschedule_subject(self, subscription_id: str, subject: str, at: float) -> None:
+        sql = (
+            "UPDATE deliveries SET next_attempt_at = ? WHERE subscription_id = ? "
+            "AND status = 'pending' AND lease_until IS NULL AND next_attempt_at > ? "
+            "AND event_id IN (SELECT id FROM events WHERE subject = ?)"
+        )
+        await self._write(lambda conn: conn.execute(sql, (at, subscription_id, at, subject)))
+
     async def postpone(self, delivery_ids: list[str], until: float) -> None:
         marks = ",".join("?" * len(delivery_ids))
         sql = (
