@@ -6,6 +6,7 @@ same bytes under the same ``webhook-id`` (the event id), and receivers can drop 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import orjson
@@ -16,6 +17,7 @@ from hub.model import Event
 from hub.signing import signature_header
 
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
+BATCH_CONTENT_TYPE = "application/cloudevents-batch+json; charset=utf-8"
 USER_AGENT = f"webhook-hub/{__version__}"
 
 
@@ -48,10 +50,27 @@ def envelope(event: Event) -> bytes:
     return orjson.dumps(head)[:-1] + b',"data":' + event.data_json.encode() + b"}"
 
 
-def headers(keys: Sequence[bytes], msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+def batch(events: Sequence[Event]) -> tuple[str, bytes]:
+    """A CloudEvents JSON batch and its message id.
+
+    The id is derived from the event ids, so a retry of the same batch carries the same
+    ``webhook-id`` and receivers can drop it as a repeat.
+    """
+    ids = ",".join(sorted(e.id for e in events))
+    msg_id = "bat_" + hashlib.sha256(ids.encode()).hexdigest()[:32]
+    return msg_id, b"[" + b",".join(envelope(e) for e in events) + b"]"
+
+
+def headers(
+    keys: Sequence[bytes],
+    msg_id: str,
+    timestamp: int,
+    body: bytes,
+    content_type: str = CONTENT_TYPE,
+) -> dict[str, str]:
     """The headers of one attempt; the timestamp is the send time, so it changes per attempt."""
     return {
-        "content-type": CONTENT_TYPE,
+        "content-type": content_type,
         "user-agent": USER_AGENT,
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),

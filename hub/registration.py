@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from hub.batching import parse_batch
 from hub.catalog import Catalog
 from hub.clock import parse_rfc3339
 from hub.config import Secret
@@ -46,11 +47,11 @@ TARGET_KEYS = ("target_url", "callbackUrl", "callback_url", "hub.callback", "url
 FIELDS = {
     *TARGET_KEYS, "event", "events", "company", "filter", "headers", "timeout", "retry",
     "expiration_date", "description", "skip_validation", "secret", "rate_limit",
-    "max_in_flight", "ordered",
+    "max_in_flight", "ordered", "batch",
 }  # fmt: skip
 PATCHABLE = {"state", "events", "event", "company", "filter", "headers", "timeout", "retry",
              "expiration_date", "description", "rate_limit", "max_in_flight",
-             "ordered"}  # fmt: skip
+             "ordered", "batch"}  # fmt: skip
 DISPATCH = ("rate_limit", "max_in_flight", "ordered")
 RESERVED_HEADERS = {"content-type", "content-length", "host", "user-agent", "transfer-encoding",
                     "connection", "webhook-id", "webhook-timestamp", "webhook-signature",
@@ -198,6 +199,7 @@ def subscription_from_body(
         rate_limit=body.get("rate_limit"),
         max_in_flight=body.get("max_in_flight"),
         ordered=body.get("ordered") is True,
+        batch=parse_batch(body.get("batch")),
     )
     for key, message in dispatch_problems(body):
         check.fail(f"/{key}", message)
@@ -245,8 +247,14 @@ def patched(
     for key, message in dispatch_problems(body):
         check.fail(f"/{key}", message)
     changes |= {key: body[key] for key in DISPATCH if key in body}
+    if "batch" in body:
+        changes["batch"] = parse_batch(body["batch"])
     check.raise_if_any()
-    return replace(sub, **changes)
+    updated = replace(sub, **changes)
+    if updated.ordered and updated.batch is not None:
+        problem = Violation("/batch", "a batched subscription cannot also be ordered")
+        raise SchemaViolation("the subscription is not valid", [problem])
+    return updated
 
 
 def rotated(sub: Subscription, grace: float, now: float) -> tuple[Subscription, str]:
@@ -272,6 +280,8 @@ def to_document(sub: Subscription) -> str:
             "expires_at": sub.expires_at, "validated_by": sub.validated_by,
             "validation_note": sub.validation_note, "rate_limit": sub.rate_limit,
             "max_in_flight": sub.max_in_flight, "ordered": sub.ordered,
+            "batch": {"size": sub.batch.size, "max_wait": sub.batch.max_wait}
+            if sub.batch else None,
             "description": sub.description, "created_at": sub.created_at,
         }
     )  # fmt: skip
@@ -290,5 +300,6 @@ def from_document(doc: str) -> Subscription:
         validated_by=raw["validated_by"], validation_note=raw.get("validation_note"),
         description=raw["description"], rate_limit=raw.get("rate_limit"),
         max_in_flight=raw.get("max_in_flight"), ordered=raw.get("ordered", False),
+        batch=parse_batch(raw.get("batch")),
         created_at=raw["created_at"],
     )  # fmt: skip

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from hub.batching import BatchPolicy, batch_problems, parse_batch
 from hub.catalog import Catalog
 from hub.config import Secret
 from hub.errors import ConfigError
@@ -72,6 +73,7 @@ class Subscription:
     rate_limit: float | None = None  # deliveries per second
     max_in_flight: int | None = None
     ordered: bool = False  # one at a time per subject, in acceptance order
+    batch: BatchPolicy | None = None
     description: str | None = None
     created_at: float | None = None
 
@@ -194,7 +196,7 @@ def _timeout(raw: Any, path: Path, where: str) -> float | None:
 
 
 _KEYS = {"id", "url", "events", "company", "secret", "timeout", "retry", "rate_limit",
-         "max_in_flight", "ordered"}  # fmt: skip
+         "max_in_flight", "ordered", "batch"}  # fmt: skip
 RATE_BOUNDS = (0.01, 10_000.0)
 IN_FLIGHT_BOUNDS = (1, 1000)
 
@@ -213,6 +215,9 @@ def dispatch_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
         found.append(("max_in_flight", "an integer in 1..1000"))
     if not isinstance(raw.get("ordered", False), bool):
         found.append(("ordered", "true or false"))
+    found += [("batch", problem) for problem in batch_problems(raw.get("batch"))]
+    if raw.get("ordered") is True and raw.get("batch") is not None:
+        found.append(("batch", "a batched subscription cannot also be ordered"))
     return found
 
 
@@ -249,6 +254,7 @@ def parse_entry(
         rate_limit=raw.get("rate_limit"),
         max_in_flight=raw.get("max_in_flight"),
         ordered=bool(raw.get("ordered", False)),
+        batch=parse_batch(raw.get("batch")),
     )
 
 

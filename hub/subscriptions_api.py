@@ -70,6 +70,7 @@ def render_subscription(s: Subscription, active: bool) -> dict[str, Any]:
         "rate_limit": s.rate_limit,
         "max_in_flight": s.max_in_flight,
         "ordered": s.ordered,
+        "batch": {"size": s.batch.size, "max_wait": s.batch.max_wait} if s.batch else None,
     }
     return doc
 

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hub import message
+from hub import batching, message
 from hub.clock import Clock, SystemClock, to_rfc3339
 from hub.dispatch import Bucket, Gate, admit
 from hub.errors import StoreUnavailable
@@ -100,7 +100,7 @@ class DeliveryWorker:
         self.handled = 0
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._inflight: dict[asyncio.Task[None], str] = {}
+        self._inflight: dict[asyncio.Task[None], list[str]] = {}
         self._task: asyncio.Task[None] | None = None
         self.paused = False
 
@@ -164,7 +164,7 @@ class DeliveryWorker:
         await asyncio.gather(*leftovers, return_exceptions=True)
         if leftovers:
             try:
-                await self._store.release(sorted(leftovers.values()))
+                await self._store.release(sorted(i for ids in leftovers.values() for i in ids))
             except StoreUnavailable:
                 log.warning("could not release %d leases; they expire on their own", len(leftovers))
 
@@ -191,11 +191,30 @@ class DeliveryWorker:
         limit = min(free, self._settings.batch)
         now = self._clock.now()
         jobs = await self._store.claim(now, limit, now + self._settings.lease_seconds)
-        for job in jobs:
-            task = asyncio.create_task(self._deliver(job))
-            self._inflight[task] = job.delivery.id
+        for group in await self._groups(jobs, now):
+            task = asyncio.create_task(self._deliver(group))
+            self._inflight[task] = [job.delivery.id for job in group]
             task.add_done_callback(self._finished)
         return len(jobs), len(jobs) == limit
+
+    async def _groups(self, jobs: list[DeliveryJob], now: float) -> list[list[DeliveryJob]]:
+        """One POST each: single deliveries, and batches for subscriptions that want them."""
+        singles: list[list[DeliveryJob]] = []
+        batched: dict[str, tuple[batching.BatchPolicy, list[DeliveryJob]]] = {}
+        for job in jobs:
+            sub = self._registry.get(job.delivery.subscription_id)
+            if sub is not None and sub.batch is not None:
+                batched.setdefault(sub.id, (sub.batch, []))[1].append(job)
+            else:
+                singles.append([job])
+        for policy, held in batched.values():
+            ready, waiting, until = batching.plan(held, policy, now)
+            singles += ready
+            if waiting and until is not None:
+                await self._store.postpone([j.delivery.id for j in waiting], until)
+                for _ in waiting:
+                    self._count_handled()
+        return singles
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._inflight.pop(task, None)
@@ -218,24 +237,29 @@ class DeliveryWorker:
                 await asyncio.wait_for(self._wake.wait(), timeout)
         self._wake.clear()
 
-    async def _deliver(self, job: DeliveryJob) -> None:
-        subscription = self._registry.get(job.delivery.subscription_id)
+    async def _deliver(self, jobs: list[DeliveryJob]) -> None:
+        subscription = self._registry.get(jobs[0].delivery.subscription_id)
         if subscription is None or not self._registry.is_active(subscription.id):
-            await self._store.record(self._skipped(job, subscription))
-            self._count_recorded()
+            for job in jobs:
+                await self._store.record(self._skipped(job, subscription))
+                self._count_recorded()
             return
         now = self._clock.now()
         if subscription.state in WAITING:
             # Held, not failed: resuming (or validating) the subscription reschedules these.
-            await self._store.postpone([job.delivery.id], now + HELD_RECHECK)
-            self._count_handled()
+            await self._hold(jobs, now + HELD_RECHECK)
             return
-        if not await self._may_start(job, subscription, now):
+        if not await self._may_start(jobs, subscription, now):
             return
         try:
-            await self._attempt(job, subscription, now)
+            await self._attempt(jobs, subscription, now)
         finally:
             self._gate(subscription).in_flight -= 1
+
+    async def _hold(self, jobs: list[DeliveryJob], until: float) -> None:
+        await self._store.postpone([job.delivery.id for job in jobs], until)
+        for _ in jobs:
+            self._count_handled()
 
     def _gate(self, subscription: Subscription) -> Gate:
         gate = self._gates.get(subscription.id)
@@ -244,34 +268,44 @@ class DeliveryWorker:
             gate = self._gates[subscription.id] = Gate(Bucket(rate) if rate else None)
         return gate
 
-    async def _may_start(self, job: DeliveryJob, subscription: Subscription, now: float) -> bool:
-        """Ordering, then the caps; a delivery held back is postponed, never failed."""
-        subject = job.event.subject
+    async def _may_start(
+        self, jobs: list[DeliveryJob], subscription: Subscription, now: float
+    ) -> bool:
+        """Ordering, then the caps (a batch counts as one request); a delivery held back is
+        postponed, never failed."""
+        subject = jobs[0].event.subject
         if subscription.ordered and subject is not None:
-            head = await self._store.blocking_head(subscription.id, subject, job.delivery.id)
+            head = await self._store.blocking_head(subscription.id, subject, jobs[0].delivery.id)
             if head is not None:
                 # Due again when its head is; the head's end reschedules it sooner.
-                later = max(head.next_attempt_at or now, now) + HELD_RECHECK
-                await self._store.postpone([job.delivery.id], later)
-                self._count_handled()
+                await self._hold(jobs, max(head.next_attempt_at or now, now) + HELD_RECHECK)
                 return False
         free_at = admit(self._gate(subscription), subscription.max_in_flight, now)
         if free_at is not None:
-            await self._store.postpone([job.delivery.id], free_at)
-            self._count_handled()
+            await self._hold(jobs, free_at)
             return False
         return True
 
-    async def _attempt(self, job: DeliveryJob, subscription: Subscription, now: float) -> None:
-        body = message.envelope(job.event)
-        headers = {
-            **subscription.headers,
-            **message.headers(
-                subscription.signing_keys(now), job.event.id, int(self._wall.now()), body
-            ),
-        }
+    def _request(
+        self, jobs: list[DeliveryJob], subscription: Subscription, now: float
+    ) -> tuple[bytes, dict[str, str]]:
+        if subscription.batch is not None:
+            msg_id, body = message.batch([job.event for job in jobs])
+            content_type = message.BATCH_CONTENT_TYPE
+        else:
+            msg_id, body = jobs[0].event.id, message.envelope(jobs[0].event)
+            content_type = message.CONTENT_TYPE
+        keys = subscription.signing_keys(now)
+        signed = message.headers(keys, msg_id, int(self._wall.now()), body, content_type)
+        headers = {**subscription.headers, **signed}
         if subscription.validated_by == "cloudevents":
             headers["webhook-request-origin"] = self._settings.origin
+        return body, headers
+
+    async def _attempt(
+        self, jobs: list[DeliveryJob], subscription: Subscription, now: float
+    ) -> None:
+        body, headers = self._request(jobs, subscription, now)
         timeout = subscription.timeout or self._settings.default_timeout
         started = time.perf_counter()
         status: int | None = None
@@ -286,29 +320,33 @@ class DeliveryWorker:
             error = str(exc)
         duration_ms = (time.perf_counter() - started) * 1000
         ended = self._clock.now()
-        decision = decide(
-            status,
-            job.delivery.retry_index,
-            subscription.retry,
-            ended,
-            self._spread(),
-            parse_retry_after(retry_after, ended),
-        )
-        attempt = Attempt(new_id("att"), job.delivery.id, now, duration_ms, status, text, error)
-        record = self._outcome(attempt, decision, subscription)
-        await self._store.record(record)
-        health = self._registry.note_attempt(subscription.id, record.succeeded, ended)
-        if decision.verdict is Verdict.GONE:
+        waited = parse_retry_after(retry_after, ended)
+        verdicts = set()
+        health = self._registry.health(subscription.id)
+        for job in jobs:  # one request, but each delivery keeps its own log and schedule
+            decision = decide(
+                status, job.delivery.retry_index, subscription.retry, ended, self._spread(), waited
+            )
+            verdicts.add(decision.verdict)
+            attempt = Attempt(new_id("att"), job.delivery.id, now, duration_ms, status, text, error)
+            record = self._outcome(attempt, decision, subscription)
+            await self._store.record(record)
+            health = self._registry.note_attempt(subscription.id, record.succeeded, ended)
+            if decision.verdict is Verdict.FAILED:
+                await self._exhausted(job, record)
+            if (
+                subscription.ordered
+                and job.event.subject
+                and record.status != DeliveryStatus.PENDING
+            ):
+                # The head is done (delivered or dead-lettered): its subject's next one may go.
+                await self._store.reschedule_subject(subscription.id, job.event.subject, ended)
+                self.notify()
+            self._count_recorded()
+        if Verdict.GONE in verdicts:
             await self._gone(subscription)
-        elif decision.verdict is Verdict.FAILED:
-            await self._exhausted(job, record)
         if should_disable(health, ended, self._settings.disable_after):
             await self._give_up(subscription, health)
-        if subscription.ordered and job.event.subject and record.status != DeliveryStatus.PENDING:
-            # The head is done (delivered or dead-lettered): its subject's next one may go.
-            await self._store.reschedule_subject(subscription.id, job.event.subject, ended)
-            self.notify()
-        self._count_recorded()
 
     async def _exhausted(self, job: DeliveryJob, record: AttemptRecord) -> None:
         if job.event.type.startswith("hub."):

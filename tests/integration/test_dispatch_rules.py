@@ -6,6 +6,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from standardwebhooks import Webhook
+
 from hub.clock import ManualClock
 from tests.helpers import Receiver, Reply, RunningHub, hub_settings, order_data, running_hub
 
@@ -84,3 +86,31 @@ async def test_an_in_flight_cap_of_one_sends_one_at_a_time(tmp_path: Path) -> No
         assert isinstance(hub.clock, ManualClock)
         hub.clock.advance(1)  # a held delivery looks again a second later
         assert (await receiver.next()).json()["data"]["order_id"] == "C-2"
+
+
+async def test_batches_of_n_flushed_after_the_wait(tmp_path: Path) -> None:
+    clock = ManualClock(start=1_900_000_000.0)
+    async with Receiver() as receiver, running_hub(hub_settings(tmp_path), clock=clock) as hub:
+        doc = await subscribe(hub, receiver, batch={"size": 3, "max_wait": 5})
+        hub.hub.worker.paused = True  # accept all seven first, so one claim sees them together
+        for n in range(7):
+            await hub.send(
+                "order.created", order_data(f"B-{n}"), f"msg_b{n}", timestamp=clock.now()
+            )
+        hub.hub.worker.paused = False
+        hub.hub.worker.notify()
+        batches = [await receiver.next(), await receiver.next()]
+        await hub.hub.worker.wait_handled(7)  # six sent in two batches, one held back
+        assert receiver.received.empty()
+        clock.advance(5)
+        batches.append(await receiver.next())
+        seen = []
+        for got in batches:
+            assert got.headers["content-type"].startswith("application/cloudevents-batch+json")
+            assert got.headers["webhook-id"].startswith("bat_")
+            events = Webhook(doc["secret"]).verify(got.body, got.headers)
+            seen.append([e["data"]["order_id"] for e in events])
+        assert seen == [["B-0", "B-1", "B-2"], ["B-3", "B-4", "B-5"], ["B-6"]]
+        await hub.hub.worker.wait_recorded(7)  # each delivery keeps its own record
+        delivered = (await hub.get("/api/deliveries", subscription=doc["id"], limit=10))["items"]
+        assert {d["status"] for d in delivered} == {"succeeded"} and len(delivered) == 7
