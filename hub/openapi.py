@@ -168,6 +168,10 @@ SCHEMAS: dict[str, Any] = {
             "secrets": {"type": "integer", "description": "secrets that sign (2 in a rotation)"},
             "secret": {"type": "string", "description": "shown once: on creation and rotation"},
             "previous_secret_expires_at": TIME,
+            "rate_limit": {"type": ["number", "null"]},
+            "max_in_flight": {"type": ["integer", "null"]}, "ordered": {"type": "boolean"},
+            "batch": {"type": ["object", "null"]},
+            "blocked": {"type": "array", "items": {"type": "object"}},
             "health": {"type": "object", "properties": {
                 "last_success_at": TIME, "failing_since": TIME,
                 "consecutive_failures": {"type": "integer"}, "pending": {"type": "integer"}}},
@@ -190,6 +194,14 @@ SCHEMAS: dict[str, Any] = {
             "expiration_date": {"type": "string", "format": "date-time"},
             "description": {"type": "string"}, "skip_validation": {"type": "boolean"},
             "secret": {"type": "string", "description": "a whsec_ key; omit it to get one"},
+            "rate_limit": {"type": "number", "minimum": 0.01, "maximum": 10000,
+                           "description": "deliveries per second at most"},
+            "max_in_flight": {"type": "integer", "minimum": 1, "maximum": 1000},
+            "ordered": {"type": "boolean",
+                        "description": "one at a time per subject, in acceptance order"},
+            "batch": {"type": ["object", "null"], "properties": {
+                "size": {"type": "integer", "minimum": 2, "maximum": 100},
+                "max_wait": {"type": "number", "minimum": 0, "maximum": 60}}},
         },
     },
     "SubscriptionPatch": {
@@ -202,6 +214,14 @@ SCHEMAS: dict[str, Any] = {
             "headers": {"type": "object"}, "timeout": {"type": ["number", "null"]},
             "retry": {"type": "object"}, "expiration_date": {"type": ["string", "null"]},
             "description": {"type": ["string", "null"]},
+            "rate_limit": {"type": "number", "minimum": 0.01, "maximum": 10000,
+                           "description": "deliveries per second at most"},
+            "max_in_flight": {"type": "integer", "minimum": 1, "maximum": 1000},
+            "ordered": {"type": "boolean",
+                        "description": "one at a time per subject, in acceptance order"},
+            "batch": {"type": ["object", "null"], "properties": {
+                "size": {"type": "integer", "minimum": 2, "maximum": 100},
+                "max_wait": {"type": "number", "minimum": 0, "maximum": 60}}},
         },
     },
     "Token": {
