@@ -256,3 +256,23 @@ async def test_the_openapi_document_is_served_without_a_token(hub: RunningHub) -
     response = await hub.client.get("/openapi.json")
     assert response.status_code == 200
     assert "/api/subscriptions" in response.json()["paths"]
+
+
+async def test_an_expired_subscription_receives_nothing_more(tmp_path: Path) -> None:
+    from hub.clock import to_rfc3339
+
+    clock = ManualClock(start=1_900_000_000.0)
+    async with (
+        Receiver(consent="*") as target,
+        running_hub(hub_settings(tmp_path), clock=clock) as hub,
+    ):
+        body = {"url": target.url(), "events": ["order.*"],
+                "expiration_date": to_rfc3339(clock.now() + 60)}  # fmt: skip
+        doc = (await subscribe(hub, body)).json()
+        assert doc["expiration_date"] == body["expiration_date"]  # Zapier resubscribes by it
+        await hub.send("order.created", order_data("E-1"), "msg_e1", timestamp=clock.now())
+        assert (await target.next()).json()["data"]["order_id"] == "E-1"
+        clock.advance(61)
+        await hub.send("order.created", order_data("E-2"), "msg_e2", timestamp=clock.now())
+        owed = (await hub.get("/api/deliveries", subscription=doc["id"]))["items"]
+        assert [d["status"] for d in owed] == ["succeeded"]  # nothing owed for E-2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -147,3 +148,34 @@ def test_registry_routes_stay_right_across_state_changes() -> None:
     assert registry.route("order.created", "DEMF") == []
     registry.set_active("s", True)
     assert [s.id for s in registry.route("order.created", "DEMF")] == ["s"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ({"rate_limit": 5, "max_in_flight": 2, "ordered": True}, None),
+        ({"batch": {"size": 10, "max_wait": 2}}, None),
+        ({"rate_limit": 0}, "rate_limit"),
+        ({"max_in_flight": 0}, "max_in_flight"),
+        ({"ordered": "yes"}, "ordered"),
+        ({"batch": {"size": 1}}, "batch"),
+        ({"ordered": True, "batch": {"size": 5}}, "cannot also be ordered"),
+    ],
+)
+def test_dispatch_options_in_the_file(
+    tmp_path: Path, catalog: Catalog, extra: dict[str, Any], problem: str | None
+) -> None:
+    entry = {"id": "erp", "url": "https://erp.test/h", "events": ["order.*"],
+             "secret": SECRET, **extra}  # fmt: skip
+    path = tmp_path / "subscriptions.yaml"
+    path.write_text(json.dumps({"subscriptions": [entry]}))
+    if problem is None:
+        [sub] = load_subscriptions(path, {}, catalog)
+        assert (sub.rate_limit, sub.ordered) == (
+            extra.get("rate_limit"),
+            extra.get("ordered", False),
+        )
+        assert (sub.batch.size if sub.batch else None) == extra.get("batch", {}).get("size")
+    else:
+        with pytest.raises(ConfigError, match=problem):
+            load_subscriptions(path, {}, catalog)
