@@ -60,6 +60,7 @@ def hub_env(workdir: Path, receiver_url: str, subscribers: int = 1) -> dict[str,
         "HUB_CONNECTOR_STANDARD_SECRET": SECRET,
         "HUB_ADMIN_TOKEN": "bench-admin-token",
         "HUB_LOG_LEVEL": "warning",
+        "HUB_ALLOW_TARGETS": "127.0.0.1/32",  # the bench receivers are on loopback
     }
 
 

@@ -38,6 +38,8 @@ from hub.ingest import IngestLimits, Ingestor, Outcome
 from hub.problem import error_response, on_http_exception, on_hub_error, on_unexpected
 from hub.registration import from_document
 from hub.sender import Sender, build_sender
+from hub.ssrf import guarded_client
+from hub.ssrf import parse_policy as address_policy
 from hub.store import Store, open_store
 from hub.subscriptions import Subscription, SubscriptionRegistry, load_subscriptions
 from hub.tokens import TokenRegistry
@@ -146,10 +148,13 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         the_clock = clock or SystemClock()
         the_store = store or open_store(settings.database_url, settings.commit_batch)
-        the_sender = sender or build_sender(settings.http_client, settings.worker_concurrency)
+        policy = address_policy(settings.allow_targets)
+        the_sender = sender or build_sender(
+            settings.http_client, settings.worker_concurrency, policy
+        )
         configs = _configs(settings, components)
         # One client for the connectors' API fetches; it never follows redirects.
-        fetch_client = httpx.AsyncClient(follow_redirects=False)
+        fetch_client = guarded_client(policy)
         fetchers = {
             name: Fetcher(config.fetch, fetch_client)
             for name, config in configs.items()

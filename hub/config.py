@@ -72,6 +72,7 @@ class Settings:
     log_level: str = "info"
     origin: str = "webhook-hub"
     disable_after: float = 5 * 86_400.0
+    allow_targets: str = ""
     trusted_callback_hosts: str = "hooks.zapier.com,*.logic.azure.com,*.api.powerplatform.com"
 
     def all_secrets(self) -> list[Secret]:
@@ -106,6 +107,7 @@ ENV_NAMES: dict[str, str] = {
     "log_level": "HUB_LOG_LEVEL",
     "origin": "HUB_ORIGIN",
     "disable_after": "HUB_DISABLE_AFTER",
+    "allow_targets": "HUB_ALLOW_TARGETS",
     "trusted_callback_hosts": "HUB_TRUSTED_CALLBACK_HOSTS",
 }
 

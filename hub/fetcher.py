@@ -112,7 +112,9 @@ class Fetcher:
                     if len(body) > MAX_RESPONSE_BYTES:
                         raise FetchError(f"GET {url[:200]} answered more than 5 MB")
         except httpx.HTTPError as exc:
-            raise FetchError(f"GET {url[:200]} failed: {type(exc).__name__}") from None
+            raise FetchError(
+                f"GET {url[:200]} failed: {type(exc).__name__}: {str(exc)[:200]}"
+            ) from None
         from hub.connector import parse_json  # here: hub.connector imports this module's types
 
         try:

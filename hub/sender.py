@@ -15,12 +15,18 @@ Both bound each attempt by a total timeout, never follow redirects, and read at 
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import ThreadedResolver
+
+from hub.ssrf import AddressPolicy, guarded_client, literal_refused
 
 RESPONSE_PREFIX = 2048
 
@@ -51,18 +57,39 @@ class Sender(Protocol):
     async def aclose(self) -> None: ...
 
 
+class GuardedResolver(AbstractResolver):
+    """aiohttp's resolver, keeping only the addresses the SSRF policy permits."""
+
+    def __init__(self, policy: AddressPolicy) -> None:
+        self._policy = policy
+        self._inner = ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await self._inner.resolve(host, port, family)
+        permitted = set(self._policy.check(host, [r["host"] for r in found]))
+        return [r for r in found if r["host"] in permitted]
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
 class AiohttpSender:
     """`Sender` on one aiohttp session with a pooled connector."""
 
-    def __init__(self, concurrency: int = 64) -> None:
+    def __init__(self, concurrency: int = 64, policy: AddressPolicy | None = None) -> None:
         self._concurrency = concurrency
+        self._policy = policy or AddressPolicy()
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     def _client(self) -> aiohttp.ClientSession:
         # Created lazily: an aiohttp session must be made inside the running loop.
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self._concurrency, ttl_dns_cache=60)
+            connector = aiohttp.TCPConnector(
+                limit=self._concurrency, ttl_dns_cache=60, resolver=GuardedResolver(self._policy)
+            )
             self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
         return self._session
 
@@ -75,6 +102,9 @@ class AiohttpSender:
     async def post(
         self, url: str, body: bytes, headers: Mapping[str, str], seconds: float
     ) -> Response:
+        # aiohttp skips the resolver for IP literals, so those are checked here.
+        if literal_refused(urlsplit(url).hostname or "", self._policy):
+            raise SendError("refused: the target is not a public address (HUB_ALLOW_TARGETS)")
         try:
             async with self._client().post(
                 url,
@@ -137,16 +167,17 @@ class HttpxSender:
             raise SendError(f"connect failed: {exc}") from None
         except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
             raise SendError(f"connection reset: {exc}") from None
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise SendError(f"{type(exc).__name__}: {exc}") from None
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
 
-def build_sender(kind: str, concurrency: int) -> Sender:
-    """The sender named by ``HUB_HTTP_CLIENT``."""
+def build_sender(kind: str, concurrency: int, policy: AddressPolicy | None = None) -> Sender:
+    """The sender named by ``HUB_HTTP_CLIENT``, connecting only where the policy permits."""
+    policy = policy or AddressPolicy()
     if kind == "httpx":
         limits = httpx.Limits(max_connections=concurrency)
-        return HttpxSender(httpx.AsyncClient(limits=limits, follow_redirects=False))
-    return AiohttpSender(concurrency)
+        return HttpxSender(guarded_client(policy, limits=limits))
+    return AiohttpSender(concurrency, policy)

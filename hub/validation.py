@@ -68,7 +68,7 @@ async def handshake(client: httpx.AsyncClient, url: str, origin: str, wait: floa
             return Verdict("cloudevents", "granted WebHook-Allowed-Origin")
         notes.append(f"OPTIONS answered {answer.status_code} without WebHook-Allowed-Origin")
     except httpx.HTTPError as exc:
-        notes.append(f"OPTIONS failed: {type(exc).__name__}")
+        notes.append(f"OPTIONS failed: {type(exc).__name__}: {str(exc)[:200]}")
     code = secrets.token_hex(16)
     try:
         headers = {"content-type": "application/json", "aeg-event-type": "SubscriptionValidation"}
@@ -79,7 +79,7 @@ async def handshake(client: httpx.AsyncClient, url: str, origin: str, wait: floa
             return Verdict("code", "echoed the validation code")
         notes.append(f"the validation event was answered {answer.status_code} without the code")
     except httpx.HTTPError as exc:
-        notes.append(f"the validation event failed: {type(exc).__name__}")
+        notes.append(f"the validation event failed: {type(exc).__name__}: {str(exc)[:200]}")
     return Verdict(None, "; ".join(notes))
 
 

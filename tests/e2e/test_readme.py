@@ -57,6 +57,7 @@ def test_the_readme_walkthrough_runs(tmp_path: Path) -> None:
         "HUB_CONNECTOR_STANDARD_SECRET": DEMO_CONNECTOR,
         "HUB_DEMO_SUBSCRIPTION_SECRET": DEMO_SUBSCRIBER,
         "SHOPIFY_CLIENT_SECRET": "demo-shopify-client-secret",  # as `make run` sets it
+        "HUB_ALLOW_TARGETS": "127.0.0.1/32",  # as `make run` sets it, for the demo receiver
     }
     logs: list[str] = []
     with subprocess.Popen(

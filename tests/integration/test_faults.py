@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,6 +19,7 @@ from hub.ids import new_id
 from hub.model import Delivery, DeliveryStatus, Event, Receipt
 from hub.retry import RetryPolicy
 from hub.sender import AiohttpSender, HttpxSender, SendError
+from hub.ssrf import AddressPolicy
 from hub.store.memory import MemoryStore
 from hub.subscriptions import Subscription, SubscriptionRegistry
 from hub.worker import DeliveryWorker, WorkerSettings
@@ -135,9 +137,12 @@ async def redirect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
     await writer.drain()
 
 
+LOOPBACK = AddressPolicy((ipaddress.ip_network("127.0.0.0/8"),))
+
+
 @pytest.fixture
 async def sender() -> AsyncIterator[AiohttpSender]:
-    the_sender = AiohttpSender(concurrency=4)
+    the_sender = AiohttpSender(concurrency=4, policy=LOOPBACK)
     yield the_sender
     await the_sender.aclose()
 
@@ -173,3 +178,33 @@ async def test_redirects_are_not_followed(sender: AiohttpSender) -> None:
     async with raw_server(redirect) as url:
         response = await sender.post(url, b"{}", {}, 5)
     assert response.status == 302
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1", "localhost", "2130706433", "0177.0.0.1", "0x7f.0.0.1", "[::1]",
+     "[::ffff:127.0.0.1]"],
+)  # fmt: skip
+@pytest.mark.parametrize("kind", ["aiohttp", "httpx"])
+async def test_both_senders_refuse_loopback_in_every_spelling(host: str, kind: str) -> None:
+    """The check runs when the connection is made: names and odd spellings resolve first."""
+    from hub.sender import build_sender
+
+    async with raw_server(accept_and_count) as url:
+        port = url.rsplit(":", 1)[1].split("/")[0]
+        sender = build_sender(kind, 4, AddressPolicy())
+        try:
+            # Refused by the policy, or (odd spellings) refused as URLs: either way, not sent.
+            with pytest.raises(SendError, match=r"refused|canonical|Invalid"):
+                await sender.post(f"http://{host}:{port}/hook", b"{}", {}, 5)
+        finally:
+            await sender.aclose()
+    assert CONNECTIONS == []  # nothing reached the socket
+
+
+CONNECTIONS: list[int] = []
+
+
+async def accept_and_count(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    CONNECTIONS.append(1)
+    writer.close()

@@ -78,6 +78,7 @@ async def test_sigkill_mid_burst_loses_nothing_acknowledged(tmp_path: Path) -> N
             "HUB_ADMIN_TOKEN": "crash-test-token",
             "HUB_CONNECTOR_STANDARD_SECRET": CONNECTOR_SECRET,
             "HUB_POLL_INTERVAL": "0.1",
+            "HUB_ALLOW_TARGETS": "127.0.0.1/32",  # the receiver is on loopback
         }
         acked: dict[str, list[str]] = {}  # msg id -> event ids, from 200 and 202 answers
         killed = asyncio.Event()
