@@ -13,7 +13,7 @@ from hub.api import within_scope
 from tests.helpers import RunningHub, hub_settings, running_hub
 from tests.unit.test_openapi import routes
 
-BAD = [None, "Basic dXNlcjpwYXNz", "Bearer", "Bearer\t", "bearer wrong-token",
+BAD = [None, "Basic dXNlcjpwYXNz", "Bearer", "Bearer x y", "bearer wrong-token",
        "Bearer test-admin-token-0123456789x", "Bearer hubt_not-a-real-token"]  # fmt: skip
 
 
