@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -20,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.config import PROJECT_ROOT
 from hub.connector import discover
+from tests.reliability.process import serve_hub
 
 CASES = int(os.environ.get("HUB_FUZZ_CASES", "300"))
 TOKEN = "fuzz-admin-token"
@@ -38,53 +34,13 @@ SIGNATURE_HEADERS = [
 ]  # fmt: skip
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def hub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`hub serve` for real, every connector configured with a secret."""
-    tmp = tmp_path_factory.mktemp("fuzz")
-    entries = {name: {"secrets": ["env:FUZZ_SECRET"]} for name in CONNECTORS}
-    (tmp / "connectors.yaml").write_text(json.dumps({"connectors": entries}))
-    port = free_port()
-    env = {
-        "PATH": os.environ["PATH"], "HUB_PORT": str(port),
-        "HUB_DATABASE_URL": f"sqlite:///{tmp}/hub.db", "HUB_SUBSCRIPTIONS": str(tmp / "none.yaml"),
-        "HUB_CONNECTORS": str(tmp / "connectors.yaml"), "HUB_ADMIN_TOKEN": TOKEN,
-        "FUZZ_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-        "HUB_MAX_BODY_BYTES": str(BODY_LIMIT), "HUB_REJECTION_BODY_CAP": str(CAP),
-        "HUB_REJECTIONS_MAX": str(KEEP), "HUB_LOG_LEVEL": "warning",
-    }  # fmt: skip
-    log = (tmp / "hub.log").open("w")  # a file, not a pipe: an unread pipe would stall the hub
-    with subprocess.Popen(
-        [sys.executable, "-m", "hub", "serve"], cwd=PROJECT_ROOT, env=env,
-        stdout=log, stderr=subprocess.STDOUT,
-    ) as process:  # fmt: skip
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_until_ready(url, process)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-            log.close()
-
-
-def wait_until_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
-        if process.poll() is not None:
-            raise AssertionError("hub serve exited before it was ready")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)  # start-up of a separate process: nothing to await on
-    raise AssertionError("hub serve was not ready within 15 s")
+    extra = {"HUB_MAX_BODY_BYTES": str(BODY_LIMIT), "HUB_REJECTION_BODY_CAP": str(CAP),
+             "HUB_REJECTIONS_MAX": str(KEEP)}  # fmt: skip
+    with serve_hub(tmp_path_factory.mktemp("fuzz"), TOKEN, extra) as url:
+        yield url
 
 
 json_values = st.recursive(
