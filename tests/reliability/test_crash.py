@@ -27,6 +27,7 @@ from tests.helpers import (
     CONNECTOR_SECRET,
     SUBSCRIBER_SECRET,
     Receiver,
+    Reply,
     listening_socket,
     order_data,
     sign_inbound,
@@ -136,3 +137,76 @@ async def test_sigkill_mid_burst_loses_nothing_acknowledged(tmp_path: Path) -> N
     # every acknowledged event reached the subscriber; duplicates carry the same webhook-id
     assert {w for w, _ in delivered} == event_ids, report
     assert all(webhook_id == cloudevent_id for webhook_id, cloudevent_id in delivered), report
+
+
+async def settled(url: str) -> None:
+    """Wait until no delivery is pending (the last records land just after the last POST)."""
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        for _ in range(400):
+            answer = await client.get("/api/deliveries", params={"status": "pending"},
+                                      headers={"authorization": "Bearer t"})  # fmt: skip
+            if answer.json()["items"] == []:
+                return
+            await asyncio.sleep(0.05)  # another process: there is nothing to await on
+    raise AssertionError("deliveries still pending after 20 s")
+
+
+async def test_sigkill_with_attempts_in_flight_reattempts_them(tmp_path: Path) -> None:
+    """Killed while receivers hold attempts open: after restart every event arrives, the
+    interrupted ones again, under the same webhook-id, and no delivery is stuck in flight."""
+    count = 200
+    with listening_socket() as probe:
+        port = probe.getsockname()[1]
+    async with Receiver() as receiver:
+        receiver.respond(*[Reply(hold=True)] * 40)  # 40 attempts hang until released
+        (tmp_path / "subs.yaml").write_text(subscriptions_yaml([
+            {"id": "erp", "url": receiver.url(), "events": ["order.*"],
+             "secret": SUBSCRIBER_SECRET}]))  # fmt: skip
+        env = {
+            "PATH": os.environ["PATH"], "HUB_PORT": str(port),
+            "HUB_DATABASE_URL": f"sqlite:///{tmp_path}/hub.db",
+            "HUB_SUBSCRIPTIONS": str(tmp_path / "subs.yaml"), "HUB_ADMIN_TOKEN": "t",
+            "HUB_CONNECTOR_STANDARD_SECRET": CONNECTOR_SECRET, "HUB_POLL_INTERVAL": "0.1",
+            "HUB_ALLOW_TARGETS": "127.0.0.1/32",
+        }  # fmt: skip
+        url = f"http://127.0.0.1:{port}/webhooks/standard"
+        event_ids: set[str] = set()
+        with hub_process(env) as first:
+            async with httpx.AsyncClient(timeout=30) as client:
+                for n in range(count):
+                    msg_id = f"msg_inflight_{n}"
+                    body = json.dumps({"type": "order.created", "timestamp": "2026-11-20T09:30:00Z",
+                                       "data": order_data(f"F-{n}")}).encode()  # fmt: skip
+                    ts = int(time.time())
+                    answer = await client.post(url, content=body, headers={
+                        "content-type": "application/json", "webhook-id": msg_id,
+                        "webhook-timestamp": str(ts),
+                        "webhook-signature": sign_inbound(body, msg_id, ts)})  # fmt: skip
+                    assert answer.status_code == 202
+                    event_ids.update(answer.json()["event_ids"])
+            while len(receiver.log) < 40:  # the held attempts are open at the receiver
+                await receiver.next(within=30)
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=30)
+        interrupted = {r.headers["webhook-id"] for r in receiver.log[:40]}
+        receiver.release()
+        with hub_process(env):
+
+            def seen() -> set[str]:
+                return {r.headers["webhook-id"] for r in receiver.log}
+
+            def again() -> set[str]:
+                return {r.headers["webhook-id"] for r in receiver.log[40:]}
+
+            while not (event_ids <= seen() and interrupted <= again()):
+                await receiver.next(within=30)
+            await settled(f"http://127.0.0.1:{port}")
+    delivered = [(r.headers["webhook-id"], verify_outbound(r)["id"]) for r in receiver.log]
+    assert {w for w, _ in delivered} == event_ids
+    assert all(w == cloudevent_id for w, cloudevent_id in delivered)
+    redelivered = [w for w, _ in delivered[40:] if w in interrupted]
+    assert set(redelivered) == interrupted  # each interrupted attempt was made again
+    with sqlite3.connect(tmp_path / "hub.db") as db:
+        states = dict(db.execute("SELECT status, count(*) FROM deliveries GROUP BY status"))
+        leased = db.execute("SELECT count(*) FROM deliveries WHERE lease_until IS NOT NULL")
+        assert (states, leased.fetchone()[0]) == ({"succeeded": count}, 0)
