@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
@@ -29,6 +30,7 @@ from hub.errors import (
     HubError,
     PayloadTooLarge,
     RequestError,
+    RequestTimeout,
     ServiceUnavailable,
     StoreUnavailable,
 )
@@ -256,12 +258,22 @@ def _worker_settings(settings: Settings) -> WorkerSettings:
     )
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """Read the body, refusing early (by Content-Length) or as soon as it passes the limit.
+async def read_body(request: Request, limit: int, seconds: float = 30.0) -> bytes:
+    """Read the body, refusing early (by Content-Length) or as soon as it passes the limit,
+    and a body that trickles in slower than `seconds` in all.
 
     Raises:
         PayloadTooLarge
+        RequestTimeout
     """
+    try:
+        async with asyncio.timeout(seconds):
+            return await _read_capped(request, limit)
+    except TimeoutError:
+        raise RequestTimeout(f"the body did not arrive within {seconds:g} s") from None
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body of {declared} bytes exceeds the limit of {limit} bytes")
@@ -285,7 +297,7 @@ async def receive_webhook(request: Request) -> Response:
     quiet = False
     try:
         quiet = hub.ingestor.connector(name).quiet
-        body = await read_body(request, hub.settings.max_body_bytes)
+        body = await read_body(request, hub.settings.max_body_bytes, hub.settings.body_timeout)
         query = dict(request.query_params) if request.scope["query_string"] else {}
         inbound = InboundRequest(name, headers, query, body, now)
         outcome = await hub.ingestor.receive(inbound, headers.get("content-type", ""))

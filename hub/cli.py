@@ -36,6 +36,7 @@ def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
 def cmd_serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     import uvicorn
 
+    from hub import server
     from hub.app import create_app, load_components
 
     settings = _settings(args, env)
@@ -44,15 +45,7 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app = create_app(settings, components)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=False,  # URLs can carry credentials (?code=...); ingest logs its own lines
-        timeout_graceful_shutdown=int(settings.drain_seconds) + 5,
-        h11_max_incomplete_event_size=64 * 1024,
-    )
+    config = server.config(app, settings)
     print(f"hub: serving on http://{settings.host}:{settings.port}", flush=True)
     uvicorn.Server(config).run()
     return 0

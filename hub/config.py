@@ -73,6 +73,9 @@ class Settings:
     origin: str = "webhook-hub"
     disable_after: float = 5 * 86_400.0
     allow_targets: str = ""
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    max_connections: int = 1000
     trusted_callback_hosts: str = "hooks.zapier.com,*.logic.azure.com,*.api.powerplatform.com"
 
     def all_secrets(self) -> list[Secret]:
@@ -108,6 +111,9 @@ ENV_NAMES: dict[str, str] = {
     "origin": "HUB_ORIGIN",
     "disable_after": "HUB_DISABLE_AFTER",
     "allow_targets": "HUB_ALLOW_TARGETS",
+    "header_timeout": "HUB_HEADER_TIMEOUT",
+    "body_timeout": "HUB_BODY_TIMEOUT",
+    "max_connections": "HUB_MAX_CONNECTIONS",
     "trusted_callback_hosts": "HUB_TRUSTED_CALLBACK_HOSTS",
 }
 
@@ -125,6 +131,9 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "rejection_body_cap": (0, 16 * 1024 * 1024),
     "rejections_max": (1, 10_000_000),
     "disable_after": (60, 365 * 86_400),
+    "header_timeout": (0.5, 300),
+    "body_timeout": (0.5, 600),
+    "max_connections": (10, 100_000),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "http_client": ("aiohttp", "httpx"),

@@ -13,6 +13,7 @@ and a short slug; `hub.app` turns them into RFC 9457 problem responses in one pl
     │   ├── NotFound                 404
     │   │   └── UnknownConnector     404
     │   ├── Conflict                 409
+    │   ├── RequestTimeout           408
     │   ├── PayloadTooLarge          413
     │   ├── UnsupportedMediaType     415
     │   └── SchemaViolation          422 (one entry per failing JSON pointer)
@@ -120,6 +121,12 @@ class Conflict(RequestError):
     status = 409
     slug = "conflict"
     title = "Conflict"
+
+
+class RequestTimeout(RequestError):
+    status = 408
+    slug = "request-timeout"
+    title = "The request body was not received in time"
 
 
 class PayloadTooLarge(RequestError):

@@ -29,6 +29,15 @@ def free_port() -> int:
 @contextmanager
 def serve_hub(tmp: Path, token: str, extra: Mapping[str, str] | None = None) -> Iterator[str]:
     """Serve a hub with every connector configured; yields its URL."""
+    with serve_hub_process(tmp, token, extra) as (url, _):
+        yield url
+
+
+@contextmanager
+def serve_hub_process(
+    tmp: Path, token: str, extra: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As `serve_hub`, yielding the process too (for its memory)."""
     entries = {name: {"secrets": ["env:FUZZ_SECRET"]} for name in discover()}
     (tmp / "connectors.yaml").write_text(json.dumps({"connectors": entries}))
     port = free_port()
@@ -46,7 +55,7 @@ def serve_hub(tmp: Path, token: str, extra: Mapping[str, str] | None = None) -> 
         try:
             url = f"http://127.0.0.1:{port}"
             wait_until_ready(url, process)
-            yield url
+            yield url, process
         finally:
             process.terminate()
             process.wait(timeout=30)
