@@ -12,7 +12,7 @@ export SHOPIFY_CLIENT_SECRET         ?= demo-shopify-client-secret
 # The demo receiver (`hub listen`) is on loopback, which the hub refuses unless allowed.
 export HUB_ALLOW_TARGETS             ?= 127.0.0.1/32
 
-.PHONY: run test lint typecheck unit check clean bench bench-quick
+.PHONY: run test lint typecheck unit check clean bench bench-quick soak
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version' 
@@ -50,6 +50,11 @@ bench: $(BENCH_STAMP)
 
 bench-quick: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run --quick
+
+# The long variants of the reliability tests: 10,000 fuzz cases, 200 schemathesis examples
+# per operation (`make test` runs bounded versions of the same tests).
+soak: $(STAMP)
+	HUB_FUZZ_CASES=10000 HUB_SCHEMA_CASES=200 $(BIN)/pytest -q tests/reliability
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
