@@ -12,14 +12,13 @@ import json
 import os
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import aiosqlite
 
 from hub.errors import ConfigError, Conflict, StoreUnavailable
-from hub.health import Health, fold
+from hub.health import Health
 from hub.model import (
     Attempt,
     AttemptRecord,
@@ -50,7 +49,13 @@ from hub.store.sqlite_sql import (
     event_row,
     migrate,
     receipt_row,
-    receipt_values,
+)
+from hub.store.sqlite_writes import (
+    IngestWrite,
+    RecordWrite,
+    insert_deliveries,
+    insert_events,
+    set_active,
 )
 
 
@@ -274,15 +279,15 @@ class SqliteStore:
             ).rowcount
             if not changed:
                 return False  # someone else re-processed it first
-            _insert_events(conn, events)
-            _insert_deliveries(conn, deliveries)
+            insert_events(conn, events)
+            insert_deliveries(conn, deliveries)
             return True
 
         done: bool = await self._write(operation)
         return done
 
     async def add_deliveries(self, deliveries: list[Delivery]) -> None:
-        await self._write(lambda conn: _insert_deliveries(conn, deliveries))
+        await self._write(lambda conn: insert_deliveries(conn, deliveries))
 
     async def add_rejection(self, rejection: Rejection, keep: int) -> None:
         r = rejection
@@ -401,7 +406,7 @@ class SqliteStore:
     async def set_subscription_active(
         self, subscription_id: str, active: bool, reason: str, now: float
     ) -> None:
-        await self._write(lambda conn: _set_active(conn, subscription_id, active, reason, now))
+        await self._write(lambda conn: set_active(conn, subscription_id, active, reason, now))
 
     async def replay(self, delivery_id: str, now: float) -> Delivery | None:
         def operation(conn: sqlite3.Connection) -> Delivery | None:
@@ -454,162 +459,4 @@ class SqliteStore:
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
-        )
-
-
-@dataclass(frozen=True)
-class IngestWrite:
-    """One accepted request: its receipt, events and deliveries."""
-
-    receipt: Receipt
-    events: list[Event]
-    deliveries: list[Delivery]
-
-    @classmethod
-    def apply_batch(cls, conn: sqlite3.Connection, items: list[IngestWrite]) -> list[IngestResult]:
-        """Insert many receipts at once; a sender id seen before (or earlier in the batch)
-        yields the original event ids and writes nothing."""
-        seen = _known_receipts(conn, items)
-        results: list[IngestResult] = []
-        fresh: list[IngestWrite] = []
-        for item in items:
-            key = (item.receipt.connector, item.receipt.sender_id)
-            if item.receipt.sender_id is not None and key in seen:
-                results.append(IngestResult(seen[key], duplicate=True))
-                continue
-            event_ids = [e.id for e in item.events]
-            if item.receipt.sender_id is not None:
-                seen[key] = event_ids
-            fresh.append(item)
-            results.append(IngestResult(event_ids, duplicate=False))
-        conn.executemany(
-            f"INSERT INTO receipts ({RECEIPT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [receipt_values(i.receipt, [e.id for e in i.events]) for i in fresh],
-        )
-        _insert_events(conn, [e for i in fresh for e in i.events])
-        _insert_deliveries(conn, [d for i in fresh for d in i.deliveries])
-        return results
-
-
-@dataclass(frozen=True)
-class RecordWrite:
-    """One attempt and its delivery's next state; a run of them is one executemany each."""
-
-    record: AttemptRecord
-
-    @classmethod
-    def apply_batch(cls, conn: sqlite3.Connection, items: list[RecordWrite]) -> list[None]:
-        records = [i.record for i in items]
-        conn.executemany(
-            "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, "
-            "response_body, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (r.attempt.id, r.attempt.delivery_id, r.attempt.attempted_at,
-                 r.attempt.duration_ms, r.attempt.status_code, r.attempt.response_body,
-                 r.attempt.error)
-                for r in records
-            ],
-        )  # fmt: skip
-        conn.executemany(
-            "UPDATE deliveries SET status = ?, next_attempt_at = ?, retry_index = ?, "
-            "attempts = attempts + 1, lease_until = NULL, last_status_code = ?, "
-            "last_error = ?, updated_at = ? WHERE id = ?",
-            [
-                (str(r.status), r.next_attempt_at, r.retry_index, r.attempt.status_code,
-                 r.attempt.error or r.disable_reason, r.attempt.attempted_at,
-                 r.attempt.delivery_id)
-                for r in records
-            ],
-        )  # fmt: skip
-        _record_health(conn, records)
-        for r in records:
-            if r.disable_subscription is not None:
-                _set_active(conn, r.disable_subscription, False,
-                            r.disable_reason or "disabled", r.attempt.attempted_at)  # fmt: skip
-        return [None] * len(records)
-
-
-def _known_receipts(
-    conn: sqlite3.Connection, items: list[IngestWrite]
-) -> dict[tuple[str, str | None], list[str]]:
-    """Event ids of receipts already stored for the batch's sender ids, in one query each."""
-    wanted: dict[str, set[str]] = {}
-    for item in items:
-        if item.receipt.sender_id is not None:
-            wanted.setdefault(item.receipt.connector, set()).add(item.receipt.sender_id)
-    found: dict[tuple[str, str | None], list[str]] = {}
-    for connector, sender_ids in wanted.items():
-        marks = ",".join("?" * len(sender_ids))
-        for sender_id, ids in conn.execute(
-            "SELECT sender_id, event_ids FROM receipts INDEXED BY receipts_sender "
-            f"WHERE connector = ? AND sender_id IN ({marks})",
-            [connector, *sender_ids],
-        ):
-            found[(connector, sender_id)] = list(json.loads(ids))
-    return found
-
-
-def _record_health(conn: sqlite3.Connection, records: list[AttemptRecord]) -> None:
-    """One upsert per subscription for a batch: a success in the batch starts its health
-    afresh; a run of failures extends the stored one."""
-    runs = fold([(r.subscription_id, r.succeeded, r.attempt.attempted_at)
-                 for r in records if r.subscription_id is not None])  # fmt: skip
-    fresh = [(sub, h.last_success_at, h.failing_since, h.failures)
-             for sub, (restart, h) in runs.items() if restart]  # fmt: skip
-    more = [(sub, h.failing_since, h.failures)
-            for sub, (restart, h) in runs.items() if not restart]  # fmt: skip
-    conn.executemany(
-        "INSERT INTO subscription_health (subscription_id, last_success_at, failing_since, "
-        "failures) VALUES (?, ?, ?, ?) ON CONFLICT (subscription_id) DO UPDATE SET "
-        "last_success_at = excluded.last_success_at, failing_since = excluded.failing_since, "
-        "failures = excluded.failures",
-        fresh,
-    )
-    conn.executemany(
-        "INSERT INTO subscription_health (subscription_id, failing_since, failures) "
-        "VALUES (?, ?, ?) ON CONFLICT (subscription_id) DO UPDATE SET "
-        "failing_since = coalesce(failing_since, excluded.failing_since), "
-        "failures = failures + excluded.failures",
-        more,
-    )
-
-
-def _insert_events(conn: sqlite3.Connection, events: list[Event]) -> None:
-    conn.executemany(
-        f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        [
-            (e.id, e.type, e.source, e.connector, e.subject, e.company, e.time,
-             e.received_at, e.schema_version, e.receipt_id, e.data_json)
-            for e in events
-        ],
-    )  # fmt: skip
-
-
-def _insert_deliveries(conn: sqlite3.Connection, deliveries: list[Delivery]) -> None:
-    conn.executemany(
-        f"INSERT INTO deliveries ({DELIVERY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-        [
-            (d.id, d.event_id, d.subscription_id, d.event_type, str(d.status), d.created_at,
-             d.updated_at, d.next_attempt_at, d.attempts, d.retry_index,
-             d.last_status_code, d.last_error)
-            for d in deliveries
-        ],
-    )  # fmt: skip
-
-
-def _set_active(
-    conn: sqlite3.Connection, subscription_id: str, active: bool, reason: str, now: float
-) -> None:
-    conn.execute(
-        "INSERT INTO subscription_states (subscription_id, active, reason, changed_at) "
-        "VALUES (?, ?, ?, ?) ON CONFLICT (subscription_id) DO UPDATE SET "
-        "active = excluded.active, reason = excluded.reason, changed_at = excluded.changed_at",
-        (subscription_id, int(active), reason, now),
-    )
-    if not active:
-        conn.execute(
-            "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, "
-            "last_error = ?, updated_at = ? WHERE subscription_id = ? "
-            "AND status = 'pending' AND lease_until IS NULL",
-            (f"subscription disabled: {reason}", now, subscription_id),
         )
