@@ -111,12 +111,12 @@ class Hub:
 async def _admin_token_hash(store: Store, settings: Settings) -> str:
     """The admin token's hash: from HUB_ADMIN_TOKEN, or one made on first start and shown once."""
     if settings.admin_token is not None:
-        return api.token_hash(settings.admin_token.reveal())
+        return tokens.token_hash(settings.admin_token.reveal())
     stored = await store.get_meta(ADMIN_TOKEN_KEY)
     if stored is not None:
         return stored
     token = "hub_" + secrets.token_urlsafe(32)
-    digest = api.token_hash(token)
+    digest = tokens.token_hash(token)
     await store.set_meta(ADMIN_TOKEN_KEY, digest)
     # The one time this token is ever shown: only its hash is kept.
     sys.stdout.write(

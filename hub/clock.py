@@ -56,6 +56,11 @@ def to_rfc3339(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def rfc3339_or_none(ts: float | None) -> str | None:
+    """`to_rfc3339`, passing None through (for optional times in API documents)."""
+    return None if ts is None else to_rfc3339(ts)
+
+
 def parse_rfc3339(text: str) -> float:
     """Parse an RFC 3339 timestamp (a zone is required) into Unix seconds.
 

@@ -27,14 +27,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
 from hub.config import Secret
 from hub.connector import Connector, ConnectorConfig
 from hub.errors import ConfigError
-from hub.fetcher import FetchSettings, host_allowed
+from hub.fetcher import FetchSettings, well_formed
 from hub.policy import parse_policy
 
 KEYS = {"enabled", "secrets", "options", "company_policy", "fetch"}
@@ -63,7 +62,7 @@ def _fetch(raw: Any, env: Mapping[str, str], where: str) -> FetchSettings:
     hosts = raw.get("allowed_hosts", [])
     if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
         raise ConfigError(f"{where}.allowed_hosts: a list of host or host:port names")
-    if base_url is not None and not host_allowed(str(base_url), _host_of(str(base_url))):
+    if base_url is not None and not well_formed(str(base_url)):
         raise ConfigError(f"{where}.base_url: an http(s) URL without user info")
     headers = raw.get("headers", {})
     if not isinstance(headers, dict):
@@ -80,22 +79,6 @@ def _fetch(raw: Any, env: Mapping[str, str], where: str) -> FetchSettings:
         headers={k: v for k, v in found.items() if v is not None},
         timeout=float(timeout),
     )
-
-
-def _host_of(url: str) -> frozenset[str]:
-    """The URL's own host, so that `host_allowed` checks only its shape."""
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return frozenset()
-    return frozenset({host, *(f"{host}:{p}" for p in [_port(url)] if p)})
-
-
-def _port(url: str) -> int | None:
-    try:
-        return urlsplit(url).port
-    except ValueError:
-        return None
 
 
 def _optional_secret(raw: dict[str, Any], key: str, env: Mapping[str, str], where: str) -> Any:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from hub.config import Secret
+from hub.connector import parse_json
 from hub.errors import HubError, MalformedJson
 
 MAX_RESPONSE_BYTES = 5 * 1024 * 1024
@@ -64,19 +65,25 @@ def _host_port(url: str) -> str:
     return f"{host}:{parts.port}" if parts.port else host
 
 
-def host_allowed(url: str, allowed: frozenset[str]) -> bool:
-    """True when the URL is http(s) and its host (or host:port) is on the allowlist.
+def well_formed(url: str) -> bool:
+    """An http(s) URL with a host, a valid port, and no user info.
 
-    User info in a URL (``https://api.x.com@evil.example/``) is refused outright: it is the
-    classic way to make a URL look like it points somewhere it does not.
+    User info (``https://api.x.com@evil.example/``) is refused outright: it is the classic way
+    to make a URL look like it points somewhere it does not.
     """
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
         return False
-    if parts.scheme not in ("https", "http") or "@" in parts.netloc or not parts.hostname:
+    return parts.scheme in ("https", "http") and "@" not in parts.netloc and bool(parts.hostname)
+
+
+def host_allowed(url: str, allowed: frozenset[str]) -> bool:
+    """True when the URL is well formed and its host (or host:port) is on the allowlist."""
+    if not well_formed(url):
         return False
+    parts = urlsplit(url)
     return _host_port(url) in allowed or (parts.port is None and parts.hostname in allowed)
 
 
@@ -115,8 +122,6 @@ class Fetcher:
             raise FetchError(
                 f"GET {url[:200]} failed: {type(exc).__name__}: {str(exc)[:200]}"
             ) from None
-        from hub.connector import parse_json  # here: hub.connector imports this module's types
-
         try:
             return parse_json(bytes(body))
         except MalformedJson:

@@ -86,6 +86,18 @@ def _op(
     return op
 
 
+# The dispatch options a subscription is created or patched with.
+DISPATCH: dict[str, Any] = {
+    "rate_limit": {"type": "number", "minimum": 0.01, "maximum": 10000,
+                   "description": "deliveries per second at most"},
+    "max_in_flight": {"type": "integer", "minimum": 1, "maximum": 1000},
+    "ordered": {"type": "boolean",
+                "description": "one at a time per subject, in acceptance order"},
+    "batch": {"type": ["object", "null"], "properties": {
+        "size": {"type": "integer", "minimum": 2, "maximum": 100},
+        "max_wait": {"type": "number", "minimum": 0, "maximum": 60}}},
+}  # fmt: skip
+
 SCHEMAS: dict[str, Any] = {
     "Problem": {
         "type": "object",
@@ -194,14 +206,7 @@ SCHEMAS: dict[str, Any] = {
             "expiration_date": {"type": "string", "format": "date-time"},
             "description": {"type": "string"}, "skip_validation": {"type": "boolean"},
             "secret": {"type": "string", "description": "a whsec_ key; omit it to get one"},
-            "rate_limit": {"type": "number", "minimum": 0.01, "maximum": 10000,
-                           "description": "deliveries per second at most"},
-            "max_in_flight": {"type": "integer", "minimum": 1, "maximum": 1000},
-            "ordered": {"type": "boolean",
-                        "description": "one at a time per subject, in acceptance order"},
-            "batch": {"type": ["object", "null"], "properties": {
-                "size": {"type": "integer", "minimum": 2, "maximum": 100},
-                "max_wait": {"type": "number", "minimum": 0, "maximum": 60}}},
+            **DISPATCH,
         },
     },
     "SubscriptionPatch": {
@@ -214,14 +219,7 @@ SCHEMAS: dict[str, Any] = {
             "headers": {"type": "object"}, "timeout": {"type": ["number", "null"]},
             "retry": {"type": "object"}, "expiration_date": {"type": ["string", "null"]},
             "description": {"type": ["string", "null"]},
-            "rate_limit": {"type": "number", "minimum": 0.01, "maximum": 10000,
-                           "description": "deliveries per second at most"},
-            "max_in_flight": {"type": "integer", "minimum": 1, "maximum": 1000},
-            "ordered": {"type": "boolean",
-                        "description": "one at a time per subject, in acceptance order"},
-            "batch": {"type": ["object", "null"], "properties": {
-                "size": {"type": "integer", "minimum": 2, "maximum": 100},
-                "max_wait": {"type": "number", "minimum": 0, "maximum": 60}}},
+            **DISPATCH,
         },
     },
     "Token": {

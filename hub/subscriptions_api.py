@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub import registration, tokens, validation
+from hub.clock import rfc3339_or_none
 from hub.errors import Conflict, Forbidden, InvalidParameter, NotFound
 from hub.model import DeliveryFilter, DeliveryStatus, SubscriptionState
 from hub.subscriptions import Subscription
@@ -62,10 +63,10 @@ def render_subscription(s: Subscription, active: bool) -> dict[str, Any]:
         "state": state,
         "validated_by": s.validated_by,
         "validation": s.validation_note,
-        "expiration_date": _time(s.expires_at),
+        "expiration_date": rfc3339_or_none(s.expires_at),
         "description": s.description,
         "owner": s.owner,
-        "created_at": _time(s.created_at),
+        "created_at": rfc3339_or_none(s.created_at),
         "secrets": len(s.secrets),
         "rate_limit": s.rate_limit,
         "max_in_flight": s.max_in_flight,
@@ -73,12 +74,6 @@ def render_subscription(s: Subscription, active: bool) -> dict[str, Any]:
         "batch": {"size": s.batch.size, "max_wait": s.batch.max_wait} if s.batch else None,
     }
     return doc
-
-
-def _time(ts: float | None) -> str | None:
-    from hub.clock import to_rfc3339
-
-    return None if ts is None else to_rfc3339(ts)
 
 
 def own_subscription(request: Request) -> Subscription:
@@ -160,8 +155,8 @@ async def get_subscription(request: Request) -> JSONResponse:
     )
     doc = render_subscription(sub, hub.registry.is_active(sub.id))
     doc["health"] = {
-        "last_success_at": _time(health.last_success_at),
-        "failing_since": _time(health.failing_since),
+        "last_success_at": rfc3339_or_none(health.last_success_at),
+        "failing_since": rfc3339_or_none(health.failing_since),
         "consecutive_failures": health.failures,
         "pending": pending,
     }
@@ -252,7 +247,7 @@ async def rotate_secret(request: Request) -> JSONResponse:
     await _save(hub, updated)
     return JSONResponse(
         render_subscription(updated, hub.registry.is_active(sub.id))
-        | {"secret": secret, "previous_secret_expires_at": _time(now + float(grace))}
+        | {"secret": secret, "previous_secret_expires_at": rfc3339_or_none(now + float(grace))}
     )
 
 
@@ -286,7 +281,7 @@ async def create_token(request: Request) -> JSONResponse:
 
 async def list_tokens(request: Request) -> JSONResponse:
     _admin_only(request)
-    items = [{"id": t.id, "name": t.name, "created_at": _time(t.created_at)}
+    items = [{"id": t.id, "name": t.name, "created_at": rfc3339_or_none(t.created_at)}
              for t in _hub(request).tokens.all()]  # fmt: skip
     return JSONResponse({"items": items, "next_cursor": None})
 

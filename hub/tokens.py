@@ -17,6 +17,7 @@ PREFIX = "hubt_"
 
 
 def token_hash(token: str) -> str:
+    """How tokens are kept: only their SHA-256 is stored or compared."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
