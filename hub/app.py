@@ -16,11 +16,11 @@ import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from hub import api, openapi, tokens
+from hub import api, heap, openapi, tokens
 from hub.catalog import Catalog, load_catalog
 from hub.clock import Clock, SystemClock
 from hub.config import Settings
@@ -136,6 +136,7 @@ def create_app(
     store: Store | None = None,
     sender: Sender | None = None,
     worker_paused: bool = False,
+    settle_heap: bool = False,
 ) -> Starlette:
     """Build the hub application; services start in its lifespan.
 
@@ -144,6 +145,8 @@ def create_app(
         components: catalog, connectors and subscriptions, already validated.
         clock, store, sender: seams that tests replace; built from settings when omitted.
         worker_paused: start with delivery paused (benchmarks of ingest alone).
+        settle_heap: tune the garbage collector once started (`hub.heap`); for the entry
+            point of a serving process only, since it is process-wide.
     """
 
     @asynccontextmanager
@@ -212,6 +215,8 @@ def create_app(
                 arrivals,
             )
             worker.start()
+            if settle_heap:
+                heap.settle()
             try:
                 yield
             finally:
@@ -262,29 +267,52 @@ async def read_body(request: Request, limit: int, seconds: float = 30.0) -> byte
     """Read the body, refusing early (by Content-Length) or as soon as it passes the limit,
     and a body that trickles in slower than `seconds` in all.
 
+    The deadline is a bare timer that cancels this task, not `asyncio.timeout`: on the
+    ingest path that context manager cost 10 µs of the 15 µs it took to read a 1 KB body.
+
     Raises:
         PayloadTooLarge
         RequestTimeout
     """
+    task = asyncio.current_task()
+    assert task is not None
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        expired = True
+        task.cancel()
+
+    timer = asyncio.get_running_loop().call_later(seconds, expire)
     try:
-        async with asyncio.timeout(seconds):
-            return await _read_capped(request, limit)
-    except TimeoutError:
+        return await _read_capped(request, limit)
+    except asyncio.CancelledError:
+        if not expired:
+            raise
+        task.uncancel()
         raise RequestTimeout(f"the body did not arrive within {seconds:g} s") from None
+    finally:
+        timer.cancel()
 
 
 async def _read_capped(request: Request, limit: int) -> bytes:
+    # Straight from the ASGI messages: Starlette's `stream()` generator cost 4 µs more.
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body of {declared} bytes exceeds the limit of {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await request.receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(f"the body exceeds the limit of {limit} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 async def receive_webhook(request: Request) -> Response:
@@ -370,4 +398,4 @@ def default_app() -> Starlette:
     from hub.config import load_settings
 
     settings = load_settings(os.environ)
-    return create_app(settings, load_components(settings, os.environ))
+    return create_app(settings, load_components(settings, os.environ), settle_heap=True)

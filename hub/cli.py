@@ -44,7 +44,7 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    app = create_app(settings, components)
+    app = create_app(settings, components, settle_heap=True)
     config = server.config(app, settings)
     print(f"hub: serving on http://{settings.host}:{settings.port}", flush=True)
     uvicorn.Server(config).run()

@@ -75,12 +75,15 @@ def test_connector_secret_flags_override_the_environment() -> None:
         (b'{"id": 18446744073709551616}', 18446744073709551616),  # 2**64: orjson would round
         (b'{"id": 123456789012345678901234567890}', 123456789012345678901234567890),
         (b'{"id": 9223372036854775808}', 9223372036854775808),
+        (b'{"id": -9223372036854775809}', -9223372036854775809),  # 19 digits, below int64
+        (b'{"a": [1, -9999999999999999999]}', -9999999999999999999),
         (b'{"id": -42}', -42),
     ],
 )
 def test_integers_of_any_size_parse_exactly(body: bytes, expected: int) -> None:
     from hub.connector import parse_json
 
-    value = parse_json(body)["id"]
+    parsed = parse_json(body)
+    value = parsed["id"] if "id" in parsed else parsed["a"][-1]
     assert value == expected
     assert isinstance(value, int)

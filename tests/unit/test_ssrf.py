@@ -56,3 +56,18 @@ def test_check_keeps_only_permitted_addresses() -> None:
     assert DEFAULT.check("mixed.test", ["10.0.0.1", "93.184.216.34"]) == ["93.184.216.34"]
     with pytest.raises(RefusedAddress, match="non-public"):
         DEFAULT.check("rebound.test", ["127.0.0.1", "::1"])
+
+
+async def test_the_sender_refuses_a_literal_target_every_time_not_only_the_first() -> None:
+    # The verdict per URL is remembered; a remembered refusal must still refuse.
+    from hub.sender import AiohttpSender, SendError
+
+    sender = AiohttpSender(policy=DEFAULT)
+    try:
+        for _ in range(3):
+            with pytest.raises(SendError, match="not a public address"):
+                await sender.post("http://127.0.0.1:9/hook", b"{}", {}, 1.0)
+            with pytest.raises(SendError, match="not a public address"):
+                await sender.post("http://[::ffff:10.0.0.1]/hook", b"{}", {}, 1.0)
+    finally:
+        await sender.aclose()

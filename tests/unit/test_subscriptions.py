@@ -179,3 +179,15 @@ def test_dispatch_options_in_the_file(
     else:
         with pytest.raises(ConfigError, match=problem):
             load_subscriptions(path, {}, catalog)
+
+
+def test_signing_keys_follow_the_rotation_even_though_they_are_decoded_once() -> None:
+    old, new = "whsec_" + "b2xkLWtleS1vbGQta2V5LW9sZA==", "whsec_" + "bmV3LWtleS1uZXcta2V5LW5ldw=="
+    sub = Subscription(
+        "s", "https://example.com/h", ("*",), (Secret(new), Secret(old)),
+        secret_expires_at=(None, 1000.0),
+    )  # fmt: skip
+    assert sub.signing_keys(999.0) == [b"new-key-new-key-new", b"old-key-old-key-old"]
+    assert sub.signing_keys(1001.0) == [b"new-key-new-key-new"]
+    rotated = replace(sub, secrets=(Secret(old),), secret_expires_at=())
+    assert rotated.signing_keys(1001.0) == [b"old-key-old-key-old"]  # not the cached keys
