@@ -1,11 +1,15 @@
 """Ingest driven in-process: the ASGI app called directly, no sockets, no server.
 
     python -m bench.inprocess hub 4000     # or: bare
+    python -m bench.inprocess drain 4000   # the worker, delivering to a sender that answers 200
+    python -m bench.inprocess fill 4000 DB # (the drain's backlog, made in a process of its own)
 
 What a request costs the application itself, apart from uvicorn and the network: the hub as
 `make bench` starts it (`bench.apps.paused_hub`, its own temporary database) or the bare
 endpoint, with 50 requests in flight. Requests are built in slices as they are needed, so the
-heap holds what a server's would. `bench.instructions` runs this under callgrind, whose
+heap holds what a server's would. The drain mode fills the store with pending deliveries and
+times the worker, whose sender answers 200 at once: the hub's own cost per delivery, without
+the HTTP client's. `bench.instructions` runs this under callgrind, whose
 instruction counts do not move with the neighbours on a shared machine the way times do.
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -66,12 +71,21 @@ async def call(app: Any, headers: list[tuple[bytes, bytes]], body: bytes) -> int
     return status
 
 
+async def _raw(scope: Any, receive: Any, send: Any) -> None:
+    await receive()
+    await send({"type": "http.response.start", "status": 202, "headers": []})
+    await send({"type": "http.response.body", "body": b'{"accepted":true}'})
+
+
 @asynccontextmanager
 async def started(which: str) -> AsyncIterator[Any]:
     if which == "bare":
         from bench.apps import bare
 
         yield bare
+        return
+    if which == "raw":
+        yield _raw
         return
     from bench.apps import paused_hub
     from bench.measures import hub_env
@@ -102,12 +116,73 @@ async def drive(which: str, count: int) -> float:
         return (time.process_time() - began) / max(count, 1)
 
 
+class AcceptingSender:
+    """A `Sender` whose every target answers 200 at once."""
+
+    def __init__(self, expected: int) -> None:
+        self.posts = 0
+        self.expected = expected
+        self.all_posted = asyncio.Event()
+
+    async def post(self, url: str, body: bytes, headers: Any, seconds: float) -> Any:
+        from hub.sender import Response
+
+        self.posts += 1
+        if self.posts >= self.expected:
+            self.all_posted.set()
+        await asyncio.sleep(0)  # a real post yields to the loop at least once
+        return Response(200, b"")
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def drain(count: int, workdir: Path) -> float:
+    """Deliver the `count` deliveries queued in `workdir`; returns CPU seconds per delivery."""
+    from bench.measures import hub_env
+    from hub.app import create_app, load_components
+    from hub.config import load_settings
+
+    os.environ.update(hub_env(workdir, "http://127.0.0.1:9"))
+    os.environ["HUB_WORKER_CONCURRENCY"] = "64"
+    settings = load_settings(os.environ)
+    sender = AcceptingSender(count)
+    app = create_app(
+        settings, load_components(settings, os.environ), sender=sender, settle_heap=True
+    )
+    async with app.router.lifespan_context(app):
+        began = time.process_time()
+        print("draining", flush=True)
+        await sender.all_posted.wait()
+    spent = time.process_time() - began  # leaving the lifespan waits for the write-backs
+    return spent / max(count, 1)
+
+
+def drain_backlog(count: int) -> float:
+    """The drain, its backlog filled by another process: callgrind follows no children, so it
+    counts the drain alone."""
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [sys.executable, "-m", "bench.inprocess", "fill", str(count), f"{tmp}/hub.db"],
+            check=True,
+        )
+        import uvloop
+
+        return uvloop.run(drain(count, Path(tmp)))
+
+
 def main() -> None:
     import uvloop
 
     which, count = sys.argv[1], int(sys.argv[2])
-    cpu = uvloop.run(drive(which, count))
-    print(f"{which}: {count} requests, {cpu * 1e6:.1f} µs CPU each (including building them)")
+    if which == "fill":
+        from bench.measures import _fill
+
+        uvloop.run(_fill(Path(sys.argv[3]), count, subscribers=1))
+        return
+    cpu = drain_backlog(count) if which == "drain" else uvloop.run(drive(which, count))
+    unit = "deliveries" if which == "drain" else "requests (their building included)"
+    print(f"{which}: {count} {unit}, {cpu * 1e6:.1f} µs CPU each")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
     python -m bench.instructions            # hub and bare, this tree
     python -m bench.instructions --hub-only
+    python -m bench.instructions --drain    # per delivery, the worker's own (sender answers 200)
 
 Times on these shared machines move by ±20 % between runs, which hides a 5 % change; the
 number of instructions a request executes hardly moves. Each app is run twice under
@@ -45,9 +46,13 @@ def per_request(which: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--hub-only", action="store_true")
+    parser.add_argument("--drain", action="store_true")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         sys.exit("bench.instructions: install valgrind (Debian: apt-get install valgrind)")
+    if args.drain:
+        print(f"drain: {per_request('drain'):,} instructions per delivery")
+        return
     hub = per_request("hub")
     print(f"hub:  {hub:,} instructions per request")
     if not args.hub_only:

@@ -41,6 +41,7 @@ from hub.store.sqlite_sql import (
     EVENT_COLUMNS,
     FIND_RECEIPT,
     RECEIPT_COLUMNS,
+    RELEASE_EXPIRED,
     SCHEMA,
     delivery_listing,
     delivery_row,
@@ -394,11 +395,7 @@ class SqliteStore:
 
     async def release_expired(self, now: float) -> int:
         def operation(conn: sqlite3.Connection) -> int:
-            return conn.execute(
-                "UPDATE deliveries SET lease_until = NULL WHERE status = 'pending' "
-                "AND lease_until IS NOT NULL AND lease_until < ?",
-                (now,),
-            ).rowcount
+            return conn.execute(RELEASE_EXPIRED, (now,)).rowcount
 
         count: int = await self._write(operation)
         return count

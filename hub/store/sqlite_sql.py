@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
+
 from hub.model import (
     Delivery,
     DeliveryFilter,
@@ -44,6 +46,8 @@ CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at)
 CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (status, id);
 CREATE INDEX IF NOT EXISTS deliveries_subscription ON deliveries (subscription_id, status, id);
 CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_id, id);
+CREATE INDEX IF NOT EXISTS deliveries_leased ON deliveries (lease_until)
+    WHERE lease_until IS NOT NULL;
 CREATE TABLE IF NOT EXISTS attempts (
     id TEXT PRIMARY KEY, delivery_id TEXT NOT NULL, attempted_at REAL NOT NULL,
     duration_ms REAL NOT NULL, status_code INTEGER, response_body TEXT, error TEXT);
@@ -86,6 +90,12 @@ DELIVERY_COLUMNS = (
 CLAIM_DUE = (
     "SELECT id FROM deliveries INDEXED BY deliveries_due WHERE status = 'pending' "
     "AND next_attempt_at <= ? AND lease_until IS NULL ORDER BY next_attempt_at LIMIT ?"
+)
+# Only the leased rows (at most the worker's concurrency) are in deliveries_leased; without it,
+# this walked every pending delivery: half the worker's own CPU under a 100,000 backlog.
+RELEASE_EXPIRED = (
+    "UPDATE deliveries INDEXED BY deliveries_leased SET lease_until = NULL "
+    "WHERE lease_until IS NOT NULL AND lease_until < ? AND status = 'pending'"
 )
 FIND_RECEIPT = "SELECT event_ids FROM receipts WHERE connector = ? AND sender_id = ?"
 
@@ -184,8 +194,9 @@ def receipt_row(row: Sequence[Any]) -> Receipt:
 def receipt_values(r: Receipt, event_ids: list[str]) -> tuple[Any, ...]:
     """The row of a new receipt."""
     status = None if r.status is ReceiptStatus.PROCESSED else str(r.status)
+    # orjson: the standard library's dumps of a short list was 3 µs of every ingest.
     return (
-        r.id, r.connector, r.sender_id, r.received_at, r.body, json.dumps(event_ids), status,
-        r.reason, json.dumps(r.headers) if r.headers is not None else None,
+        r.id, r.connector, r.sender_id, r.received_at, r.body, orjson.dumps(event_ids).decode(),
+        status, r.reason, json.dumps(r.headers) if r.headers is not None else None,
         json.dumps(r.query) if r.query is not None else None,
     )  # fmt: skip

@@ -26,6 +26,7 @@ from hub.store import Store, open_store
 from hub.store.sqlite import (
     CLAIM_DUE,
     FIND_RECEIPT,
+    RELEASE_EXPIRED,
     SqliteStore,
     delivery_listing,
     event_listing,
@@ -237,6 +238,7 @@ PLANS = [
     (event_listing(EventFilter(type="order.created"), None, 51), "events_type"),
     (event_listing(EventFilter(subject="order/1"), None, 51), "events_subject"),
     ((FIND_RECEIPT, ["standard", "msg"]), "receipts_sender"),
+    ((RELEASE_EXPIRED, [1.0]), "deliveries_leased"),
 ]  # fmt: skip
 
 
