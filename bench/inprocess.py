@@ -1,6 +1,6 @@
 """Ingest driven in-process: the ASGI app called directly, no sockets, no server.
 
-    python -m bench.inprocess hub 4000     # or: bare
+    python -m bench.inprocess hub 4000     # or: bare, or raw (an ASGI app with no framework)
     python -m bench.inprocess drain 4000   # the worker, delivering to a sender that answers 200
     python -m bench.inprocess fill 4000 DB # (the drain's backlog, made in a process of its own)
 

@@ -69,6 +69,28 @@ class WorkerSettings:
     default_timeout: float = 15.0
 
 
+class Tally:
+    """A count that only grows, and the waits for it to reach a number."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+
+    def add(self) -> None:
+        self.value += 1
+        while self._waiters and self._waiters[0][0] <= self.value:
+            _, _, future = heapq.heappop(self._waiters)
+            if not future.done():
+                future.set_result(None)
+
+    async def reaches(self, count: int) -> None:
+        if self.value >= count:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (count, id(future), future))
+        await future
+
+
 class DeliveryWorker:
     """Runs deliveries until stopped; start and stop it from the app's lifespan."""
 
@@ -94,10 +116,8 @@ class DeliveryWorker:
         # Operational events (hub.delivery.exhausted, ...) go through ingest, set at start-up.
         self._emitter: Emitter | None = None
         self._gates: dict[str, Gate] = {}
-        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
-        self._handled_waiters: list[tuple[int, int, asyncio.Future[None]]] = []
-        self.recorded = 0
-        self.handled = 0
+        self._recorded = Tally()
+        self._handled = Tally()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._inflight: dict[asyncio.Task[None], list[str]] = {}
@@ -118,34 +138,18 @@ class DeliveryWorker:
 
     async def wait_recorded(self, count: int) -> None:
         """Wait until `count` attempts have been written back since start (for tests, metrics)."""
-        if self.recorded >= count:
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiters, (count, id(future), future))
-        await future
-
-    def _count_recorded(self) -> None:
-        self.recorded += 1
-        self._count_handled()
-        while self._waiters and self._waiters[0][0] <= self.recorded:
-            _, _, future = heapq.heappop(self._waiters)
-            if not future.done():
-                future.set_result(None)
+        await self._recorded.reaches(count)
 
     async def wait_handled(self, count: int) -> None:
         """Wait until `count` claimed deliveries were attempted or held back (postponed)."""
-        if self.handled >= count:
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._handled_waiters, (count, id(future), future))
-        await future
+        await self._handled.reaches(count)
+
+    def _count_recorded(self) -> None:
+        self._recorded.add()
+        self._handled.add()
 
     def _count_handled(self) -> None:
-        self.handled += 1
-        while self._handled_waiters and self._handled_waiters[0][0] <= self.handled:
-            _, _, future = heapq.heappop(self._handled_waiters)
-            if not future.done():
-                future.set_result(None)
+        self._handled.add()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="hub-delivery-worker")
