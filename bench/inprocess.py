@@ -125,7 +125,7 @@ class AcceptingSender:
         self.all_posted = asyncio.Event()
 
     async def post(self, url: str, body: bytes, headers: Any, seconds: float) -> Any:
-        from hub.sender import Response
+        from hub.outbound.sender import Response
 
         self.posts += 1
         if self.posts >= self.expected:

@@ -22,8 +22,8 @@ from bench.payload import SECRET, SUBSCRIBER_SECRET, body, write_pool
 from bench.processes import ROOT, free_port, served
 from hub import signing
 from hub.ids import new_id
-from hub.message import envelope, headers
 from hub.model import Delivery, DeliveryStatus, Event, Receipt
+from hub.outbound.message import envelope, headers
 from hub.store.sqlite import SqliteStore
 
 RESULT = re.compile(r"RESULT requests=(\d+) duration_us=(\d+) errors_status=(\d+).*"

@@ -19,8 +19,8 @@ from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from hub.connector import ConnectorConfig, InboundRequest, Reply, usable_keys
 from hub.errors import InvalidSignature
+from hub.inbound.connector import ConnectorConfig, InboundRequest, Reply, usable_keys
 
 _MS_DATE = re.compile(r"^\\?/Date\((-?\d+)([+-]\d{4})?\)\\?/$")
 

@@ -36,7 +36,8 @@ from connectors._common import (
 )
 from connectors.standard import decoded_keys, verify_standard
 from hub.config import Secret
-from hub.connector import (
+from hub.errors import InvalidSignature
+from hub.inbound.connector import (
     BaseConnector,
     ConnectorConfig,
     InboundRequest,
@@ -45,8 +46,7 @@ from hub.connector import (
     require_object,
     unmapped,
 )
-from hub.errors import InvalidSignature
-from hub.fetcher import Fetcher, FetchError
+from hub.inbound.fetcher import Fetcher, FetchError
 from hub.model import CanonicalEvent
 
 log = logging.getLogger("hub.connectors.bigcommerce")

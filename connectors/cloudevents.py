@@ -21,7 +21,8 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from connectors._common import bearer, event_grid_validation, text, when
-from hub.connector import (
+from hub.errors import InvalidParameter, InvalidSignature, SchemaViolation, Violation
+from hub.inbound.connector import (
     BaseConnector,
     ConnectorConfig,
     InboundRequest,
@@ -29,7 +30,6 @@ from hub.connector import (
     Reply,
     unmapped,
 )
-from hub.errors import InvalidParameter, InvalidSignature, SchemaViolation, Violation
 from hub.model import CanonicalEvent
 
 REQUIRED = ("id", "source", "specversion", "type")

@@ -36,14 +36,14 @@ from connectors._common import (
     text,
     when,
 )
-from hub.connector import (
+from hub.errors import SchemaViolation, Violation
+from hub.inbound.connector import (
     BaseConnector,
     ConnectorConfig,
     InboundRequest,
     NormalizeContext,
     Reply,
 )
-from hub.errors import SchemaViolation, Violation
 from hub.model import CanonicalEvent
 
 TEST_EVENT = "BusinessEventsTestEndpointContract"

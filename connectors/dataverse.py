@@ -28,7 +28,7 @@ from connectors._common import (
     text,
     when,
 )
-from hub.connector import (
+from hub.inbound.connector import (
     BaseConnector,
     ConnectorConfig,
     InboundRequest,

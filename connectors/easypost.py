@@ -14,7 +14,8 @@ import unicodedata
 from typing import Any
 
 from connectors._common import compact, header, hmac_sha256, path, references, rfc3339, text, when
-from hub.connector import (
+from hub.errors import InvalidSignature
+from hub.inbound.connector import (
     BaseConnector,
     ConnectorConfig,
     InboundRequest,
@@ -23,7 +24,6 @@ from hub.connector import (
     require_object,
     unmapped,
 )
-from hub.errors import InvalidSignature
 from hub.model import CanonicalEvent
 
 PREFIX = "hmac-sha256-hex="

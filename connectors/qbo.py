@@ -29,15 +29,15 @@ from connectors._common import (
     text,
     when,
 )
-from hub.connector import (
+from hub.errors import SchemaViolation, Violation
+from hub.inbound.connector import (
     BaseConnector,
     ConnectorConfig,
     InboundRequest,
     NormalizeContext,
     unmapped,
 )
-from hub.errors import SchemaViolation, Violation
-from hub.fetcher import Fetcher, FetchError
+from hub.inbound.fetcher import Fetcher, FetchError
 from hub.model import CanonicalEvent
 
 log = logging.getLogger("hub.connectors.qbo")

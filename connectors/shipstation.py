@@ -41,7 +41,8 @@ from connectors._common import (
     rfc3339,
     text,
 )
-from hub.connector import (
+from hub.errors import InvalidSignature
+from hub.inbound.connector import (
     BaseConnector,
     ConnectorConfig,
     InboundRequest,
@@ -50,8 +51,7 @@ from hub.connector import (
     require_object,
     unmapped,
 )
-from hub.errors import InvalidSignature
-from hub.fetcher import FetchError
+from hub.inbound.fetcher import FetchError
 from hub.model import CanonicalEvent
 
 SHIPMENTS = {"SHIP_NOTIFY", "ITEM_SHIP_NOTIFY"}

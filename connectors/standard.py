@@ -14,14 +14,14 @@ from typing import Any
 from hub import signing
 from hub.clock import parse_rfc3339
 from hub.config import Secret
-from hub.connector import (
+from hub.errors import InvalidSignature, SchemaViolation, Violation
+from hub.inbound.connector import (
     BaseConnector,
     ConnectorConfig,
     InboundRequest,
     NormalizeContext,
     require_object,
 )
-from hub.errors import InvalidSignature, SchemaViolation, Violation
 from hub.model import CanonicalEvent
 
 

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-import httpx
 import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -20,12 +19,17 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from hub import api, heap, openapi, tokens
+from hub import heap
+from hub.api import openapi, tokens
+from hub.api.arrivals import Arrivals
+from hub.api.auth import AdminAuth
+from hub.api.registration import from_document
+from hub.api.routes import ROUTES as API_ROUTES
+from hub.api.services import Hub
+from hub.api.tokens import TokenRegistry
 from hub.catalog import Catalog, load_catalog
 from hub.clock import Clock, SystemClock
 from hub.config import Settings
-from hub.connector import Connector, ConnectorConfig, InboundRequest, discover
-from hub.connector_settings import load_connector_settings, secrets_of
 from hub.errors import (
     HubError,
     PayloadTooLarge,
@@ -34,18 +38,17 @@ from hub.errors import (
     ServiceUnavailable,
     StoreUnavailable,
 )
-from hub.feed import Arrivals
-from hub.fetcher import Fetcher
-from hub.ingest import IngestLimits, Ingestor, Outcome
+from hub.inbound.connector import Connector, ConnectorConfig, InboundRequest, discover
+from hub.inbound.connector_settings import load_connector_settings, secrets_of
+from hub.inbound.fetcher import Fetcher
+from hub.inbound.ingest import IngestLimits, Ingestor, Outcome
+from hub.outbound.sender import Sender, build_sender
+from hub.outbound.ssrf import guarded_client
+from hub.outbound.ssrf import parse_policy as address_policy
+from hub.outbound.subscriptions import Subscription, SubscriptionRegistry, load_subscriptions
+from hub.outbound.worker import DeliveryWorker, WorkerSettings
 from hub.problem import error_response, on_http_exception, on_hub_error, on_unexpected
-from hub.registration import from_document
-from hub.sender import Sender, build_sender
-from hub.ssrf import guarded_client
-from hub.ssrf import parse_policy as address_policy
 from hub.store import Store, open_store
-from hub.subscriptions import Subscription, SubscriptionRegistry, load_subscriptions
-from hub.tokens import TokenRegistry
-from hub.worker import DeliveryWorker, WorkerSettings
 
 log = logging.getLogger("hub")
 
@@ -89,23 +92,6 @@ def _configs(settings: Settings, components: Components) -> dict[str, ConnectorC
         if name not in configs:
             configs[name] = ConnectorConfig(name, secrets=settings.connector_secrets.get(name, ()))
     return configs
-
-
-@dataclass
-class Hub:
-    """The running services, reachable from handlers as ``request.app.state.hub``."""
-
-    settings: Settings
-    clock: Clock
-    store: Store
-    catalog: Catalog
-    registry: SubscriptionRegistry
-    ingestor: Ingestor
-    worker: DeliveryWorker
-    admin_token_hash: str
-    tokens: TokenRegistry
-    http: httpx.AsyncClient
-    arrivals: Arrivals
 
 
 async def _admin_token_hash(store: Store, settings: Settings) -> str:
@@ -232,7 +218,7 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
-        Mount("/api", routes=api.ROUTES, middleware=[Middleware(api.AdminAuth)]),
+        Mount("/api", routes=API_ROUTES, middleware=[Middleware(AdminAuth)]),
     ]
     return Starlette(
         routes=routes,

@@ -24,10 +24,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.app import Hub, create_app, load_components
+from hub.api.services import Hub
+from hub.app import create_app, load_components
 from hub.clock import Clock, ManualClock
 from hub.config import PROJECT_ROOT, Secret, Settings
-from hub.sender import Sender
+from hub.outbound.sender import Sender
 
 CONNECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 SUBSCRIBER_SECRET = "whsec_c3Vic2NyaWJlci1zZWNyZXQtZm9yLXRlc3RzLW9ubHk="

@@ -15,9 +15,9 @@ from typing import Any
 import yaml
 
 from hub.catalog import Catalog
-from hub.connector import ConnectorConfig, InboundRequest, NormalizeContext, discover
-from hub.connector_settings import load_connector_settings
-from hub.fetcher import Fetcher
+from hub.inbound.connector import ConnectorConfig, InboundRequest, NormalizeContext, discover
+from hub.inbound.connector_settings import load_connector_settings
+from hub.inbound.fetcher import Fetcher
 from hub.model import CanonicalEvent
 from tests.helpers import (
     SUBSCRIBER_SECRET,
@@ -61,7 +61,7 @@ async def normalize(
     query: Mapping[str, str] | None = None,
 ) -> list[CanonicalEvent]:
     """Run a connector's mapping on a body, and check every event against the catalog."""
-    from hub.connector import parse_json
+    from hub.jsontext import parse_json
 
     connector = CONNECTORS[name]
     request = InboundRequest(name, dict(headers or {}), dict(query or {}), body, NOW)

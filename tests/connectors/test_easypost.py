@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from hub.catalog import Catalog
-from hub.connector import InboundRequest
 from hub.errors import InvalidSignature
+from hub.inbound.connector import InboundRequest
 from tests.connectors.kit import (
     CONNECTORS,
     configure,

@@ -108,7 +108,7 @@ async def test_one_liners_and_unknown_topics(
 
 
 def verify(body: bytes, sent: dict[str, str]) -> None:
-    from hub.connector import InboundRequest
+    from hub.inbound.connector import InboundRequest
     from tests.connectors.kit import CONNECTORS
 
     request = InboundRequest("shopify", sent, {}, body, 0.0)

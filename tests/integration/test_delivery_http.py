@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hub.retry import DEFAULT_SCHEDULE
+from hub.outbound.retry import DEFAULT_SCHEDULE
 from hub.store.sqlite import SqliteStore
 from tests.helpers import (
     SUBSCRIBER_SECRET,

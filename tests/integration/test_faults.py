@@ -17,12 +17,12 @@ from hub.clock import ManualClock
 from hub.config import Secret
 from hub.ids import new_id
 from hub.model import Delivery, DeliveryStatus, Event, Receipt
-from hub.retry import RetryPolicy
-from hub.sender import AiohttpSender, HttpxSender, SendError
-from hub.ssrf import AddressPolicy
+from hub.outbound.retry import RetryPolicy
+from hub.outbound.sender import AiohttpSender, HttpxSender, SendError
+from hub.outbound.ssrf import AddressPolicy
+from hub.outbound.subscriptions import Subscription, SubscriptionRegistry
+from hub.outbound.worker import DeliveryWorker, WorkerSettings
 from hub.store.memory import MemoryStore
-from hub.subscriptions import Subscription, SubscriptionRegistry
-from hub.worker import DeliveryWorker, WorkerSettings
 from tests.helpers import SUBSCRIBER_SECRET
 
 TARGET = "http://receiver.test/hook"
@@ -188,7 +188,7 @@ async def test_redirects_are_not_followed(sender: AiohttpSender) -> None:
 @pytest.mark.parametrize("kind", ["aiohttp", "httpx"])
 async def test_both_senders_refuse_loopback_in_every_spelling(host: str, kind: str) -> None:
     """The check runs when the connection is made: names and odd spellings resolve first."""
-    from hub.sender import build_sender
+    from hub.outbound.sender import build_sender
 
     async with raw_server(accept_and_count) as url:
         port = url.rsplit(":", 1)[1].split("/")[0]

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from hub.config import PROJECT_ROOT
-from hub.connector import discover
+from hub.inbound.connector import discover
 
 CONNECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 

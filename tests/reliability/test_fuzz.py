@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.connector import discover
+from hub.inbound.connector import discover
 from tests.reliability.process import serve_hub
 
 CASES = int(os.environ.get("HUB_FUZZ_CASES", "300"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub.batching import BatchPolicy, batch_problems, plan
 from hub.model import Delivery, DeliveryJob, DeliveryStatus, Event
+from hub.outbound.batching import BatchPolicy, batch_problems, plan
 
 
 def job(n: int, created: float) -> DeliveryJob:

@@ -81,7 +81,7 @@ def test_connector_secret_flags_override_the_environment() -> None:
     ],
 )
 def test_integers_of_any_size_parse_exactly(body: bytes, expected: int) -> None:
-    from hub.connector import parse_json
+    from hub.jsontext import parse_json
 
     parsed = parse_json(body)
     value = parsed["id"] if "id" in parsed else parsed["a"][-1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.dispatch import Bucket, Gate, admit
+from hub.outbound.dispatch import Bucket, Gate, admit
 
 
 @pytest.mark.parametrize(

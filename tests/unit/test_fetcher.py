@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.fetcher import host_allowed
+from hub.inbound.fetcher import host_allowed
 
 ALLOWED = frozenset({"ssapi.shipstation.com", "127.0.0.1:8123"})
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from openapi_spec_validator import validate
 from starlette.routing import Mount, Route
 
+from hub.api.openapi import document
 from hub.app import create_app, load_components
-from hub.openapi import document
 from tests.helpers import hub_settings
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from hub.errors import ConfigError
+from hub.inbound.policy import assign, parse_policy
 from hub.model import CanonicalEvent
-from hub.policy import assign, parse_policy
 
 POLICY = parse_policy(
     {

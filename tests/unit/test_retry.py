@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.retry import DEFAULT_SCHEDULE, RetryPolicy, Verdict, decide, parse_retry_after
+from hub.outbound.retry import DEFAULT_SCHEDULE, RetryPolicy, Verdict, decide, parse_retry_after
 
 POLICY = RetryPolicy()
 NOW = 1_000_000.0

@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from hub.errors import ConfigError
-from hub.ssrf import AddressPolicy, RefusedAddress, parse_policy
+from hub.outbound.ssrf import AddressPolicy, RefusedAddress, parse_policy
 
 DEFAULT = AddressPolicy()
 
@@ -60,7 +60,7 @@ def test_check_keeps_only_permitted_addresses() -> None:
 
 async def test_the_sender_refuses_a_literal_target_every_time_not_only_the_first() -> None:
     # The verdict per URL is remembered; a remembered refusal must still refuse.
-    from hub.sender import AiohttpSender, SendError
+    from hub.outbound.sender import AiohttpSender, SendError
 
     sender = AiohttpSender(policy=DEFAULT)
     try:

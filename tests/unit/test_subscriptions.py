@@ -13,7 +13,7 @@ import yaml
 from hub.catalog import Catalog
 from hub.config import Secret
 from hub.errors import ConfigError
-from hub.subscriptions import (
+from hub.outbound.subscriptions import (
     Subscription,
     SubscriptionRegistry,
     load_subscriptions,

@@ -11,7 +11,6 @@ event id: it survives restarts because it is a position in the store, not in the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,37 +19,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from hub.api.render import render_event
 from hub.errors import InvalidParameter
 from hub.filters import Filter, parse_filter
 from hub.model import Event
+from hub.outbound.subscriptions import PATTERN, type_matches
 from hub.store.base import Store, check_cursor
-from hub.subscriptions import PATTERN, type_matches
-
-
-class Arrivals:
-    """Wakes long-polling readers when events are committed (one process owns the store)."""
-
-    def __init__(self) -> None:
-        self._changed = asyncio.Event()
-        self.waiting = 0  # readers parked in `wait` (observable by tests and metrics)
-        self.parked = asyncio.Event()  # set once any reader has parked
-
-    def notify(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()  # readers that wait from now on wait for the next one
-
-    def ticket(self) -> asyncio.Event:
-        """Taken before a reader looks at the store, so a commit in between still wakes it."""
-        return self._changed
-
-    async def wait(self, ticket: asyncio.Event, seconds: float) -> None:
-        self.waiting += 1
-        self.parked.set()
-        try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(ticket.wait(), max(seconds, 0.0))
-        finally:
-            self.waiting -= 1
 
 
 @dataclass(frozen=True)
@@ -124,8 +98,6 @@ async def read_feed(request: Request) -> JSONResponse:
             break
         after = cursor
         await hub.arrivals.wait(ticket, deadline - loop.time())
-    from hub.api import render_event
-
     return JSONResponse({"items": [render_event(e) for e in found], "next_cursor": cursor})
 
 

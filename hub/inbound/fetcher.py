@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from hub.config import Secret
-from hub.connector import parse_json
 from hub.errors import HubError, MalformedJson
+from hub.jsontext import parse_json
 
 MAX_RESPONSE_BYTES = 5 * 1024 * 1024
 

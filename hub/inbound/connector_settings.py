@@ -31,10 +31,10 @@ from typing import Any
 import yaml
 
 from hub.config import Secret
-from hub.connector import Connector, ConnectorConfig
 from hub.errors import ConfigError
-from hub.fetcher import FetchSettings, well_formed
-from hub.policy import parse_policy
+from hub.inbound.connector import Connector, ConnectorConfig
+from hub.inbound.fetcher import FetchSettings, well_formed
+from hub.inbound.policy import parse_policy
 
 KEYS = {"enabled", "secrets", "options", "company_policy", "fetch"}
 FETCH_KEYS = {"base_url", "allowed_hosts", "username", "password", "headers", "timeout"}

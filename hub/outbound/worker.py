@@ -18,17 +18,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hub import batching, message
 from hub.clock import Clock, SystemClock, to_rfc3339
-from hub.dispatch import Bucket, Gate, admit
 from hub.errors import StoreUnavailable
 from hub.health import DEFAULT_DISABLE_AFTER, Health, should_disable
 from hub.ids import new_id
 from hub.model import Attempt, AttemptRecord, DeliveryJob, DeliveryStatus, SubscriptionState
-from hub.retry import Decision, Verdict, decide, parse_retry_after
-from hub.sender import Sender, SendError
+from hub.outbound import batching, message
+from hub.outbound.dispatch import Bucket, Gate, admit
+from hub.outbound.retry import Decision, Verdict, decide, parse_retry_after
+from hub.outbound.sender import Sender, SendError
+from hub.outbound.subscriptions import Subscription, SubscriptionRegistry
 from hub.store.base import Store
-from hub.subscriptions import Subscription, SubscriptionRegistry
 
 log = logging.getLogger("hub.worker")
 

@@ -26,14 +26,14 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from hub.batching import BatchPolicy, batch_problems, parse_batch
 from hub.catalog import Catalog
 from hub.config import Secret
 from hub.errors import ConfigError
 from hub.filters import Filter
 from hub.health import Health
 from hub.model import SubscriptionState
-from hub.retry import DEFAULT_SCHEDULE, RetryPolicy
+from hub.outbound.batching import BatchPolicy, batch_problems, parse_batch
+from hub.outbound.retry import DEFAULT_SCHEDULE, RetryPolicy
 from hub.signing import decode_secret
 
 SUBSCRIPTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

@@ -9,41 +9,25 @@ unsubscribes. Power Automate / Logic Apps: the subscribe call carries ``callback
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub import registration, tokens, validation
+from hub.api import registration, tokens
+from hub.api.auth import principal
+from hub.api.params import hub_of, json_object
+from hub.api.services import Hub
 from hub.clock import rfc3339_or_none
 from hub.errors import Conflict, Forbidden, InvalidParameter, NotFound
 from hub.model import DeliveryFilter, DeliveryStatus, SubscriptionState
-from hub.subscriptions import Subscription
-from hub.tokens import ADMIN, Principal
-
-if TYPE_CHECKING:
-    from hub.app import Hub
+from hub.outbound import consent
+from hub.outbound.subscriptions import Subscription
 
 DEFAULT_GRACE = 86_400.0
 MAX_GRACE = 30 * 86_400.0
 VALIDATION_WAIT = 5.0
-
-
-def _hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
-
-
-def principal(request: Request) -> Principal:
-    found: Principal = request.scope.get("state", {}).get("principal", ADMIN)
-    return found
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    from hub.api import json_object
-
-    return await json_object(request)
 
 
 def render_subscription(s: Subscription, active: bool) -> dict[str, Any]:
@@ -79,7 +63,7 @@ def render_subscription(s: Subscription, active: bool) -> dict[str, Any]:
 def own_subscription(request: Request) -> Subscription:
     """The subscription in the path, if the caller may see it (404 otherwise, not 403:
     a scoped token learns nothing of others' ids)."""
-    found = _hub(request).registry.get(request.path_params["id"])
+    found = hub_of(request).registry.get(request.path_params["id"])
     if found is None or not principal(request).owns(found.owner):
         raise NotFound(f"no subscription {request.path_params['id'][:64]!r}")
     return found
@@ -100,11 +84,11 @@ async def _validate(hub: Hub, sub: Subscription, skip: bool) -> Subscription:
     method: str | None
     if skip:
         method, detail = "skipped", "validation skipped by an admin"
-    elif validation.trusted(sub.url, patterns):
+    elif consent.trusted(sub.url, patterns):
         method, detail = "trusted", "a trusted low-code callback host"
     else:
         origin = hub.settings.origin
-        verdict = await validation.handshake(hub.http, sub.url, origin, VALIDATION_WAIT)
+        verdict = await consent.handshake(hub.http, sub.url, origin, VALIDATION_WAIT)
         method, detail = verdict.method, verdict.detail
     state = SubscriptionState.PENDING_VALIDATION
     if method is None:
@@ -119,9 +103,9 @@ async def _validate(hub: Hub, sub: Subscription, skip: bool) -> Subscription:
 
 
 async def create_subscription(request: Request) -> Response:
-    hub = _hub(request)
+    hub = hub_of(request)
     who = principal(request)
-    body = await _body(request)
+    body = await json_object(request)
     now = hub.clock.now()
     sub, secret = registration.subscription_from_body(body, who.token_id, hub.catalog, now)
     skip = bool(body.get("skip_validation", False))
@@ -135,7 +119,7 @@ async def create_subscription(request: Request) -> Response:
 
 
 async def list_subscriptions(request: Request) -> JSONResponse:
-    registry = _hub(request).registry
+    registry = hub_of(request).registry
     who = principal(request)
     items = [
         render_subscription(s, registry.is_active(s.id))
@@ -147,7 +131,7 @@ async def list_subscriptions(request: Request) -> JSONResponse:
 
 async def get_subscription(request: Request) -> JSONResponse:
     """A subscription with its health: last success, current failures, pending deliveries."""
-    hub = _hub(request)
+    hub = hub_of(request)
     sub = own_subscription(request)
     health = hub.registry.health(sub.id)
     pending = await hub.store.count_deliveries(
@@ -171,9 +155,9 @@ async def get_subscription(request: Request) -> JSONResponse:
 
 async def patch_subscription(request: Request) -> JSONResponse:
     """Pause, resume or change an API subscription; enable or disable any (admin)."""
-    hub = _hub(request)
+    hub = hub_of(request)
     sub = own_subscription(request)
-    body = await _body(request)
+    body = await json_object(request)
     if "active" in body:
         return await _set_active(request, sub, body)
     if sub.origin == "file":
@@ -187,7 +171,7 @@ async def patch_subscription(request: Request) -> JSONResponse:
 
 
 async def _set_active(request: Request, sub: Subscription, body: dict[str, Any]) -> JSONResponse:
-    hub = _hub(request)
+    hub = hub_of(request)
     if not principal(request).admin:
         raise Forbidden('only an admin enables or disables; pause with {"state": "paused"}')
     if set(body) != {"active"} or not isinstance(body["active"], bool):
@@ -200,7 +184,7 @@ async def _set_active(request: Request, sub: Subscription, body: dict[str, Any])
 
 async def delete_subscription(request: Request) -> Response:
     """Unsubscribe: what Zapier sends when a Zap is turned off, and Power Automate to Location."""
-    hub = _hub(request)
+    hub = hub_of(request)
     sub = own_subscription(request)
     if sub.origin == "file":
         raise Conflict("subscriptions from subscriptions.yaml are read-only; change the file")
@@ -211,7 +195,7 @@ async def delete_subscription(request: Request) -> Response:
 async def delete_by_callback(request: Request) -> Response:
     """Unsubscribe by target: ``DELETE /api/subscriptions?callback_url=<url>``, for flows whose
     unsubscribe step knows its own callback URL but not the id it was given."""
-    hub = _hub(request)
+    hub = hub_of(request)
     who = principal(request)
     url = request.query_params.get("callback_url") or request.query_params.get("callbackUrl")
     if not url:
@@ -234,11 +218,11 @@ async def _unsubscribe(hub: Hub, sub: Subscription) -> None:
 
 async def rotate_secret(request: Request) -> JSONResponse:
     """A new signing secret; the old one keeps signing for ``grace_seconds`` (default a day)."""
-    hub = _hub(request)
+    hub = hub_of(request)
     sub = own_subscription(request)
     if sub.origin == "file":
         raise Conflict("rotate a file subscription's secret in subscriptions.yaml")
-    body = await _body(request)
+    body = await json_object(request)
     grace = body.get("grace_seconds", DEFAULT_GRACE)
     if not isinstance(grace, int | float) or isinstance(grace, bool) or not 0 <= grace <= MAX_GRACE:
         raise InvalidParameter(f"grace_seconds must be 0..{MAX_GRACE:g}")
@@ -253,7 +237,7 @@ async def rotate_secret(request: Request) -> JSONResponse:
 
 async def validate_subscription(request: Request) -> JSONResponse:
     """Ask the target for consent again (after fixing it)."""
-    hub = _hub(request)
+    hub = hub_of(request)
     sub = own_subscription(request)
     if sub.origin == "file":
         raise Conflict("file subscriptions are not validated")
@@ -267,9 +251,9 @@ async def validate_subscription(request: Request) -> JSONResponse:
 
 
 async def create_token(request: Request) -> JSONResponse:
-    hub = _hub(request)
+    hub = hub_of(request)
     _admin_only(request)
-    body = await _body(request)
+    body = await json_object(request)
     name = body.get("name")
     if not isinstance(name, str) or not 0 < len(name) <= 100 or set(body) - {"name"}:
         raise InvalidParameter('send {"name": "<who the token is for>"}')
@@ -282,12 +266,12 @@ async def create_token(request: Request) -> JSONResponse:
 async def list_tokens(request: Request) -> JSONResponse:
     _admin_only(request)
     items = [{"id": t.id, "name": t.name, "created_at": rfc3339_or_none(t.created_at)}
-             for t in _hub(request).tokens.all()]  # fmt: skip
+             for t in hub_of(request).tokens.all()]  # fmt: skip
     return JSONResponse({"items": items, "next_cursor": None})
 
 
 async def delete_token(request: Request) -> Response:
-    hub = _hub(request)
+    hub = hub_of(request)
     _admin_only(request)
     token = hub.tokens.remove(request.path_params["id"])
     if token is None:

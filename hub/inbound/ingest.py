@@ -7,26 +7,14 @@ parseable, new, and valid. The answer is sent only after the commit.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import orjson
-
 from hub.catalog import Catalog
 from hub.config import Secret
-from hub.connector import (
-    Connector,
-    ConnectorConfig,
-    InboundRequest,
-    NormalizeContext,
-    Quarantine,
-    Reply,
-    parse_json,
-)
 from hub.errors import (
     Conflict,
     NotFound,
@@ -35,13 +23,22 @@ from hub.errors import (
     UnknownConnector,
     UnsupportedMediaType,
 )
-from hub.fetcher import Fetcher
 from hub.ids import new_id
+from hub.inbound.connector import (
+    Connector,
+    ConnectorConfig,
+    InboundRequest,
+    NormalizeContext,
+    Quarantine,
+    Reply,
+)
+from hub.inbound.fetcher import Fetcher
+from hub.inbound.policy import assign
+from hub.jsontext import dump_json, parse_json
 from hub.model import CanonicalEvent, Delivery, DeliveryStatus, Event, Receipt, ReceiptStatus
 from hub.model import Rejection as RejectionRecord
-from hub.policy import assign
+from hub.outbound.subscriptions import SubscriptionRegistry
 from hub.store.base import Store
-from hub.subscriptions import SubscriptionRegistry
 
 log = logging.getLogger("hub.ingest")
 
@@ -85,14 +82,6 @@ def redact_body(body: bytes, secrets: Sequence[Secret], cap: int) -> bytes:
         if secret.reveal():
             body = body.replace(secret.reveal().encode(), REDACTED.encode())
     return body[:cap]
-
-
-def dump_json(data: Any) -> str:
-    """Compact JSON; orjson where it can, the standard library for integers past 64 bits."""
-    try:
-        return orjson.dumps(data).decode()
-    except (orjson.JSONEncodeError, TypeError):
-        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import httpx
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
-from hub.ssrf import AddressPolicy, guarded_client, literal_refused
+from hub.outbound.ssrf import AddressPolicy, guarded_client, literal_refused
 
 RESPONSE_PREFIX = 2048
 VERDICTS_KEPT = 4096  # IP-literal verdicts remembered per target URL (the policy is fixed)

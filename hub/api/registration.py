@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from hub.batching import parse_batch
 from hub.catalog import Catalog
 from hub.clock import parse_rfc3339
 from hub.config import Secret
@@ -33,15 +32,16 @@ from hub.errors import ConfigError, SchemaViolation, Violation
 from hub.filters import parse_filter
 from hub.ids import new_id
 from hub.model import SubscriptionState
-from hub.retry import RetryPolicy
-from hub.signing import decode_secret
-from hub.subscriptions import (
+from hub.outbound.batching import parse_batch
+from hub.outbound.retry import RetryPolicy
+from hub.outbound.subscriptions import (
     PATTERN,
     TIMEOUT_BOUNDS,
     Subscription,
     dispatch_problems,
     parse_retry,
 )
+from hub.signing import decode_secret
 
 TARGET_KEYS = ("target_url", "callbackUrl", "callback_url", "hub.callback", "url")
 FIELDS = {

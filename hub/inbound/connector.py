@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import hmac
 import importlib
-import json
 import pkgutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-import orjson
-
 from hub.catalog import Catalog
 from hub.config import Secret
-from hub.errors import ConfigError, InvalidSignature, MalformedJson, SchemaViolation, Violation
+from hub.errors import ConfigError, InvalidSignature, SchemaViolation, Violation
 from hub.model import CanonicalEvent
 
 if TYPE_CHECKING:
-    from hub.fetcher import Fetcher, FetchSettings
-    from hub.policy import CompanyPolicy
+    from hub.inbound.fetcher import Fetcher, FetchSettings
+    from hub.inbound.policy import CompanyPolicy
 
 
 @dataclass(frozen=True)
@@ -177,49 +174,6 @@ def usable_keys(config: ConnectorConfig) -> list[bytes]:
     if not keys:
         raise InvalidSignature(f"connector {config.name!r} has no secret configured")
     return keys
-
-
-# orjson turns integers outside int64/uint64 into floats, silently. The shortest such
-# integer has 19 digits (-9223372036854775809), so 19 digits in a row may be one. The scan
-# maps every digit to "0" and everything else to "." and looks for the run with a fast
-# substring search: 1.2 µs for a 1 KB order against 12.8 µs for the regex \d{20} (measured).
-_DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x2E for b in range(256))
-_LONG_DIGIT_RUN = b"0" * 19
-
-
-def _may_hold_huge_integer(body: bytes) -> bool:
-    return _LONG_DIGIT_RUN in body.translate(_DIGITS_AS_ZEROS)
-
-
-def parse_json(body: bytes) -> Any:
-    """Parse a JSON body strictly, turning every failure into a 400.
-
-    orjson parses a 1 KB order in 5 µs against 11 µs for the standard library, but it
-    rounds integers wider than 64 bits to floats; any body that might hold one is parsed by
-    the standard library, which keeps them exact.
-
-    Raises:
-        MalformedJson: not UTF-8, not JSON, nested too deep, or a number too long.
-    """
-    if not _may_hold_huge_integer(body):
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError:
-            pass  # the standard library below names the problem in its own words
-    try:
-        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
-    except UnicodeDecodeError as exc:
-        raise MalformedJson(f"body is not valid UTF-8 (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise MalformedJson(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except RecursionError:
-        raise MalformedJson("JSON is nested too deeply") from None
-    except ValueError as exc:  # e.g. an integer beyond Python's digit limit, NaN
-        raise MalformedJson(str(exc)) from None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def discover(package: str = "connectors") -> dict[str, Connector]:

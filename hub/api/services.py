@@ -1,0 +1,34 @@
+"""The running services that every handler reaches as ``request.app.state.hub``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from hub.api.arrivals import Arrivals
+from hub.api.tokens import TokenRegistry
+from hub.catalog import Catalog
+from hub.clock import Clock
+from hub.config import Settings
+from hub.inbound.ingest import Ingestor
+from hub.outbound.subscriptions import SubscriptionRegistry
+from hub.outbound.worker import DeliveryWorker
+from hub.store.base import Store
+
+
+@dataclass
+class Hub:
+    """The running services, reachable from handlers as ``request.app.state.hub``."""
+
+    settings: Settings
+    clock: Clock
+    store: Store
+    catalog: Catalog
+    registry: SubscriptionRegistry
+    ingestor: Ingestor
+    worker: DeliveryWorker
+    admin_token_hash: str
+    tokens: TokenRegistry
+    http: httpx.AsyncClient
+    arrivals: Arrivals
