@@ -9,8 +9,10 @@ STAMP  := $(VENV)/.installed-stamp
 export HUB_CONNECTOR_STANDARD_SECRET ?= whsec_ZGVtby1zdGFuZGFyZC1jb25uZWN0b3Itc2VjcmV0
 export HUB_DEMO_SUBSCRIPTION_SECRET  ?= whsec_ZGVtby1zdWJzY3JpcHRpb24tc2lnbmluZy1zZWNyZXQ=
 export SHOPIFY_CLIENT_SECRET         ?= demo-shopify-client-secret
-# The demo receiver (`hub listen`) is on loopback, which the hub refuses unless allowed.
-export HUB_ALLOW_TARGETS             ?= 127.0.0.1/32
+# The demo receiver (`hub listen --port 9000`) is on loopback, which the hub refuses unless
+# allowed: only its own address and port are, so a real subscription added to a demo hub still
+# cannot reach any other local service.
+export HUB_ALLOW_TARGETS             ?= 127.0.0.1:9000
 
 .PHONY: run test lint typecheck unit check clean bench bench-quick soak
 

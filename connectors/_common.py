@@ -68,14 +68,22 @@ def ms_date(value: Any) -> datetime | None:
     match = _MS_DATE.match(value) if isinstance(value, str) else None
     if match is None:
         return None
-    return datetime.fromtimestamp(int(match.group(1)) / 1000, UTC)
+    return _from_unix(int(match.group(1)) / 1000)
+
+
+def _from_unix(seconds: float) -> datetime | None:
+    # A hostile or broken sender's 1e300 must not crash the mapping: it is simply not a time.
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def instant(value: Any) -> datetime | None:
     """An aware datetime from ISO 8601 (zone-less means UTC, as Xero sends), MS-AJAX or Unix
     seconds; None for anything else."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
+        return _from_unix(value)
     if not isinstance(value, str) or not value:
         return None
     found = ms_date(value)
@@ -175,6 +183,11 @@ def bearer(request: InboundRequest) -> str | None:
 def obj(value: Any) -> dict[str, Any]:
     """The value if it is a JSON object, else an empty one."""
     return value if isinstance(value, dict) else {}
+
+
+def array(value: Any) -> list[Any]:
+    """The value if it is a JSON array, else an empty one (``x or []`` fails on a number)."""
+    return value if isinstance(value, list) else []
 
 
 def check_shared_key(request: InboundRequest, config: ConnectorConfig) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 
 from connectors._common import (
     SHARED_KEY_OPTIONS,
+    array,
     check_shared_key,
     compact,
     currency,
@@ -62,7 +63,7 @@ def legal_entity(raw: Mapping[str, Any]) -> str | None:
 def extra_references(raw: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any]:
     """References named by the contract's ExternalReferences and by `reference_fields`."""
     found: dict[str, dict[str, Any]] = {}
-    for item in raw.get("ExternalReferences") or []:
+    for item in array(raw.get("ExternalReferences")):
         if isinstance(item, dict) and text(item.get("SystemId")) and text(item.get("ExternalId")):
             found.setdefault(str(item["SystemId"]).lower(), {})["id"] = item["ExternalId"]
     for field_name, target in fields.items():

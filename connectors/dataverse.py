@@ -19,6 +19,7 @@ from typing import Any
 
 from connectors._common import (
     SHARED_KEY_OPTIONS,
+    array,
     check_shared_key,
     header,
     ms_date,
@@ -65,13 +66,13 @@ def value_of(raw: Any) -> Any:
 def attributes(entity: Mapping[str, Any]) -> dict[str, Any]:
     return {
         str(pair["key"]): value_of(pair.get("value"))
-        for pair in entity.get("Attributes") or []
+        for pair in array(entity.get("Attributes"))
         if isinstance(pair, dict) and "key" in pair
     }
 
 
 def target(context: Mapping[str, Any]) -> dict[str, Any]:
-    for pair in context.get("InputParameters") or []:
+    for pair in array(context.get("InputParameters")):
         if isinstance(pair, dict) and pair.get("key") == "Target":
             value = pair.get("value")
             # A delete's target is an EntityReference: an id without attributes.

@@ -13,7 +13,17 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from connectors._common import compact, header, hmac_sha256, path, references, rfc3339, text, when
+from connectors._common import (
+    array,
+    compact,
+    header,
+    hmac_sha256,
+    path,
+    references,
+    rfc3339,
+    text,
+    when,
+)
 from hub.errors import InvalidSignature
 from hub.inbound.connector import (
     BaseConnector,
@@ -47,7 +57,7 @@ def tracking(tracker: dict[str, Any], previous: Any) -> dict[str, Any]:
                 "country": text(path(d, "tracking_location", "country")),
             }
         )
-        for d in tracker.get("tracking_details") or []
+        for d in array(tracker.get("tracking_details"))
         if isinstance(d, dict)
     ]
     return compact(
@@ -74,7 +84,7 @@ def tracking(tracker: dict[str, Any], previous: Any) -> dict[str, Any]:
 
 
 def delivered(update: dict[str, Any], tracker: dict[str, Any]) -> dict[str, Any]:
-    details = [d for d in tracker.get("tracking_details") or [] if isinstance(d, dict)]
+    details = [d for d in array(tracker.get("tracking_details")) if isinstance(d, dict)]
     at = next(
         (d.get("datetime") for d in reversed(details) if d.get("status") == "delivered"), None
     )

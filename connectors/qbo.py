@@ -19,6 +19,7 @@ import re
 from typing import Any
 
 from connectors._common import (
+    array,
     check_base64_hmac,
     compact,
     currency,
@@ -88,7 +89,7 @@ def changes(payload: Any) -> list[Change]:
         )
     found = []
     for note in notifications:
-        for entity in path(note, "dataChangeEvent", "entities") or []:
+        for entity in array(path(note, "dataChangeEvent", "entities")):
             if isinstance(entity, dict):
                 found.append(
                     Change(
@@ -157,8 +158,8 @@ async def completed_payment(fetcher: Fetcher, change: Change, data: dict[str, An
         return
     linked = [
         t.get("TxnId")
-        for line in payment.get("Line") or []
-        for t in path(line, "LinkedTxn") or []
+        for line in array(payment.get("Line"))
+        for t in array(path(line, "LinkedTxn"))
         if isinstance(t, dict) and t.get("TxnType") == "Invoice"
     ]
     data.update(

@@ -12,7 +12,9 @@ Authenticity:
 
 V1 payloads are a pointer (``resource_url``); the shipments or orders are fetched with Basic auth
 from hosts on the ``fetch.allowed_hosts`` list only, since a forged URL would otherwise receive
-the API credentials. A notification that cannot be fetched is quarantined, to be re-processed.
+the API credentials. The list is paged (``page``, ``pages``): every page is fetched, 500 items
+each, and one ``order.shipped`` is emitted per shipment. A notification of which any page cannot
+be fetched is quarantined whole, to be re-processed.
 V2 tracking events carry their data and map to ``shipment.tracking_updated``.
 """
 
@@ -25,12 +27,14 @@ import hmac
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from cryptography.exceptions import InvalidSignature as BadRsaSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from connectors._common import (
+    array,
     compact,
     country,
     header,
@@ -51,13 +55,15 @@ from hub.inbound.connector import (
     require_object,
     unmapped,
 )
-from hub.inbound.fetcher import FetchError
+from hub.inbound.fetcher import Fetcher, FetchError
 from hub.model import CanonicalEvent
 
 SHIPMENTS = {"SHIP_NOTIFY", "ITEM_SHIP_NOTIFY"}
 ORDERS = {"ORDER_NOTIFY", "ITEM_ORDER_NOTIFY"}
 FULFILLMENTS = {"FULFILLMENT_SHIPPED"}
 # ShipEngine tracking status codes -> canonical statuses
+PAGE_SIZE = 500  # the most ShipStation's V1 list endpoints serve per page
+MAX_PAGES = 50  # 25,000 shipments: a bound on what one notification may make the hub fetch
 TRACKING = {
     "UN": "unknown", "AC": "pre_transit", "NY": "pre_transit", "IT": "in_transit",
     "AT": "out_for_delivery", "DE": "delivered", "EX": "failure", "SP": "available_for_pickup",
@@ -119,7 +125,7 @@ def shipped(item: Mapping[str, Any]) -> dict[str, Any]:
     lines = [
         compact({"sku": text(i.get("sku")), "description": text(i.get("name")),
                  "quantity": i.get("quantity"), "unit_price": money(i.get("unitPrice"))})
-        for i in item.get("shipmentItems") or []
+        for i in array(item.get("shipmentItems"))
         if isinstance(i, dict)
     ]  # fmt: skip
     shipment_id = text(item.get("shipmentId")) or text(item.get("fulfillmentId"))
@@ -196,11 +202,43 @@ def tracking(data: Mapping[str, Any]) -> dict[str, Any]:
             "estimated_delivery": rfc3339(data.get("estimated_delivery_date")),
             "updated_at": rfc3339(data.get("actual_delivery_date")),
             "checkpoints": [
-                _checkpoint(e) for e in data.get("events") or [] if isinstance(e, dict)
+                _checkpoint(e) for e in array(data.get("events")) if isinstance(e, dict)
             ],
             "references": references(shipstation={k: data.get(k) for k in ids}),
         }
     )
+
+
+def page_url(url: str, page: int) -> str:
+    """The resource URL for one page, asking for the largest pages the API serves."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "page"]
+    if not any(k == "pageSize" for k, _ in query):
+        query.append(("pageSize", str(PAGE_SIZE)))
+    return urlunsplit(parts._replace(query=urlencode([*query, ("page", str(page))])))
+
+
+def records(page: Mapping[str, Any]) -> list[dict[str, Any]]:
+    found = array(page.get("shipments")) or array(page.get("fulfillments"))
+    found = found or array(page.get("orders"))
+    return [item for item in found if isinstance(item, dict)]
+
+
+async def every_page(fetcher: Fetcher, url: str) -> list[dict[str, Any]]:
+    """Every item of a paged V1 list (``page``, ``pages``), in page order.
+
+    Raises:
+        FetchError: a page could not be fetched, or there are more than `MAX_PAGES`.
+    """
+    first = obj(await fetcher.get_json(page_url(url, 1)))
+    pages = first.get("pages")
+    pages = pages if isinstance(pages, int) and not isinstance(pages, bool) else 1
+    if pages > MAX_PAGES:
+        raise FetchError(f"{url[:200]} has {pages} pages, more than the {MAX_PAGES} fetched")
+    items = records(first)
+    for number in range(2, pages + 1):
+        items += records(obj(await fetcher.get_json(page_url(url, number))))
+    return items
 
 
 class ShipStationConnector(BaseConnector):
@@ -256,18 +294,13 @@ class ShipStationConnector(BaseConnector):
         if context.fetcher is None:
             return [unmapped(self.name, kind, "thin notification and no fetch configured", raw, at)]
         try:
-            resource = obj(await context.fetcher.get_json(str(raw.get("resource_url") or "")))
+            items = await every_page(context.fetcher, str(raw.get("resource_url") or ""))
         except FetchError as exc:
+            # Nothing is half-emitted: one missing page quarantines the whole notification.
             raise Quarantine(f"could not fetch the {kind} resource: {exc.detail}") from None
         if kind in ORDERS:
-            orders = [o for o in resource.get("orders") or [] if isinstance(o, dict)]
-            return [self._event("order.updated", order_update(o), at, context) for o in orders]
-        items = resource.get("shipments") or resource.get("fulfillments") or []
-        return [
-            self._event("order.shipped", shipped(i), at, context)
-            for i in items
-            if isinstance(i, dict)
-        ]
+            return [self._event("order.updated", order_update(o), at, context) for o in items]
+        return [self._event("order.shipped", shipped(i), at, context) for i in items]
 
     @staticmethod
     def _event(

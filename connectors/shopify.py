@@ -16,12 +16,14 @@ from decimal import Decimal
 from typing import Any
 
 from connectors._common import (
+    array,
     check_base64_hmac,
     compact,
     country,
     currency,
     header,
     money,
+    obj,
     path,
     references,
     rfc3339,
@@ -116,6 +118,46 @@ def order(raw: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def _changes(raw: Any) -> list[dict[str, Any]]:
+    return [
+        compact({"line_id": text(c.get("id")), "quantity": c.get("delta")})
+        for c in array(raw)
+        if isinstance(c, dict) and text(c.get("id")) and _count(c.get("delta"))
+    ]
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def edited(raw: dict[str, Any]) -> dict[str, Any]:
+    """``orders/edited``: ``{"order_edit": {...}}`` names the order by ``order_id``; its own
+    ``id`` is the edit's, which must not be taken for the order's (correlation breaks)."""
+    edit = obj(raw.get("order_edit"))
+    if not edit:
+        return order(raw)
+    lines = obj(edit.get("line_items"))
+    order_id = edit.get("order_id")
+    return compact(
+        {
+            "order_id": text(order_id),
+            "edit": compact(
+                {
+                    "edit_id": text(edit.get("id")),
+                    "committed_at": rfc3339(edit.get("committed_at") or edit.get("created_at")),
+                }
+            )
+            | {
+                "additions": _changes(lines.get("additions")),
+                "removals": _changes(lines.get("removals")),
+            },
+            "references": references(
+                shopify={"order_id": order_id, "order_edit_id": edit.get("id")}
+            ),
+        }
+    )
+
+
 def cancelled(raw: dict[str, Any]) -> dict[str, Any]:
     return order(raw) | compact(
         {"cancelled_at": rfc3339(raw.get("cancelled_at")), "reason": text(raw.get("cancel_reason"))}
@@ -129,7 +171,8 @@ def paid(raw: dict[str, Any]) -> dict[str, Any]:
             "paid_at": rfc3339(raw.get("processed_at")),
             "amount": money(raw.get("total_price")),
             "currency": currency(raw.get("currency")),
-            "method": ", ".join(g for g in raw.get("payment_gateway_names") or [] if g) or None,
+            "method": ", ".join(filter(None, map(text, array(raw.get("payment_gateway_names")))))
+            or None,
             "customer": _customer(raw.get("customer")),
             "references": _order_refs(raw),
         }
@@ -180,7 +223,9 @@ def fulfillment(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def refund(raw: dict[str, Any]) -> dict[str, Any]:
-    amounts = [money(t.get("amount")) for t in raw.get("transactions") or [] if isinstance(t, dict)]
+    amounts = [
+        money(t.get("amount")) for t in array(raw.get("transactions")) if isinstance(t, dict)
+    ]
     total = sum((Decimal(a) for a in amounts if a), Decimal(0)) if amounts else None
     return compact(
         {
@@ -255,7 +300,7 @@ def order_deleted(raw: dict[str, Any]) -> dict[str, Any]:
 TOPICS: dict[str, tuple[str, Mapper]] = {
     "orders/create": ("order.created", order),
     "orders/updated": ("order.updated", order),
-    "orders/edited": ("order.updated", lambda raw: order(raw.get("order_edit") or raw)),
+    "orders/edited": ("order.updated", edited),
     "orders/cancelled": ("order.cancelled", cancelled),
     "orders/paid": ("order.paid", paid),
     "orders/fulfilled": ("order.shipped", fulfilled),

@@ -16,6 +16,7 @@ import hashlib
 from typing import Any
 
 from connectors._common import (
+    array,
     check_base64_hmac,
     references,
     rfc3339,
@@ -76,7 +77,7 @@ class XeroConnector(BaseConnector):
     ) -> list[CanonicalEvent]:
         raw = require_object(payload)
         events = []
-        for item in raw.get("events") or []:
+        for item in array(raw.get("events")):
             if not isinstance(item, dict):
                 continue
             category = str(item.get("eventCategory") or "").upper()

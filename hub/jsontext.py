@@ -33,7 +33,8 @@ def parse_json(body: bytes) -> Any:
     the standard library, which keeps them exact.
 
     Raises:
-        MalformedJson: not UTF-8, not JSON, nested too deep, or a number too long.
+        MalformedJson: not UTF-8, not JSON, nested too deep, a number too long, or a lone
+            surrogate escape.
     """
     if not _may_hold_huge_integer(body):
         try:
@@ -41,7 +42,7 @@ def parse_json(body: bytes) -> Any:
         except orjson.JSONDecodeError:
             pass  # the standard library below names the problem in its own words
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+        return _encodable(json.loads(body.decode("utf-8"), parse_constant=_reject_constant))
     except UnicodeDecodeError as exc:
         raise MalformedJson(f"body is not valid UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
@@ -50,6 +51,20 @@ def parse_json(body: bytes) -> Any:
         raise MalformedJson("JSON is nested too deeply") from None
     except ValueError as exc:  # e.g. an integer beyond Python's digit limit, NaN
         raise MalformedJson(str(exc)) from None
+
+
+def _encodable(doc: Any) -> Any:
+    """The document, if every string in it is text: the standard library accepts a lone UTF-16
+    surrogate (``"\\ud800"``) that orjson refuses and nothing downstream can encode.
+
+    Raises:
+        MalformedJson
+    """
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedJson("a string holds a lone UTF-16 surrogate escape") from None
+    return doc
 
 
 def _reject_constant(name: str) -> Any:

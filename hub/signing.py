@@ -29,7 +29,7 @@ def decode_secret(secret: str) -> bytes:
         raise ValueError("empty signing secret")
     try:
         return base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
-    except binascii.Error:
+    except (binascii.Error, ValueError):
         raise ValueError("signing secret is not base64") from None
 
 
@@ -51,7 +51,7 @@ def _candidates(header: str) -> list[bytes]:
         if sep and version == "v1":
             try:
                 found.append(base64.b64decode(value, validate=True))
-            except binascii.Error:
+            except (binascii.Error, ValueError):  # ValueError: a non-ASCII character
                 continue
     return found
 

@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from hub.catalog import Catalog
 from hub.clock import parse_rfc3339
@@ -42,6 +41,7 @@ from hub.outbound.subscriptions import (
     parse_retry,
 )
 from hub.signing import decode_secret
+from hub.urls import url_problem
 
 TARGET_KEYS = ("target_url", "callbackUrl", "callback_url", "hub.callback", "url")
 FIELDS = {
@@ -84,12 +84,10 @@ class _Checker:
             self.fail("", f"name the target once, as one of {', '.join(TARGET_KEYS)}")
             return ""
         raw = body[named[0]]
-        parts = urlsplit(raw) if isinstance(raw, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            self.fail(f"/{named[0]}", "an absolute http(s) URL")
+        problem = url_problem(raw)
+        if problem is not None:
+            self.fail(f"/{named[0]}", problem)
             return ""
-        if len(raw) > 2048:
-            self.fail(f"/{named[0]}", "at most 2048 characters")
         return str(raw)
 
     def events(self, body: Mapping[str, Any], catalog: Catalog) -> tuple[str, ...]:

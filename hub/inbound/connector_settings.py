@@ -8,13 +8,15 @@
         secrets: [env:SHOPIFY_SECRET, env:SHOPIFY_SECRET_PREVIOUS]
         options: {}                            # connector-specific, see each module
         company_policy: {...}                  # see hub.policy
-        fetch:                                 # thin payloads, see hub.fetcher
+        fetch:                                 # thin payloads, see hub.inbound.fetcher
           base_url: https://api.bigcommerce.com
           allowed_hosts: [ssapi.shipstation.com]
           username: env:SHIPSTATION_API_KEY
           password: env:SHIPSTATION_API_SECRET
           headers: {X-Auth-Token: env:BIGCOMMERCE_TOKEN}
-          timeout: 5
+          timeout: 5                           # seconds per try
+          attempts: 3                          # tries on 429, 502-504 and resets
+          deadline: 10                         # seconds for all tries, waits included
 
 Secrets are ``env:VARIABLE`` references; a variable that is not set leaves that secret out (the
 connector then refuses everything with 401, and ``hub check`` says so). The variable
@@ -33,11 +35,13 @@ import yaml
 from hub.config import Secret
 from hub.errors import ConfigError
 from hub.inbound.connector import Connector, ConnectorConfig
-from hub.inbound.fetcher import FetchSettings, well_formed
+from hub.inbound.fetcher import FetchSettings
 from hub.inbound.policy import parse_policy
+from hub.urls import url_problem
 
 KEYS = {"enabled", "secrets", "options", "company_policy", "fetch"}
-FETCH_KEYS = {"base_url", "allowed_hosts", "username", "password", "headers", "timeout"}
+FETCH_KEYS = {"base_url", "allowed_hosts", "username", "password", "headers", "timeout",
+              "attempts", "deadline"}  # fmt: skip
 
 
 def _secret(raw: Any, env: Mapping[str, str], where: str) -> Secret | None:
@@ -62,14 +66,21 @@ def _fetch(raw: Any, env: Mapping[str, str], where: str) -> FetchSettings:
     hosts = raw.get("allowed_hosts", [])
     if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
         raise ConfigError(f"{where}.allowed_hosts: a list of host or host:port names")
-    if base_url is not None and not well_formed(str(base_url)):
-        raise ConfigError(f"{where}.base_url: an http(s) URL without user info")
+    problem = None if base_url is None else url_problem(base_url)
+    if problem is not None:
+        raise ConfigError(f"{where}.base_url: {problem}")
     headers = raw.get("headers", {})
     if not isinstance(headers, dict):
         raise ConfigError(f"{where}.headers: a mapping of header name to env:VARIABLE")
     timeout = raw.get("timeout", 5)
     if not isinstance(timeout, int | float) or not 0.1 <= timeout <= 30:
         raise ConfigError(f"{where}.timeout: seconds in 0.1..30")
+    attempts = raw.get("attempts", 3)
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= 10:
+        raise ConfigError(f"{where}.attempts: tries in 1..10")
+    deadline = raw.get("deadline", 10)
+    if not isinstance(deadline, int | float) or not timeout <= deadline <= 60:
+        raise ConfigError(f"{where}.deadline: seconds in timeout..60")
     found = {str(k): _secret(v, env, f"{where}.headers.{k}") for k, v in headers.items()}
     return FetchSettings(
         base_url=str(base_url).rstrip("/") if base_url else None,
@@ -78,6 +89,8 @@ def _fetch(raw: Any, env: Mapping[str, str], where: str) -> FetchSettings:
         password=_optional_secret(raw, "password", env, where),
         headers={k: v for k, v in found.items() if v is not None},
         timeout=float(timeout),
+        attempts=attempts,
+        deadline=float(deadline),
     )
 
 

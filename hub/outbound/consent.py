@@ -1,4 +1,4 @@
-"""Target validation: a subscription receives nothing until its target consents.
+"""Target consent: a subscription receives nothing until its target consents.
 
 Two handshakes are tried, as Azure Event Grid does:
 
@@ -19,20 +19,22 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import httpx
 
 from hub.ids import new_id
+from hub.urls import BadURL, parse_url
 
 TRUSTED_HOSTS = ("hooks.zapier.com", "*.logic.azure.com", "*.api.powerplatform.com")
 
 
 def trusted(url: str, patterns: Sequence[str]) -> bool:
     """True when the URL's host matches a trusted pattern (``*.logic.azure.com``) over https."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    return parts.scheme == "https" and any(fnmatch.fnmatchcase(host, p) for p in patterns)
+    try:
+        target = parse_url(url)
+    except BadURL:
+        return False
+    return target.scheme == "https" and any(fnmatch.fnmatchcase(target.host, p) for p in patterns)
 
 
 @dataclass(frozen=True)
@@ -61,13 +63,17 @@ def validation_event(code: str) -> bytes:
 
 async def handshake(client: httpx.AsyncClient, url: str, origin: str, wait: float) -> Verdict:
     """Ask the target for consent; never raises for what the target does."""
+    try:
+        url = parse_url(url).text  # the same reading of the URL as delivery's
+    except BadURL as exc:
+        return Verdict(None, f"refused: {exc}")
     notes = []
     try:
         answer = await client.options(url, headers=consent_headers(origin), timeout=wait)
         if granted(answer.headers.get("webhook-allowed-origin"), origin):
             return Verdict("cloudevents", "granted WebHook-Allowed-Origin")
         notes.append(f"OPTIONS answered {answer.status_code} without WebHook-Allowed-Origin")
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         notes.append(f"OPTIONS failed: {type(exc).__name__}: {str(exc)[:200]}")
     code = secrets.token_hex(16)
     try:
@@ -78,7 +84,7 @@ async def handshake(client: httpx.AsyncClient, url: str, origin: str, wait: floa
         if answer.status_code == 200 and _echoed(answer.content, code):
             return Verdict("code", "echoed the validation code")
         notes.append(f"the validation event was answered {answer.status_code} without the code")
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         notes.append(f"the validation event failed: {type(exc).__name__}: {str(exc)[:200]}")
     return Verdict(None, "; ".join(notes))
 

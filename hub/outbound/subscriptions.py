@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
@@ -35,6 +34,7 @@ from hub.model import SubscriptionState
 from hub.outbound.batching import BatchPolicy, batch_problems, parse_batch
 from hub.outbound.retry import DEFAULT_SCHEDULE, RetryPolicy
 from hub.signing import decode_secret
+from hub.urls import url_problem
 
 SUBSCRIPTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 PATTERN = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
@@ -186,9 +186,9 @@ def _events(raw: Any, catalog: Catalog, path: Path, where: str) -> tuple[str, ..
 
 
 def _url(raw: Any, path: Path, where: str) -> str:
-    parts = urlsplit(raw) if isinstance(raw, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _fail(path, where, "url must be an absolute http(s) URL")
+    problem = url_problem(raw)
+    if problem is not None:
+        raise _fail(path, where, f"url: {problem}")
     return str(raw)
 
 

@@ -14,7 +14,11 @@ from tests.helpers import Served
 
 
 class FakeApi:
-    """Answers GETs from a path -> JSON table (404 otherwise) and records the request headers."""
+    """Answers GETs from a path -> JSON table (404 otherwise) and records the request headers.
+
+    A table entry may also be a function of the query parameters that returns the JSON
+    document or a whole `Response` (a paged list, a page that fails).
+    """
 
     def __init__(self, routes: Mapping[str, Any], redirect: str | None = None) -> None:
         self.routes = dict(routes)
@@ -34,6 +38,10 @@ class FakeApi:
         if self.redirect is not None:
             return Response(status_code=302, headers={"location": self.redirect})
         doc = self.routes.get(request.url.path)
+        if callable(doc):
+            doc = doc(dict(request.query_params))
+        if isinstance(doc, Response):
+            return doc
         return JSONResponse(doc) if doc is not None else Response(status_code=404)
 
     async def __aenter__(self) -> FakeApi:

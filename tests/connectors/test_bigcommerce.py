@@ -146,3 +146,24 @@ async def test_a_thin_order_is_completed_from_the_store_api(tmp_path: Path) -> N
     assert data["billing_address"]["country"] == "US"
     assert data["customer"]["customer_id"] == "11"
     assert data["placed_at"] == "2019-06-25T16:15:35Z"
+
+
+async def test_a_rate_limited_fetch_is_tried_again_within_the_request(tmp_path: Path) -> None:
+    from starlette.responses import Response
+
+    answers = [
+        Response(status_code=429, headers={"X-Rate-Limit-Time-Reset-Ms": "0"}),
+        Response(status_code=503, headers={"Retry-After": "0"}),
+        {"id": 251, "currency_code": "EUR", "total_inc_tax": "10.00"},
+    ]
+    body = dumps({"scope": "store/order/created", "store_id": "1025646",
+                  "producer": "stores/abc123", "data": {"type": "order", "id": 251},
+                  "hash": "f2", "created_at": 1561479335})  # fmt: skip
+    async with FakeApi({"/stores/abc123/v2/orders/251": lambda query: answers.pop(0)}) as api:
+        entry: dict[str, Any] = ENTRY | {"fetch": {"base_url": api.url}}
+        async with vendor_hub(tmp_path, {"bigcommerce": entry}, ENV) as hub:
+            response = await post(hub, "bigcommerce", body, signed(body, "bc-10", hub.clock.now()))
+            assert response.status_code == 202
+            [event] = await events_of(hub)
+    assert len(api.seen) == 3
+    assert (event["data"]["currency"], event["data"]["total"]) == ("EUR", "10.00")

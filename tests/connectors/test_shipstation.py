@@ -150,3 +150,69 @@ async def test_v2_tracking_events(catalog: Catalog) -> None:
     assert (tracking.type, tracking.data["status"]) == ("shipment.tracking_updated", "delivered")
     assert (delivered.type, delivered.data["delivered_at"]) == (
         "order.delivered", "2026-11-23T12:40:00Z")  # fmt: skip
+
+
+def paged(total: int, fail_page: int | None = None) -> Any:
+    """A V1 list endpoint that serves at most 100 per page, whatever pageSize asks for."""
+
+    def serve(query: dict[str, str]) -> Any:
+        from starlette.responses import Response
+
+        size = min(int(query.get("pageSize", "100")), 100)
+        page = int(query.get("page", "1"))
+        if page == fail_page:
+            return Response(b"oops", status_code=500)
+        pages = -(-total // size)
+        first = (page - 1) * size
+        items = [
+            SHIPMENTS["shipments"][0] | {"shipmentId": n, "trackingNumber": f"1Z{n:06d}"}
+            for n in range(first, min(first + size, total))
+        ]
+        return {"shipments": items, "total": total, "page": page, "pages": pages}
+
+    return serve
+
+
+async def test_every_page_of_a_batch_is_fetched_one_event_per_shipment(tmp_path: Path) -> None:
+    async with FakeApi({"/shipments": paged(230)}) as api:
+        body = notification(f"{api.url}/shipments?batchId=77&includeShipmentItems=True")
+        host = api.url.removeprefix("http://")
+        async with vendor_hub(tmp_path, {"shipstation": entry(host)}, ENV) as hub:
+            response = await post(hub, "shipstation", body, {}, f"?secret={SECRET}")
+            assert response.status_code == 202, response.text
+            assert len(response.json()["event_ids"]) == 230
+            events = (await hub.get("/api/events", type="order.shipped", limit=500))["items"]
+    shipped = sorted(e["data"]["shipment_id"] for e in events)
+    assert shipped == sorted(str(n) for n in range(230))
+    pages = [path.rpartition("page=")[2] for path in api.paths]
+    assert pages == ["1", "2", "3"]
+    assert all("batchId=77" in path and "includeShipmentItems=True" in path for path in api.paths)
+
+
+async def test_one_failing_page_quarantines_the_whole_notification(tmp_path: Path) -> None:
+    async with FakeApi({"/shipments": paged(230, fail_page=2)}) as api:
+        body = notification(f"{api.url}/shipments?batchId=78")
+        host = api.url.removeprefix("http://")
+        async with vendor_hub(tmp_path, {"shipstation": entry(host)}, ENV) as hub:
+            response = await post(hub, "shipstation", body, {}, f"?secret={SECRET}")
+            assert response.status_code == 202
+            assert response.json()["status"] == "quarantined"
+            assert "answered 500" in response.json()["reason"]
+            assert (await hub.get("/api/events"))["items"] == []  # nothing half-emitted
+            # Once the API answers again, re-processing emits the whole batch, once.
+            api.routes["/shipments"] = paged(230)
+            receipt = response.json()["receipt_id"]
+            again = await hub.post(f"/api/receipts/{receipt}/reprocess")
+            assert again.status_code == 202 and len(again.json()["event_ids"]) == 230
+
+
+async def test_a_list_claiming_too_many_pages_is_quarantined(tmp_path: Path) -> None:
+    huge = {"shipments": [], "total": 10**7, "page": 1, "pages": 10**5}
+    async with FakeApi({"/shipments": huge}) as api:
+        body = notification(f"{api.url}/shipments?batchId=79")
+        host = api.url.removeprefix("http://")
+        async with vendor_hub(tmp_path, {"shipstation": entry(host)}, ENV) as hub:
+            response = await post(hub, "shipstation", body, {}, f"?secret={SECRET}")
+            assert response.json()["status"] == "quarantined"
+            assert "pages" in response.json()["reason"]
+        assert len(api.paths) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,36 @@ async def test_a_disabled_connector_is_404(tmp_path: Path) -> None:
     async with vendor_hub(tmp_path, {"shopify": ENTRY | {"enabled": False}}, ENV) as hub:
         response = await post(hub, "shopify", body, headers("orders/create", body))
         assert response.status_code == 404
+
+
+async def test_an_order_edit_names_the_order_not_the_edit(catalog: Catalog) -> None:
+    # orders/edited carries the edit; its own id must not become the order's id, or the edit
+    # would not correlate with the order it changed.
+    edit = {
+        "order_edit": {
+            "id": 78912328,
+            "app_id": None,
+            "created_at": "2026-11-20T09:30:00-05:00",
+            "committed_at": "2026-11-20T09:31:00-05:00",
+            "notify_customer": False,
+            "order_id": 820982911946154508,
+            "staff_note": "",
+            "user_id": None,
+            "line_items": {
+                "additions": [{"id": 466157049, "delta": 2}],
+                "removals": [{"id": 518995019, "delta": 1}],
+            },
+        }
+    }
+    body = json.dumps(edit).encode()
+    [event] = await normalize(catalog, "shopify", body, {"x-shopify-topic": "orders/edited"})
+    assert (event.type, event.subject) == ("order.updated", "order/820982911946154508")
+    assert event.data["order_id"] == "820982911946154508"
+    assert event.data["edit"] == {
+        "edit_id": "78912328",
+        "committed_at": "2026-11-20T09:31:00-05:00",
+        "additions": [{"line_id": "466157049", "quantity": 2}],
+        "removals": [{"line_id": "518995019", "quantity": 1}],
+    }
+    refs = event.data["references"]["shopify"]
+    assert refs == {"order_id": "820982911946154508", "order_edit_id": "78912328"}

@@ -43,6 +43,20 @@ def script(receiver_port: int) -> str:
     return "\n".join(parts)
 
 
+def makefile_default(name: str) -> str:
+    """What `make run` exports for a variable (``export NAME ?= value``)."""
+    text = (PROJECT_ROOT / "Makefile").read_text()
+    match = re.search(rf"^export {name}\s*\?=\s*(\S+)", text, re.M)
+    assert match is not None, f"the Makefile sets no {name}"
+    return match.group(1)
+
+
+def test_make_run_allows_only_the_demo_receiver() -> None:
+    # Not the whole of loopback: a subscription added to a demo hub must not reach the hub's
+    # own port or any other local service.
+    assert makefile_default("HUB_ALLOW_TARGETS") == "127.0.0.1:9000"
+
+
 def test_the_readme_walkthrough_runs(tmp_path: Path) -> None:
     hub_port, receiver_port = free_port(), free_port()
     subscriptions = tmp_path / "subscriptions.yaml"
@@ -57,7 +71,10 @@ def test_the_readme_walkthrough_runs(tmp_path: Path) -> None:
         "HUB_CONNECTOR_STANDARD_SECRET": DEMO_CONNECTOR,
         "HUB_DEMO_SUBSCRIPTION_SECRET": DEMO_SUBSCRIBER,
         "SHOPIFY_CLIENT_SECRET": "demo-shopify-client-secret",  # as `make run` sets it
-        "HUB_ALLOW_TARGETS": "127.0.0.1/32",  # as `make run` sets it, for the demo receiver
+        # as `make run` sets it, for the demo receiver, on the port this test gave it
+        "HUB_ALLOW_TARGETS": makefile_default("HUB_ALLOW_TARGETS").replace(
+            ":9000", f":{receiver_port}"
+        ),
     }
     logs: list[str] = []
     with subprocess.Popen(

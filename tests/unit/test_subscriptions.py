@@ -106,7 +106,7 @@ def test_a_missing_file_means_no_subscriptions(tmp_path: Path, catalog: Catalog)
         ({"subscriptions": ["nope"]}, "entry #1: must be a mapping"),
         ({"subscriptions": [entry(id="bad id!")]}, "subscription 'bad id!': id must be"),
         ({"subscriptions": [entry(id=7)]}, "entry #1: id must be"),
-        ({"subscriptions": [entry(url="ftp://x")]}, "subscription 'erp': url must be"),
+        ({"subscriptions": [entry(url="ftp://x")]}, "'erp': url: an absolute http(s) URL"),
         ({"subscriptions": [entry(events=[])]}, "'erp': events must list"),
         ({"subscriptions": [entry(events=["order.teleported"])]}, "not in the catalog"),
         ({"subscriptions": [entry(events=["Order!"])]}, "is not an event type or pattern"),
