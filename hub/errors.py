@@ -16,8 +16,10 @@ and a short slug; `hub.app` turns them into RFC 9457 problem responses in one pl
     │   ├── RequestTimeout           408
     │   ├── PayloadTooLarge          413
     │   ├── UnsupportedMediaType     415
-    │   └── SchemaViolation          422 (one entry per failing JSON pointer)
-    │       └── UnknownEventType     422
+    │   └── InvalidDocument          400 (one entry per failing JSON pointer)
+    │       ├── InvalidEnvelope      400 (a CloudEvent that breaks the spec's attribute rules)
+    │       └── SchemaViolation      422 (the payload does not satisfy its schema)
+    │           └── UnknownEventType 422
     ├── ServiceUnavailable           503 with Retry-After
     │   └── StoreUnavailable         the store cannot commit right now
     └── ConfigError                  start-up only: names the file and the entry at fault
@@ -141,12 +143,11 @@ class UnsupportedMediaType(RequestError):
     title = "Unsupported media type"
 
 
-class SchemaViolation(RequestError):
-    """The payload parsed but does not satisfy its schema."""
+class InvalidDocument(RequestError):
+    """A JSON document with problems at given places; each is named by its JSON pointer."""
 
-    status = 422
-    slug = "schema-violation"
-    title = "Schema violation"
+    slug = "invalid-document"
+    title = "Invalid document"
 
     def __init__(self, detail: str, violations: list[Violation]) -> None:
         super().__init__(detail)
@@ -154,6 +155,23 @@ class SchemaViolation(RequestError):
 
     def extensions(self) -> dict[str, Any]:
         return {"errors": [{"pointer": v.pointer, "detail": v.message} for v in self.violations]}
+
+
+class InvalidEnvelope(InvalidDocument):
+    """An event envelope (a CloudEvent) that breaks its specification's rules: malformed, so
+    400, and refused before any duplicate check."""
+
+    status = 400
+    slug = "invalid-envelope"
+    title = "Invalid event envelope"
+
+
+class SchemaViolation(InvalidDocument):
+    """The payload parsed but does not satisfy its schema."""
+
+    status = 422
+    slug = "schema-violation"
+    title = "Schema violation"
 
 
 class UnknownEventType(SchemaViolation):

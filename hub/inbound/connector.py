@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from hub.catalog import Catalog
 from hub.config import Secret
 from hub.errors import ConfigError, InvalidSignature, SchemaViolation, Violation
+from hub.jsontext import parse_json
 from hub.model import CanonicalEvent
 
 if TYPE_CHECKING:
@@ -84,6 +85,9 @@ class Connector(Protocol):
     def check_options(self, options: Mapping[str, Any]) -> list[str]:
         """Problems with this connector's options in `connectors.yaml`; empty when fine."""
 
+    def accepts(self, request: InboundRequest) -> bool:
+        """Whether the media type is one this connector reads (checked before anything else)."""
+
     def verify(self, request: InboundRequest, config: ConnectorConfig, tolerance: int) -> None:
         """Check authenticity from headers, query and the raw body.
 
@@ -91,8 +95,23 @@ class Connector(Protocol):
             InvalidSignature: the request is not authentic.
         """
 
+    def parse(self, request: InboundRequest) -> Any:
+        """The payload of an authentic request, as `handshake`, `check` and `normalize` get it.
+
+        Raises:
+            MalformedJson: the body does not parse.
+        """
+
     def handshake(self, request: InboundRequest, payload: Any) -> Reply | None:
         """The answer to a vendor's validation handshake, or None for a normal delivery."""
+
+    def check(self, request: InboundRequest, payload: Any) -> None:
+        """Refuse an envelope that breaks its format's rules, before any duplicate check (so
+        that an invalid message is never answered as a repeat of a valid one).
+
+        Raises:
+            InvalidEnvelope
+        """
 
     def dedup_key(self, request: InboundRequest, payload: Any) -> str | None:
         """The sender's own id for this delivery, used to drop repeats."""
@@ -111,7 +130,7 @@ class Connector(Protocol):
 
 
 class BaseConnector:
-    """Defaults for connectors: no options, no handshake, JSON answers."""
+    """Defaults for connectors: JSON bodies, no options, no handshake, JSON answers."""
 
     name = ""
     quiet = False
@@ -119,11 +138,28 @@ class BaseConnector:
     def check_options(self, options: Mapping[str, Any]) -> list[str]:
         return [f"unknown option {key!r}" for key in options]
 
+    def accepts(self, request: InboundRequest) -> bool:
+        return is_json_media_type(request.headers.get("content-type", ""))
+
+    def parse(self, request: InboundRequest) -> Any:
+        return parse_json(request.body)
+
     def handshake(self, request: InboundRequest, payload: Any) -> Reply | None:
+        return None
+
+    def check(self, request: InboundRequest, payload: Any) -> None:
         return None
 
     def dedup_key(self, request: InboundRequest, payload: Any) -> str | None:
         return None
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """True for ``application/json`` and ``application/*+json`` (parameters ignored)."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 class Quarantine(Exception):

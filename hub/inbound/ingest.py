@@ -34,7 +34,7 @@ from hub.inbound.connector import (
 )
 from hub.inbound.fetcher import Fetcher
 from hub.inbound.policy import assign
-from hub.jsontext import dump_json, parse_json
+from hub.jsontext import dump_json
 from hub.model import CanonicalEvent, Delivery, DeliveryStatus, Event, Receipt, ReceiptStatus
 from hub.model import Rejection as RejectionRecord
 from hub.outbound.subscriptions import SubscriptionRegistry
@@ -45,14 +45,6 @@ log = logging.getLogger("hub.ingest")
 REDACTED = "[redacted]"
 HUB_SOURCE = "hub"  # the connector name of the hub's own operational events
 SENSITIVE_HEADER_PARTS = ("authorization", "cookie", "signature", "hmac", "token", "secret", "key")
-
-
-def is_json_media_type(content_type: str) -> bool:
-    """True for ``application/json`` and ``application/*+json`` (parameters ignored)."""
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (
-        media.startswith("application/") and media.endswith("+json")
-    )
 
 
 def redact_headers(headers: Mapping[str, str], secrets: Sequence[Secret]) -> dict[str, str]:
@@ -156,16 +148,17 @@ class Ingestor:
             StoreUnavailable: it could not be committed.
         """
         connector = self.connector(request.connector)
-        if not is_json_media_type(content_type):
+        if not connector.accepts(request):
             raise UnsupportedMediaType(
                 f"content-type {content_type[:80]!r} is not JSON; send application/json"
             )
         config = self.config(request.connector)
         connector.verify(request, config, self._limits.timestamp_tolerance)
-        payload = parse_json(request.body)
+        payload = connector.parse(request)
         reply = connector.handshake(request, payload)
         if reply is not None:
             return Outcome([], reply=reply)
+        connector.check(request, payload)
         sender_id = connector.dedup_key(request, payload)
         try:
             canonical = await self._canonical(connector, config, request, payload)
@@ -234,7 +227,7 @@ class Ingestor:
             receipt.received_at,
         )  # fmt: skip
         config = self.config(receipt.connector)
-        canonical = await self._canonical(connector, config, request, parse_json(receipt.body))
+        canonical = await self._canonical(connector, config, request, connector.parse(request))
         if isinstance(canonical, str):
             raise Conflict(f"receipt {receipt_id} is still quarantined: {canonical}")
         events, deliveries = self._fan_out(receipt, canonical)
