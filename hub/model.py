@@ -111,6 +111,8 @@ class Delivery:
     last_status_code: int | None = None
     last_error: str | None = None
     updated_at: float | None = None
+    # The event's subject, filled in by listings (deliveries do not store it themselves).
+    subject: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +184,7 @@ class DeliveryFilter:
     event_type: str | None = None
     event_id: str | None = None
     since: float | None = None
+    subject: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from hub.app import create_app, load_components
 from hub.clock import Clock, ManualClock
 from hub.config import PROJECT_ROOT, Secret, Settings
 from hub.outbound.sender import Sender
+from hub.store import Store
 
 CONNECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 SUBSCRIBER_SECRET = "whsec_c3Vic2NyaWJlci1zZWNyZXQtZm9yLXRlc3RzLW9ubHk="
@@ -278,10 +279,12 @@ async def running_hub(
     *,
     clock: Clock | None = None,
     sender: Sender | None = None,
+    store: Store | None = None,
 ) -> AsyncIterator[RunningHub]:
     """Serve a hub; with a ManualClock, advancing it wakes the worker."""
     clock = clock or ManualClock(start=datetime.now(UTC).timestamp())
-    app = create_app(settings, load_components(settings, env or {}), clock=clock, sender=sender)
+    components = load_components(settings, env or {})
+    app = create_app(settings, components, clock=clock, sender=sender, store=store)
     if isinstance(clock, ManualClock):
         clock.listen(lambda: app.state.hub.worker.notify())
     served = Served(app)

@@ -35,10 +35,15 @@ def plan(
     rest = ordered[cut:]
     if not rest:
         return batches, [], None
-    flush_at = min(j.delivery.created_at for j in rest) + policy.max_wait
+    flush_at = flush_time(rest, policy)
     if flush_at <= now:
         return [*batches, rest], [], None
     return batches, rest, flush_at
+
+
+def flush_time(jobs: Sequence[DeliveryJob], policy: BatchPolicy) -> float:
+    """When the oldest of these has waited `max_wait`: the batch goes then, full or not."""
+    return min(j.delivery.created_at for j in jobs) + policy.max_wait
 
 
 def batch_problems(raw: object) -> list[str]:

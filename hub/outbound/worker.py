@@ -35,6 +35,7 @@ log = logging.getLogger("hub.worker")
 Emitter = Callable[[str, dict[str, Any], str], Awaitable[None]]
 WAITING = (SubscriptionState.PAUSED, SubscriptionState.PENDING_VALIDATION)
 HELD_RECHECK = 300.0  # seconds before a held delivery is looked at again, unless resumed
+GATHER_BATCHES = 4  # a short batch gathers at most this many batches' worth of waiting ones
 
 _STATUS = {
     Verdict.SUCCEEDED: DeliveryStatus.SUCCEEDED,
@@ -129,6 +130,11 @@ class DeliveryWorker:
         """True while the main loop runs (what /readyz reports)."""
         return self._task is not None and not self._task.done()
 
+    @property
+    def in_flight(self) -> int:
+        """Requests being sent now (a batch is one)."""
+        return len(self._inflight)
+
     def emit_with(self, emitter: Emitter) -> None:
         self._emitter = emitter
 
@@ -185,10 +191,10 @@ class DeliveryWorker:
 
     async def _fill(self) -> tuple[int, bool]:
         free = self._settings.concurrency - len(self._inflight)
-        # Refill in chunks: a claim per finished attempt costs a transaction each (measured
-        # as a large share of the drain), while a quarter of the slots keeps the pipe full.
-        chunk = min(self._settings.batch, max(1, self._settings.concurrency // 4))
-        if self.paused or free <= 0 or (self._inflight and free < chunk):
+        # Any free slot is filled while work is due: a slot left idle behind slow receivers
+        # is latency for everyone else. Completions that land together (one group commit
+        # records them all) wake the loop once, so claims still come in batches.
+        if self.paused or free <= 0:
             return 0, False
         if not self._inflight:
             await self._store.release_expired(self._clock.now())
@@ -211,7 +217,8 @@ class DeliveryWorker:
                 batched.setdefault(sub.id, (sub.batch, []))[1].append(job)
             else:
                 singles.append([job])
-        for policy, held in batched.values():
+        for sub_id, (policy, held) in batched.items():
+            held += await self._gather(sub_id, policy, held, now)
             ready, waiting, until = batching.plan(held, policy, now)
             singles += ready
             if waiting and until is not None:
@@ -219,6 +226,19 @@ class DeliveryWorker:
                 for _ in waiting:
                     self._count_handled()
         return singles
+
+    async def _gather(
+        self, sub_id: str, policy: batching.BatchPolicy, held: list[DeliveryJob], now: float
+    ) -> list[DeliveryJob]:
+        """The subscription's other deliveries due by this batch's flush time: waiting ones
+        from earlier claims join it, oldest first, so events that arrive one by one still
+        travel `size` to a POST. Only a claim whose last batch is short looks."""
+        if not len(held) % policy.size:
+            return []
+        flush_at = batching.flush_time(held, policy)
+        lease_until = now + self._settings.lease_seconds
+        limit = policy.size * GATHER_BATCHES
+        return await self._store.claim_subscription(sub_id, flush_at, limit, lease_until)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._inflight.pop(task, None)
@@ -279,10 +299,14 @@ class DeliveryWorker:
         postponed, never failed."""
         subject = jobs[0].event.subject
         if subscription.ordered and subject is not None:
-            head = await self._store.blocking_head(subscription.id, subject, jobs[0].delivery.id)
-            if head is not None:
-                # Due again when its head is; the head's end reschedules it sooner.
-                await self._hold(jobs, max(head.next_attempt_at or now, now) + HELD_RECHECK)
+            # One write looks for the head and holds this one behind it, so a head that ends
+            # meanwhile (and reschedules its subject) cannot strand it for HELD_RECHECK.
+            delivery_id = jobs[0].delivery.id
+            if await self._store.hold_ordered(
+                delivery_id, subscription.id, subject, now, HELD_RECHECK
+            ):
+                for _ in jobs:
+                    self._count_handled()
                 return False
         free_at = admit(self._gate(subscription), subscription.max_in_flight, now)
         if free_at is not None:

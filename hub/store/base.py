@@ -57,6 +57,13 @@ def check_cursor(cursor: str | None) -> str | None:
     return cursor
 
 
+def not_waiting(delivery: Delivery, leased: bool) -> str:
+    """Why a delivery cannot be made due now: it is in flight, or it is not pending."""
+    if leased:
+        return f"delivery {delivery.id} is being attempted right now"
+    return f"delivery {delivery.id} is {delivery.status}, not waiting; replay it instead"
+
+
 class Store(Protocol):
     """Durable state: receipts, events, deliveries, attempts, rejections, subscription states."""
 
@@ -108,11 +115,22 @@ class Store(Protocol):
     async def release(self, delivery_ids: list[str]) -> None:
         """End leases without an attempt (shutdown), so another run picks them up."""
 
-    async def blocking_head(
-        self, subscription_id: str, subject: str, delivery_id: str
-    ) -> Delivery | None:
-        """The oldest pending delivery of the same subscription and subject accepted before
-        this one: what an ordered delivery must wait for."""
+    async def claim_subscription(
+        self, subscription_id: str, due_by: float, limit: int, lease_until: float
+    ) -> list[DeliveryJob]:
+        """Lease up to `limit` of a subscription's pending deliveries that are due by `due_by`,
+        in acceptance order: what a batch gathers beyond the claim that found it."""
+
+    async def hold_ordered(
+        self, delivery_id: str, subscription_id: str, subject: str, now: float, recheck: float
+    ) -> bool:
+        """Hold a leased delivery back if an earlier pending one of its subject exists: it is
+        released, due again `recheck` seconds after that head is due (the head's end makes it
+        due sooner). Returns False, changing nothing, when there is no such head.
+
+        The look and the hold are one write, serialized with the head's own attempt record,
+        so a head that ends in between can never leave its follower held.
+        """
 
     async def blocked_subjects(
         self, subscription_id: str, limit: int
@@ -173,6 +191,16 @@ class Store(Protocol):
 
     async def replay_many(self, where: DeliveryFilter, now: float, limit: int) -> int:
         """Queue up to `limit` non-pending deliveries matching the filter; returns how many."""
+
+    async def retry_now(self, delivery_id: str, now: float) -> Delivery | None:
+        """Make a pending delivery that waits out a backoff due now; None if unknown.
+
+        Raises:
+            Conflict: it is not pending, or it is being attempted.
+        """
+
+    async def retry_now_many(self, where: DeliveryFilter, now: float, limit: int) -> int:
+        """Make up to `limit` matching pending deliveries that wait for a later time due now."""
 
     async def count_deliveries(self, where: DeliveryFilter) -> int: ...
 

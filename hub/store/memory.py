@@ -22,12 +22,13 @@ from hub.model import (
     ReceiptStatus,
     Rejection,
 )
-from hub.store.base import MAX_PAGE, check_cursor, page
+from hub.store.base import MAX_PAGE, check_cursor, not_waiting, page
 
 
 def _wanted(d: Delivery, where: DeliveryFilter) -> bool:
     return (
         (where.status is None or d.status == where.status)
+        and (where.subject is None or d.subject == where.subject)
         and (where.subscription_id is None or d.subscription_id == where.subscription_id)
         and (where.event_type is None or d.event_type == where.event_type)
         and (where.event_id is None or d.event_id == where.event_id)
@@ -157,6 +158,35 @@ class MemoryStore:
             self.leases[d.id] = lease_until
         return [DeliveryJob(d, self.events[d.event_id]) for d in due]
 
+    async def claim_subscription(
+        self, subscription_id: str, due_by: float, limit: int, lease_until: float
+    ) -> list[DeliveryJob]:
+        due = sorted(
+            (
+                d
+                for d in self.deliveries.values()
+                if d.subscription_id == subscription_id
+                and d.status == DeliveryStatus.PENDING
+                and d.id not in self.leases
+                and (d.next_attempt_at or 0) <= due_by
+            ),
+            key=lambda d: d.id,
+        )[:limit]
+        for d in due:
+            self.leases[d.id] = lease_until
+        return [DeliveryJob(d, self.events[d.event_id]) for d in due]
+
+    async def hold_ordered(
+        self, delivery_id: str, subscription_id: str, subject: str, now: float, recheck: float
+    ) -> bool:
+        earlier = [d for d in self._subject_pending(subscription_id, subject) if d.id < delivery_id]
+        if not earlier:
+            return False
+        self.leases.pop(delivery_id, None)
+        until = max(earlier[0].next_attempt_at or now, now) + recheck
+        self.deliveries[delivery_id] = replace(self.deliveries[delivery_id], next_attempt_at=until)
+        return True
+
     async def subscription_health(self) -> dict[str, Health]:
         return dict(self.health)
 
@@ -194,12 +224,6 @@ class MemoryStore:
              and self.events[d.event_id].subject == subject),
             key=lambda d: d.id,
         )  # fmt: skip
-
-    async def blocking_head(
-        self, subscription_id: str, subject: str, delivery_id: str
-    ) -> Delivery | None:
-        earlier = [d for d in self._subject_pending(subscription_id, subject) if d.id < delivery_id]
-        return earlier[0] if earlier else None
 
     async def blocked_subjects(
         self, subscription_id: str, limit: int
@@ -290,17 +314,25 @@ class MemoryStore:
         ]
         return _newest_first(found, cursor, limit)
 
+    def _listed(self, d: Delivery) -> Delivery:
+        event = self.events.get(d.event_id)
+        return replace(d, subject=event.subject if event is not None else None)
+
+    def _matching(self, where: DeliveryFilter) -> list[Delivery]:
+        listed = (self._listed(d) for d in self.deliveries.values())
+        return [d for d in listed if _wanted(d, where)]
+
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
-        return self.deliveries.get(delivery_id)
+        found = self.deliveries.get(delivery_id)
+        return None if found is None else self._listed(found)
 
     async def list_deliveries(
         self, where: DeliveryFilter, cursor: str | None, limit: int
     ) -> Page[Delivery]:
-        found = [d for d in self.deliveries.values() if _wanted(d, where)]
-        return _newest_first(found, cursor, limit)
+        return _newest_first(self._matching(where), cursor, limit)
 
     async def count_deliveries(self, where: DeliveryFilter) -> int:
-        return sum(1 for d in self.deliveries.values() if _wanted(d, where))
+        return len(self._matching(where))
 
     async def list_attempts(self, delivery_id: str) -> list[Attempt]:
         return list(self.attempts.get(delivery_id, []))
@@ -325,15 +357,36 @@ class MemoryStore:
 
     async def replay_many(self, where: DeliveryFilter, now: float, limit: int) -> int:
         chosen = sorted(
+            (d for d in self._matching(where) if d.status != DeliveryStatus.PENDING),
+            key=lambda d: d.id,
+        )[:limit]
+        for d in chosen:
+            self._requeue(self.deliveries[d.id], now)
+        return len(chosen)
+
+    def _waiting(self, d: Delivery) -> bool:
+        return d.status == DeliveryStatus.PENDING and d.id not in self.leases
+
+    async def retry_now(self, delivery_id: str, now: float) -> Delivery | None:
+        d = self.deliveries.get(delivery_id)
+        if d is None:
+            return None
+        if not self._waiting(d):
+            raise Conflict(not_waiting(d, d.id in self.leases))
+        self.deliveries[d.id] = replace(d, next_attempt_at=now, updated_at=now)
+        return self._listed(self.deliveries[d.id])
+
+    async def retry_now_many(self, where: DeliveryFilter, now: float, limit: int) -> int:
+        chosen = sorted(
             (
                 d
-                for d in self.deliveries.values()
-                if _wanted(d, where) and d.status != DeliveryStatus.PENDING
+                for d in self._matching(where)
+                if self._waiting(d) and (d.next_attempt_at or 0) > now
             ),
             key=lambda d: d.id,
         )[:limit]
         for d in chosen:
-            self._requeue(d, now)
+            self.deliveries[d.id] = replace(self.deliveries[d.id], next_attempt_at=now)
         return len(chosen)
 
     async def get_meta(self, key: str) -> str | None:

@@ -33,13 +33,16 @@ from hub.model import (
     ReceiptStatus,
     Rejection,
 )
-from hub.store.base import MAX_PAGE, check_cursor, page
+from hub.store.base import MAX_PAGE, check_cursor, not_waiting, page
 from hub.store.group_commit import GroupCommitter, Operation
 from hub.store.sqlite_sql import (
     CLAIM_DUE,
+    CLAIM_SUBSCRIPTION,
     DELIVERY_COLUMNS,
     EVENT_COLUMNS,
     FIND_RECEIPT,
+    LISTED_DELIVERY,
+    ORDERED_HEAD,
     RECEIPT_COLUMNS,
     RELEASE_EXPIRED,
     SCHEMA,
@@ -58,6 +61,27 @@ from hub.store.sqlite_writes import (
     insert_events,
     set_active,
 )
+
+
+def _leased(conn: sqlite3.Connection, select: str, params: Sequence[Any]) -> list[DeliveryJob]:
+    """Lease the deliveries `select` names (its first parameter is the lease's end) and return
+    them with their events, oldest due first."""
+    rows = conn.execute(
+        f"UPDATE deliveries SET lease_until = ? WHERE id IN ({select}) "
+        f"RETURNING {DELIVERY_COLUMNS}",
+        params,
+    ).fetchall()
+    deliveries = [delivery_row(r) for r in rows]
+    if not deliveries:
+        return []
+    ids = sorted({d.event_id for d in deliveries})
+    marks = ",".join("?" * len(ids))
+    events = {
+        row[0]: event_row(row)
+        for row in conn.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE id IN ({marks})", ids)
+    }
+    deliveries.sort(key=lambda d: (d.next_attempt_at or 0, d.id))
+    return [DeliveryJob(d, events[d.event_id]) for d in deliveries]
 
 
 class SqliteStore:
@@ -203,7 +227,9 @@ class SqliteStore:
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
         row = await self._one(
-            f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,)
+            f"{LISTED_DELIVERY} FROM deliveries d LEFT JOIN events e ON e.id = d.event_id "
+            "WHERE d.id = ?",
+            (delivery_id,),
         )
         return None if row is None else delivery_row(row)
 
@@ -311,27 +337,38 @@ class SqliteStore:
 
     async def claim(self, now: float, limit: int, lease_until: float) -> list[DeliveryJob]:
         def operation(conn: sqlite3.Connection) -> list[DeliveryJob]:
-            rows = conn.execute(
-                f"UPDATE deliveries SET lease_until = ? WHERE id IN ({CLAIM_DUE}) "
-                f"RETURNING {DELIVERY_COLUMNS}",
-                (lease_until, now, limit),
-            ).fetchall()
-            deliveries = [delivery_row(r) for r in rows]
-            if not deliveries:
-                return []
-            ids = sorted({d.event_id for d in deliveries})
-            marks = ",".join("?" * len(ids))
-            events = {
-                row[0]: event_row(row)
-                for row in conn.execute(
-                    f"SELECT {EVENT_COLUMNS} FROM events WHERE id IN ({marks})", ids
-                )
-            }
-            deliveries.sort(key=lambda d: (d.next_attempt_at or 0, d.id))
-            return [DeliveryJob(d, events[d.event_id]) for d in deliveries]
+            return _leased(conn, CLAIM_DUE, (lease_until, now, limit))
 
         jobs: list[DeliveryJob] = await self._write(operation)
         return jobs
+
+    async def claim_subscription(
+        self, subscription_id: str, due_by: float, limit: int, lease_until: float
+    ) -> list[DeliveryJob]:
+        def operation(conn: sqlite3.Connection) -> list[DeliveryJob]:
+            params = (lease_until, subscription_id, due_by, limit)
+            return _leased(conn, CLAIM_SUBSCRIPTION, params)
+
+        jobs: list[DeliveryJob] = await self._write(operation)
+        return jobs
+
+    async def hold_ordered(
+        self, delivery_id: str, subscription_id: str, subject: str, now: float, recheck: float
+    ) -> bool:
+        def operation(conn: sqlite3.Connection) -> bool:
+            head = conn.execute(ORDERED_HEAD, (subject, subscription_id, delivery_id)).fetchone()
+            if head is None:
+                return False
+            until = max(head[0] or now, now) + recheck
+            conn.execute(
+                "UPDATE deliveries SET next_attempt_at = ?, lease_until = NULL "
+                "WHERE id = ? AND status = 'pending'",
+                (until, delivery_id),
+            )
+            return True
+
+        held: bool = await self._write(operation)
+        return held
 
     async def record(self, record: AttemptRecord) -> None:
         await self._write(RecordWrite(record))
@@ -342,18 +379,6 @@ class SqliteStore:
         marks = ",".join("?" * len(delivery_ids))
         sql = f"UPDATE deliveries SET lease_until = NULL WHERE id IN ({marks})"
         await self._write(lambda conn: conn.execute(sql, delivery_ids))
-
-    async def blocking_head(
-        self, subscription_id: str, subject: str, delivery_id: str
-    ) -> Delivery | None:
-        row = await self._one(
-            f"SELECT {', '.join('d.' + c.strip() for c in DELIVERY_COLUMNS.split(','))} "
-            "FROM deliveries d JOIN events e ON e.id = d.event_id "
-            "WHERE d.subscription_id = ? AND d.status = 'pending' AND d.id < ? AND e.subject = ? "
-            "ORDER BY d.id LIMIT 1",
-            (subscription_id, delivery_id, subject),
-        )
-        return None if row is None else delivery_row(row)
 
     async def blocked_subjects(
         self, subscription_id: str, limit: int
@@ -432,6 +457,38 @@ class SqliteStore:
         )
         count: int = await self._write(
             lambda conn: conn.execute(sql, [now, now, *params, limit]).rowcount
+        )
+        return count
+
+    async def retry_now(self, delivery_id: str, now: float) -> Delivery | None:
+        def operation(conn: sqlite3.Connection) -> Delivery | None:
+            row = conn.execute(
+                "UPDATE deliveries SET next_attempt_at = ?, updated_at = ? WHERE id = ? "
+                f"AND status = 'pending' AND lease_until IS NULL RETURNING {DELIVERY_COLUMNS}",
+                (now, now, delivery_id),
+            ).fetchone()
+            if row is not None:
+                return delivery_row(row)
+            found = conn.execute(
+                f"SELECT {DELIVERY_COLUMNS}, lease_until FROM deliveries WHERE id = ?",
+                (delivery_id,),
+            ).fetchone()
+            if found is None:
+                return None
+            raise Conflict(not_waiting(delivery_row(found[:12]), found[12] is not None))
+
+        result: Delivery | None = await self._write(operation)
+        return result
+
+    async def retry_now_many(self, where: DeliveryFilter, now: float, limit: int) -> int:
+        clauses, params = delivery_where(where)
+        clauses += ["status = 'pending'", "lease_until IS NULL", "next_attempt_at > ?"]
+        sql = (
+            "UPDATE deliveries SET next_attempt_at = ? WHERE id IN (SELECT id FROM deliveries "
+            f"WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?)"
+        )
+        count: int = await self._write(
+            lambda conn: conn.execute(sql, [now, *params, now, limit]).rowcount
         )
         return count
 

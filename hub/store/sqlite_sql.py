@@ -85,6 +85,19 @@ DELIVERY_COLUMNS = (
 )
 
 
+LISTED_DELIVERY = "SELECT " + ", ".join(
+    [*("d." + c.strip() for c in DELIVERY_COLUMNS.split(",")), "e.subject"]
+)
+# An ordered delivery's head: the subject's few events first, then their deliveries.
+ORDERED_HEAD = (
+    "SELECT d.next_attempt_at FROM events e CROSS JOIN deliveries d ON d.event_id = e.id "
+    "WHERE e.subject = ? AND d.subscription_id = ? AND d.status = 'pending' AND d.id < ? "
+    "ORDER BY d.id LIMIT 1"
+)
+CLAIM_SUBSCRIPTION = (
+    "SELECT id FROM deliveries INDEXED BY deliveries_subscription WHERE subscription_id = ? "
+    "AND status = 'pending' AND lease_until IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?"
+)
 # Without ANALYZE statistics the planner prefers deliveries_status and sorts in a temp B-tree;
 # the partial index is already in due order, so the claim names it.
 CLAIM_DUE = (
@@ -109,17 +122,24 @@ def event_row(row: Sequence[Any]) -> Event:
 
 
 def delivery_row(row: Sequence[Any]) -> Delivery:
+    """A delivery; listings add its event's subject as a 13th column."""
     return Delivery(
         id=row[0], event_id=row[1], subscription_id=row[2], event_type=row[3],
         status=DeliveryStatus(row[4]), created_at=row[5], updated_at=row[6],
         next_attempt_at=row[7], attempts=row[8], retry_index=row[9],
         last_status_code=row[10], last_error=row[11],
+        subject=row[12] if len(row) > 12 else None,
     )  # fmt: skip
 
 
-def delivery_where(where: DeliveryFilter) -> tuple[list[str], list[Any]]:
+def delivery_where(where: DeliveryFilter, table: str = "") -> tuple[list[str], list[Any]]:
+    """The filter as SQL clauses; `table` qualifies the columns where a query joins events."""
     clauses: list[str] = []
     params: list[Any] = []
+    if where.subject is not None:
+        # Deliveries keep no subject: the few events of one subject lead to their deliveries.
+        clauses.append(f"{table}event_id IN (SELECT id FROM events WHERE subject = ?)")
+        params.append(where.subject)
     for column, value in (
         ("status", where.status),
         ("subscription_id", where.subscription_id),
@@ -127,10 +147,10 @@ def delivery_where(where: DeliveryFilter) -> tuple[list[str], list[Any]]:
         ("event_id", where.event_id),
     ):
         if value is not None:
-            clauses.append(f"{column} = ?")
+            clauses.append(f"{table}{column} = ?")
             params.append(str(value))
     if where.since is not None:
-        clauses.append("created_at >= ?")
+        clauses.append(f"{table}created_at >= ?")
         params.append(where.since)
     return clauses, params
 
@@ -138,15 +158,16 @@ def delivery_where(where: DeliveryFilter) -> tuple[list[str], list[Any]]:
 def delivery_listing(
     where: DeliveryFilter, cursor: str | None, limit: int
 ) -> tuple[str, list[Any]]:
-    """The newest-first page query of `list_deliveries` (exposed for query-plan tests)."""
-    clauses, params = delivery_where(where)
+    """The newest-first page query of `list_deliveries`, each row with its event's subject
+    (exposed for query-plan tests)."""
+    clauses, params = delivery_where(where, "d.")
     if check_cursor(cursor):
-        clauses.append("id < ?")
+        clauses.append("d.id < ?")
         params.append(cursor)
-    sql = f"SELECT {DELIVERY_COLUMNS} FROM deliveries"
+    sql = f"{LISTED_DELIVERY} FROM deliveries d LEFT JOIN events e ON e.id = d.event_id"
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
-    return sql + " ORDER BY id DESC LIMIT ?", [*params, limit]
+    return sql + " ORDER BY d.id DESC LIMIT ?", [*params, limit]
 
 
 def event_listing(where: EventFilter, cursor: str | None, limit: int) -> tuple[str, list[Any]]:

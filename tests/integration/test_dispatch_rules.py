@@ -6,9 +6,11 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from standardwebhooks import Webhook
 
 from hub.clock import ManualClock
+from hub.store.sqlite import SqliteStore
 from tests.helpers import Receiver, Reply, RunningHub, hub_settings, order_data, running_hub
 
 
@@ -114,3 +116,104 @@ async def test_batches_of_n_flushed_after_the_wait(tmp_path: Path) -> None:
         await hub.hub.worker.wait_recorded(7)  # each delivery keeps its own record
         delivered = (await hub.get("/api/deliveries", subscription=doc["id"], limit=10))["items"]
         assert {d["status"] for d in delivered} == {"succeeded"} and len(delivered) == 7
+
+
+async def test_events_that_arrive_one_by_one_still_travel_in_full_batches(tmp_path: Path) -> None:
+    # 12 events accepted one after the other, nothing paused: each is claimed alone, and the
+    # batch gathers the ones waiting from earlier claims. The clock never moves until the end,
+    # so only a full batch may go before the flush time.
+    clock = ManualClock(start=1_900_000_000.0)
+    async with Receiver() as receiver, running_hub(hub_settings(tmp_path), clock=clock) as hub:
+        doc = await subscribe(hub, receiver, batch={"size": 5, "max_wait": 2})
+        for n in range(12):
+            response = await hub.send(
+                "order.created", order_data(f"E-{n}"), f"msg_e{n}", timestamp=clock.now()
+            )
+            assert response.status_code == 202
+        full = [await receiver.next(), await receiver.next()]
+        await hub.hub.worker.wait_recorded(10)
+        await hub.hub.worker.wait_handled(12)  # the last two were claimed and held back
+        assert receiver.received.empty()
+        clock.advance(2)  # the oldest waiting one has waited max_wait
+        batches = [*full, await receiver.next()]
+        sizes = [[e["data"]["order_id"] for e in verify(doc, got)] for got in batches]
+        assert sizes == [[f"E-{n}" for n in range(5)], [f"E-{n}" for n in range(5, 10)],
+                         ["E-10", "E-11"]]  # fmt: skip
+        await hub.hub.worker.wait_recorded(12)
+        assert receiver.received.empty()
+
+
+def verify(doc: dict[str, Any], got: Any) -> Any:
+    return Webhook(doc["secret"]).verify(got.body, got.headers)
+
+
+async def test_free_slots_are_filled_while_slow_receivers_hold_the_rest(tmp_path: Path) -> None:
+    # Seven of eight slots held open by a slow receiver: the eighth still carries what is due.
+    settings = hub_settings(tmp_path, worker_concurrency=8, delivery_timeout=30.0)
+    async with Receiver() as slow, Receiver() as fast, running_hub(settings) as hub:
+        await subscribe(hub, slow, events=["order.created"])
+        await subscribe(hub, fast, events=["customer.created"])
+        slow.respond(*[Reply(hold=True)] * 7)
+        for n in range(7):
+            await hub.send("order.created", order_data(f"S-{n}"), f"msg_s{n}")
+        for _ in range(7):
+            await slow.next()  # all seven are open at the slow receiver
+        await hub.send("customer.created", {"customer_id": "C-1"}, "msg_fast")
+        got = await fast.next(within=5.0)
+        assert got.json()["data"]["customer_id"] == "C-1"
+        assert hub.hub.worker.in_flight == 7  # the slow ones were never let go
+        slow.release()
+        await hub.hub.worker.wait_recorded(8)
+
+
+class HeadEndsAroundTheHold(SqliteStore):
+    """A store that lets an ordered head's attempt end right before (or right after) its
+    follower is held: the interleaving that once left the follower waiting HELD_RECHECK.
+
+    The head is held open at the receiver; when the follower is about to be held, the
+    receiver is released and the store waits until the head's end has rescheduled its subject.
+    """
+
+    def __init__(self, path: str, receiver: Receiver, after: bool) -> None:
+        super().__init__(path)
+        self.receiver, self.after = receiver, after
+        self.rescheduled = asyncio.Event()
+        self.holds = 0
+
+    async def _head_ends(self) -> None:
+        self.receiver.release()
+        await self.rescheduled.wait()
+
+    async def hold_ordered(self, *args: Any) -> bool:
+        self.holds += 1
+        if self.holds == 2 and not self.after:  # the follower's, not the head's own look
+            await self._head_ends()
+        held = await super().hold_ordered(*args)
+        if self.holds == 2 and self.after:
+            await self._head_ends()
+        return held
+
+    async def postpone(self, delivery_ids: list[str], until: float) -> None:
+        await self._head_ends()  # the hold as it was once written: a read, then this
+        await super().postpone(delivery_ids, until)
+
+    async def reschedule_subject(self, subscription_id: str, subject: str, at: float) -> None:
+        await super().reschedule_subject(subscription_id, subject, at)
+        self.rescheduled.set()
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["head-ends-first", "head-ends-after"])
+async def test_a_head_ending_around_the_hold_never_strands_its_follower(
+    tmp_path: Path, after: bool
+) -> None:
+    clock = ManualClock(start=1_900_000_000.0)  # never advanced: no recheck can come to the rescue
+    async with Receiver() as receiver:
+        store = HeadEndsAroundTheHold(str(tmp_path / "hub.db"), receiver, after)
+        async with running_hub(hub_settings(tmp_path), clock=clock, store=store) as hub:
+            await subscribe(hub, receiver, ordered=True)
+            receiver.respond(Reply(hold=True))
+            await hub.send("order.created", order_data("H"), "msg_h1", timestamp=clock.now())
+            await hub.send("order.updated", order_data("H"), "msg_h2", timestamp=clock.now())
+            first = (await receiver.next(within=5.0)).json()
+            second = (await receiver.next(within=5.0)).json()
+            assert (first["type"], second["type"]) == ("order.created", "order.updated")
