@@ -31,6 +31,7 @@ from hub.catalog import Catalog, load_catalog
 from hub.clock import Clock, SystemClock
 from hub.config import Settings
 from hub.errors import (
+    ConfigError,
     HubError,
     PayloadTooLarge,
     RequestError,
@@ -45,10 +46,11 @@ from hub.inbound.ingest import IngestLimits, Ingestor, Outcome
 from hub.outbound.sender import Sender, build_sender
 from hub.outbound.ssrf import guarded_client
 from hub.outbound.ssrf import parse_policy as address_policy
-from hub.outbound.subscriptions import Subscription, SubscriptionRegistry, load_subscriptions
+from hub.outbound.subscriptions import Subscription, SubscriptionRegistry
+from hub.outbound.subscriptions_file import load_subscriptions
 from hub.outbound.worker import DeliveryWorker, WorkerSettings
 from hub.problem import error_response, on_http_exception, on_hub_error, on_unexpected
-from hub.store import Store, open_store
+from hub.store import Store, check_location, open_store
 
 log = logging.getLogger("hub")
 
@@ -67,18 +69,25 @@ class Components:
     connector_configs: Mapping[str, ConnectorConfig] = field(default_factory=dict)
 
 
-def load_components(settings: Settings, env: Mapping[str, str]) -> Components:
-    """Load the catalog, the connectors and the subscriptions file.
+def load_components(
+    settings: Settings, env: Mapping[str, str], warnings: list[str] | None = None
+) -> Components:
+    """Check the store's location and load the catalog, the connectors and the subscriptions.
+
+    Args:
+        warnings: when given (`hub check`), what start-up would refuse but a check only
+            reports lands here: secrets whose ``env:`` variable is unset.
 
     Raises:
-        ConfigError: naming the file and the entry at fault.
+        ConfigError: naming the file, the line and the entry at fault.
     """
+    check_location(settings.database_url)
     catalog = load_catalog(settings.schemas_dir)
     connectors = discover()
     return Components(
         catalog=catalog,
         connectors=connectors,
-        subscriptions=load_subscriptions(settings.subscriptions, env, catalog),
+        subscriptions=load_subscriptions(settings.subscriptions, env, catalog, warnings),
         connector_configs=load_connector_settings(
             settings.connectors, connectors, env, settings.connector_secrets
         ),
@@ -151,7 +160,11 @@ def create_app(
             for name, config in configs.items()
             if config.fetch is not None
         }
-        await the_store.open()
+        try:
+            await the_store.open()
+        except ConfigError as exc:
+            app.state.startup_error = exc.detail  # `hub.server` prints it as one line
+            raise
         try:
             registry = SubscriptionRegistry(
                 [*components.subscriptions, *await _api_subscriptions(the_store)],

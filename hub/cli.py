@@ -17,14 +17,10 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import httpx
-
-from hub import signing
+from hub import cli_admin, signing
 from hub.config import ENV_NAMES, Settings, load_settings
 from hub.errors import ConfigError
-
-PROGRESS_WIDTH = 30
-REPLAY_CHUNK = 1000
+from hub.inbound.connector import ConnectorConfig
 
 
 def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
@@ -34,8 +30,6 @@ def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    import uvicorn
-
     from hub import server
     from hub.app import create_app, load_components
 
@@ -44,26 +38,29 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    sock = server.bind(settings.host, settings.port)
     app = create_app(settings, components, settle_heap=True)
-    config = server.config(app, settings)
-    print(f"hub: serving on http://{settings.host}:{settings.port}", flush=True)
-    uvicorn.Server(config).run()
-    return 0
+    running = server.Server(server.config(app, settings))
+    try:
+        running.run(sockets=[sock])
+    except SystemExit:  # uvicorn's own code for a failed start-up; ours is the usage one
+        return EXIT_USAGE
+    return 0 if running.started else EXIT_USAGE
 
 
 def cmd_check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """Validate everything `serve` reads; what only a real start would refuse is a warning."""
     from hub.app import load_components
 
     settings = _settings(args, env)
-    components = load_components(settings, env)
+    warnings: list[str] = []
+    components = load_components(settings, env, warnings)
+    print(f"database:      {settings.database_url}")
     print(f"schemas:       {len(list(components.catalog))} event types ({settings.schemas_dir})")
     print(f"connectors:    {', '.join(sorted(components.connectors))}")
     print(f"connector settings: {settings.connectors}")
-    configs = sorted(components.connector_configs.items())
-    unset = [name for name, config in configs if config.enabled and not config.secrets]
-    if unset:
-        print(f"  warning: no secret set for {', '.join(unset)}; they refuse every request")
-    for name, config in configs:
+    for name, config in sorted(components.connector_configs.items()):
+        warnings += _connector_warnings(name, config)
         if not config.enabled:
             print(f"  {name}: disabled")
         elif config.secrets:
@@ -75,8 +72,20 @@ def cmd_check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     print(f"subscriptions: {len(components.subscriptions)} ({settings.subscriptions})")
     for sub in components.subscriptions:
         print(f"  {sub.id}: {', '.join(sub.events)} -> {sub.url}")
-    print("configuration OK")
+    for warning in warnings:
+        print(f"  warning: {warning}")
+    print("configuration OK" + (f" ({len(warnings)} warning(s))" if warnings else ""))
     return 0
+
+
+def _connector_warnings(name: str, config: ConnectorConfig) -> list[str]:
+    if not config.enabled:
+        return []
+    unset = ", ".join(f"env:{v}" for v in config.unset)
+    if not config.secrets:
+        why = f" ({unset} not set)" if unset else ""
+        return [f"connector {name}: no secret{why}; it refuses every request"]
+    return [f"connector {name}: {unset} not set"] if unset else []
 
 
 def cmd_event_types(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -99,99 +108,12 @@ def cmd_sign(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         raise ConfigError("give --secret or set HUB_CONNECTOR_STANDARD_SECRET")
     body = sys.stdin.buffer.read() if args.body == "-" else args.body.encode()
     timestamp = args.timestamp if args.timestamp is not None else int(time.time())
-    print(signing.sign(signing.decode_secret(secret), args.id, timestamp, body))
-    return 0
-
-
-class ApiClient:
-    """A small async client of the admin API."""
-
-    def __init__(self, url: str, token: str) -> None:
-        self._client = httpx.AsyncClient(
-            base_url=url.rstrip("/"), headers={"authorization": f"Bearer {token}"}, timeout=30
-        )
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = await self._client.request(method, path, **kwargs)
-        if response.status_code >= 400:
-            try:
-                detail = response.json().get("detail", response.text)
-            except ValueError:
-                detail = response.text
-            raise SystemExit(f"hub: {method} {path} failed: {response.status_code} {detail}")
-        return response.json()
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-
-def _client(args: argparse.Namespace, env: Mapping[str, str]) -> ApiClient:
-    token = env.get("HUB_ADMIN_TOKEN", "")
-    if not token:
-        raise ConfigError("set HUB_ADMIN_TOKEN to the admin token")
-    default = f"http://{env.get('HUB_HOST', '127.0.0.1')}:{env.get('HUB_PORT', '8000')}"
-    return ApiClient(args.url or env.get("HUB_URL") or default, token)
-
-
-def _filters(args: argparse.Namespace) -> dict[str, str]:
-    named = {
-        "status": args.status,
-        "subscription": args.subscription,
-        "event_type": args.event_type,
-        "since": args.since,
-    }
-    return {key: value for key, value in named.items() if value}
-
-
-async def _deliveries(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    client = _client(args, env)
-    params = {**_filters(args), "limit": str(args.limit)}
     try:
-        page = await client.call("GET", "/api/deliveries", params=params)
-    finally:
-        await client.aclose()
-    if args.json:
-        print(json.dumps(page, indent=2))
-        return 0
-    for d in page["items"]:
-        last = d["last_status_code"] or d["last_error"] or ""
-        print(f"{d['id']}  {d['status']:<9} {d['subscription_id']:<20} {d['event_type']:<20} "
-              f"attempts={d['attempt_count']}  {last}")  # fmt: skip
-    if not page["items"]:
-        print("no deliveries match")
+        key = signing.decode_secret(secret)
+    except ValueError as exc:
+        raise ConfigError(f"the signing secret is not a whsec_ key ({exc})") from None
+    print(signing.sign(key, args.id, timestamp, body))
     return 0
-
-
-def _progress(done: int, total: int) -> None:
-    filled = PROGRESS_WIDTH * done // total if total else PROGRESS_WIDTH
-    bar = "#" * filled + "." * (PROGRESS_WIDTH - filled)
-    sys.stderr.write(f"\r[{bar}] {done}/{total}")
-    sys.stderr.flush()
-
-
-async def _replay(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    client = _client(args, env)
-    try:
-        if args.delivery_id:
-            delivery = await client.call("POST", f"/api/deliveries/{args.delivery_id}/replay")
-            print(f"queued {delivery['id']} again ({delivery['subscription_id']})")
-            return 0
-        body = _filters(args)
-        done, total = 0, None
-        while True:
-            answer = await client.call(
-                "POST", "/api/deliveries/replay", json={**body, "limit": REPLAY_CHUNK}
-            )
-            done += answer["queued"]
-            total = total or done + answer["remaining"]
-            _progress(done, total)
-            if answer["queued"] == 0 or answer["remaining"] == 0:
-                break
-        sys.stderr.write("\n")
-        print(f"queued {done} deliveries again")
-        return 0
-    finally:
-        await client.aclose()
 
 
 def cmd_listen(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -200,18 +122,29 @@ def cmd_listen(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     secret = args.secret or env.get("HUB_DEMO_SUBSCRIPTION_SECRET", "")
     if not secret:
         raise ConfigError("give --secret or set HUB_DEMO_SUBSCRIPTION_SECRET")
-    listener.run(args.port, secret, args.status)
+    from hub import server
+
+    sock = server.bind("127.0.0.1", args.port, "--port")
+    listener.run(sock, secret, args.status)
     return 0
 
 
 def cmd_deliveries(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    return asyncio.run(_deliveries(args, env))
+    return asyncio.run(cli_admin.deliveries(args, env))
 
 
 def cmd_replay(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    if not args.delivery_id and not args.status:
+    if args.delivery_id:
+        return asyncio.run(cli_admin.one(args, env, "replay"))
+    if not args.status:
         args.status = "failed"
-    return asyncio.run(_replay(args, env))
+    return asyncio.run(cli_admin.bulk(args, env, "replay"))
+
+
+def cmd_retry(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    if args.delivery_id:
+        return asyncio.run(cli_admin.one(args, env, "retry"))
+    return asyncio.run(cli_admin.bulk(args, env, "retry"))
 
 
 def _serve_flags(parser: argparse.ArgumentParser) -> None:
@@ -225,14 +158,6 @@ def _serve_flags(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=SECRET",
         help="HUB_CONNECTOR_<NAME>_SECRET, repeatable (prefer the variable: flags show in ps)",
     )
-
-
-def _api_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--url", help="the hub's base URL (HUB_URL, default from HUB_HOST/PORT)")
-    parser.add_argument("--status", choices=["pending", "succeeded", "failed"])
-    parser.add_argument("--subscription")
-    parser.add_argument("--event-type")
-    parser.add_argument("--since", help="RFC 3339 or Unix seconds")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -249,14 +174,21 @@ def parser() -> argparse.ArgumentParser:
     types.add_argument("--json", action="store_true")
     types.set_defaults(run=cmd_event_types)
     deliveries = commands.add_parser("deliveries", help="list deliveries of a running hub")
-    _api_flags(deliveries)
+    cli_admin.add_filters(deliveries)
     deliveries.add_argument("--limit", type=int, default=50)
+    deliveries.add_argument("--cursor", help="the next page, as the previous one says")
     deliveries.add_argument("--json", action="store_true")
     deliveries.set_defaults(run=cmd_deliveries)
     replay = commands.add_parser("replay", help="replay one delivery, or many by filter")
     replay.add_argument("delivery_id", nargs="?")
-    _api_flags(replay)
+    cli_admin.add_filters(replay)
+    replay.add_argument("--yes", action="store_true", help="do not ask above 10 deliveries")
     replay.set_defaults(run=cmd_replay)
+    retry = commands.add_parser("retry", help="make waiting deliveries due now, one or by filter")
+    retry.add_argument("delivery_id", nargs="?")
+    cli_admin.add_filters(retry, status=False)
+    retry.add_argument("--yes", action="store_true", help="do not ask above 10 deliveries")
+    retry.set_defaults(run=cmd_retry)
     sign = commands.add_parser("sign", help="print a Standard Webhooks signature for a body")
     sign.add_argument("--id", required=True, help="the webhook-id")
     sign.add_argument("--timestamp", type=int, help="Unix seconds (default now)")
@@ -271,13 +203,38 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+# Exit codes, as the README documents them.
+EXIT_REFUSED = 1  # the hub answered with an error, or a confirmation was declined
+EXIT_USAGE = 2  # a bad flag, URL, setting or configuration file
+EXIT_UNREACHABLE = 3  # the hub could not be reached
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # the reader of the output went away (`hub event-types | head`)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a user's mistake is one line on stderr and a documented exit code."""
     args = parser().parse_args(argv)
     try:
         code: int = args.run(args, os.environ)
+        sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit
     except ConfigError as exc:
-        print(f"hub: configuration error: {exc.detail}", file=sys.stderr)
-        return 2
+        lines = exc.detail.splitlines() or [""]
+        if len(lines) > 1:
+            return _fail(f"configuration errors ({len(lines)}):\n  " + "\n  ".join(lines), 2)
+        return _fail(f"configuration error: {lines[0]}", EXIT_USAGE)
+    except cli_admin.CliError as exc:
+        return _fail(str(exc), exc.code)
+    except BrokenPipeError:
+        # Nothing more can be written to stdout; keep the interpreter from trying at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return _fail("the output was closed before it was all written", EXIT_BROKEN_PIPE)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
+    return code
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"hub: {message}", file=sys.stderr)
     return code
 
 

@@ -61,6 +61,35 @@ def rfc3339_or_none(ts: float | None) -> str | None:
     return None if ts is None else to_rfc3339(ts)
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds in ``30m``, ``1h``, ``2d``, ``90s`` or ``1w``; None if it is not one."""
+    number, unit = text[:-1], text[-1:].lower()
+    if unit not in _UNITS or not number.isascii() or not number.isdigit():
+        return None
+    return int(number) * _UNITS[unit]
+
+
+def parse_instant(text: str, now: float) -> float:
+    """A point in time as admins write it: RFC 3339, Unix seconds, or a duration ago (``2d``).
+
+    Raises:
+        ValueError: it is none of these.
+    """
+    ago = parse_duration(text)
+    if ago is not None:
+        return now - ago
+    try:
+        value = float(text)
+    except ValueError:
+        return parse_rfc3339(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError("not a time")
+    return value
+
+
 def parse_rfc3339(text: str) -> float:
     """Parse an RFC 3339 timestamp (a zone is required) into Unix seconds.
 

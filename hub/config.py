@@ -15,6 +15,7 @@ from typing import Any
 from hub.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "sqlite:///data/hub.db"  # its directory is the only one the hub creates
 _CONNECTOR_SECRET = re.compile(r"^HUB_CONNECTOR_([A-Z0-9_]+)_SECRET$")
 
 
@@ -51,7 +52,7 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8000
-    database_url: str = "sqlite:///data/hub.db"
+    database_url: str = DEFAULT_DATABASE_URL
     subscriptions: Path = PROJECT_ROOT / "subscriptions.yaml"
     connectors: Path = PROJECT_ROOT / "connectors.yaml"
     schemas_dir: Path = PROJECT_ROOT / "schemas"

@@ -7,6 +7,7 @@ and a short slug; `hub.app` turns them into RFC 9457 problem responses in one pl
     ├── RequestError                 4xx: the caller sent something we refuse
     │   ├── MalformedJson            400
     │   ├── InvalidParameter         400
+    │   │   └── UnknownParameters    400 (names what is unknown and what is accepted)
     │   ├── Unauthorized             401 (admin API token)
     │   ├── InvalidSignature         401 (inbound webhook authenticity)
     │   ├── Forbidden                403 (a scoped token beyond its scope)
@@ -88,6 +89,23 @@ class InvalidParameter(RequestError):
     status = 400
     slug = "invalid-parameter"
     title = "Invalid parameter"
+
+
+class UnknownParameters(InvalidParameter):
+    """A request named parameters or fields the route does not take: never silently ignored,
+    because an ignored filter widens what an admin lists, replays or retries."""
+
+    slug = "unknown-parameters"
+    title = "Unknown parameters"
+
+    def __init__(self, where: str, unknown: list[str], accepted: list[str]) -> None:
+        named = ", ".join(repr(u[:40]) for u in unknown[:10])
+        takes = ", ".join(accepted) if accepted else "none"
+        super().__init__(f"unknown {where}: {named}; this route takes: {takes}")
+        self.unknown, self.accepted = unknown, accepted
+
+    def extensions(self) -> dict[str, Any]:
+        return {"unknown": [u[:100] for u in self.unknown[:10]], "accepted": self.accepted}
 
 
 class Unauthorized(RequestError):

@@ -8,6 +8,7 @@ it was told to, and prints one line per delivery.
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import time
 
@@ -42,8 +43,11 @@ def listener_app(secret: str, status: int) -> Starlette:
     return Starlette(routes=[Route("/{path:path}", receive, methods=["POST"])])
 
 
-def run(port: int, secret: str, status: int) -> None:
+def run(sock: socket.socket, secret: str, status: int) -> None:
+    """Serve the demo receiver on an already bound socket (a port in use is the caller's line)."""
     import uvicorn
 
+    port = sock.getsockname()[1]
     print(f"listening on http://127.0.0.1:{port}/ (answering {status})", file=sys.stderr)
-    uvicorn.run(listener_app(secret, status), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(listener_app(secret, status), log_level="warning")
+    uvicorn.Server(config).run(sockets=[sock])

@@ -185,6 +185,8 @@ class DeliveryFilter:
     event_id: str | None = None
     since: float | None = None
     subject: str | None = None
+    # Pending deliveries waiting for a time after this one (a backoff), not being attempted.
+    due_after: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

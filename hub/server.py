@@ -11,12 +11,15 @@ the webhook route (``HUB_MAX_BODY_BYTES``, ``HUB_BODY_TIMEOUT``), and connection
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from hub.config import Settings
+from hub.errors import ConfigError
 
 
 class GuardedHttpTools(HttpToolsProtocol):
@@ -60,7 +63,7 @@ def config(app: Any, settings: Settings) -> uvicorn.Config:
     """The uvicorn configuration of `hub serve`."""
     protocol = type("Protocol", (GuardedHttpTools,), {"header_timeout": settings.header_timeout})
     return uvicorn.Config(
-        app,
+        PlainStartupErrors(app),
         host=settings.host,
         port=settings.port,
         http=protocol,
@@ -71,3 +74,52 @@ def config(app: Any, settings: Settings) -> uvicorn.Config:
         limit_concurrency=settings.max_connections,
         h11_max_incomplete_event_size=64 * 1024,
     )
+
+
+def bind(host: str, port: int, setting: str = "HUB_PORT") -> socket.socket:
+    """A listening socket, bound before anything else starts, so a port in use is one line.
+
+    Raises:
+        ConfigError: the address is in use, or cannot be bound.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            why = "is already in use (another hub, or another program?)"
+        else:
+            why = f"cannot be listened on: {exc.strerror or exc}"
+        raise ConfigError(f"{setting}: {host}:{port} {why}") from None
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, announcing itself once it really serves: bound, and started up."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and sockets:
+            host, port = sockets[0].getsockname()[:2]
+            shown = f"[{host}]" if ":" in str(host) else host
+            print(f"hub: serving on http://{shown}:{port}", flush=True)
+
+
+class PlainStartupErrors:
+    """Turns a configuration error raised during start-up (another hub holds the database)
+    into its one line, where Starlette would hand uvicorn the whole traceback to log."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def relay(message: Any) -> None:
+            error = getattr(self.app.state, "startup_error", None)
+            if message["type"] == "lifespan.startup.failed" and error is not None:
+                message = {**message, "message": f"hub: configuration error: {error}"}
+            await send(message)
+
+        await self.app(scope, receive, relay)

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from hub.api.params import accepts
 from hub.api.render import render_event
 from hub.errors import InvalidParameter
 from hub.filters import Filter, parse_filter
@@ -81,6 +82,7 @@ def parse_query(params: Mapping[str, str]) -> FeedQuery:
     return FeedQuery(tuple(types), params.get("company") or None, found_filter)
 
 
+@accepts("after", "types", "company", "filter", "limit", "wait")
 async def read_feed(request: Request) -> JSONResponse:
     """``GET /api/feed``: events after a cursor, long-polling up to ``wait`` seconds."""
     hub = request.app.state.hub

@@ -42,13 +42,27 @@ PAGING = [
     _query("limit", "page size", {"type": "integer", "minimum": 1, "maximum": 500}),
     _query("cursor", "the next_cursor of the previous page"),
 ]
+SINCE = "RFC 3339, Unix seconds, or a duration ago: 30m, 1h, 2d"
+STATUS = _query("status", "pending, succeeded or failed",
+                {"type": "string", "enum": ["pending", "succeeded", "failed"]})  # fmt: skip
 DELIVERY_FILTERS = [
-    _query("status", "pending, succeeded or failed",
-           {"type": "string", "enum": ["pending", "succeeded", "failed"]}),
-    _query("subscription", "a subscription id (required for scoped tokens)"),
+    STATUS,
+    _query("subscription", "a subscription id (required for scoped tokens); unknown is a 404"),
     _query("event_type", "an event type"),
-    _query("since", "RFC 3339 or Unix seconds"),
+    _query("subject", "the event's subject, e.g. order/1001"),
+    _query("since", SINCE),
 ]  # fmt: skip
+BULK = [
+    *DELIVERY_FILTERS,
+    _query("limit", "at most this many in one call",
+           {"type": "integer", "minimum": 1, "maximum": 100000}),
+    _query("dry_run", "count and show the first matches; change nothing", {"type": "boolean"}),
+]  # fmt: skip
+BULK_BODY = {"type": "object", "properties": {
+    "status": {"type": "string"}, "subscription": {"type": "string"},
+    "event_type": {"type": "string"}, "subject": {"type": "string"},
+    "since": {"type": ["string", "number"]}, "limit": {"type": "integer"},
+    "dry_run": {"type": "boolean"}}}  # fmt: skip
 
 
 def _problems(*statuses: int) -> dict[str, Any]:
@@ -108,6 +122,10 @@ SCHEMAS: dict[str, Any] = {
             "instance": {"type": "string"}, "rejection_id": {"type": "string"},
             "errors": {"type": "array", "items": {"type": "object", "properties": {
                 "pointer": {"type": "string"}, "detail": {"type": "string"}}}},
+            "unknown": {"type": "array", "items": {"type": "string"},
+                        "description": "parameters or fields the route does not take"},
+            "accepted": {"type": "array", "items": {"type": "string"},
+                         "description": "what the route takes"},
         },
     },
     "Event": {
@@ -124,7 +142,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["id", "event_id", "subscription_id", "event_type", "status"],
         "properties": {
             "id": ID, "event_id": ID, "subscription_id": {"type": "string"},
-            "event_type": {"type": "string"},
+            "event_type": {"type": "string"}, "subject": TEXT,
             "status": {"type": "string", "enum": ["pending", "succeeded", "failed"]},
             "attempt_count": {"type": "integer"}, "next_attempt_at": TIME,
             "last_status_code": {"type": ["integer", "null"]}, "last_error": TEXT,
@@ -236,6 +254,24 @@ SCHEMAS: dict[str, Any] = {
 }  # fmt: skip
 
 
+def _with_dry_run(op: dict[str, Any]) -> dict[str, Any]:
+    """A bulk action asked for ``dry_run`` answers 200 with what it would touch."""
+    preview = {"type": "object", "properties": {
+        "dry_run": {"type": "boolean"}, "count": {"type": "integer"},
+        "first": {"type": "array", "items": _ref("Delivery")}}}  # fmt: skip
+    op["responses"]["200"] = {"description": "dry run: the count and the first matches",
+                              "content": {JSON: {"schema": preview}}}  # fmt: skip
+    return op
+
+
+def _with_location(op: dict[str, Any]) -> dict[str, Any]:
+    """A 201 that names the new resource: Power Automate DELETEs that Location to unsubscribe."""
+    op["responses"]["201"]["headers"] = {"Location": {
+        "description": "the subscription's URL; DELETE it to unsubscribe",
+        "schema": {"type": "string", "format": "uri"}}}  # fmt: skip
+    return op
+
+
 def document() -> dict[str, Any]:
     """The whole OpenAPI document."""
     sub_id = [_path()]
@@ -252,8 +288,7 @@ def document() -> dict[str, Any]:
         "/openapi.json": {"get": _op("This document", (200, {"type": "object"}), (), public=True)},
         "/api/events": {"get": _op("List events", (200, _page("Event")), params=[
             _query("type", "an event type"), _query("subject", "e.g. order/1001"),
-            _query("since", "RFC 3339 or Unix seconds"), _query("until", "RFC 3339, Unix seconds"),
-            *PAGING])},
+            _query("since", SINCE), _query("until", SINCE), *PAGING])},
         "/api/events/{id}": {"get": _op("An event and its deliveries", (200, "Event"),
                                         (401, 403, 404), sub_id)},
         "/api/events/{id}/replay": {"post": _op(
@@ -261,13 +296,19 @@ def document() -> dict[str, Any]:
             sub_id, {"type": "object", "properties": {"subscription": {"type": "string"}}})},
         "/api/deliveries": {"get": _op("List deliveries", (200, _page("Delivery")),
                                        (400, 401, 403, 404), [*DELIVERY_FILTERS, *PAGING])},
-        "/api/deliveries/replay": {"post": _op(
-            "Bulk replay by filter", (202, {"type": "object"}), params=DELIVERY_FILTERS,
-            body={"type": "object"})},
+        "/api/deliveries/replay": {"post": _with_dry_run(_op(
+            "Bulk replay by filter (status defaults to failed)", (202, {"type": "object"}),
+            (400, 401, 403, 404), params=BULK, body=BULK_BODY))},
+        "/api/deliveries/retry": {"post": _with_dry_run(_op(
+            "Bulk retry now: pending deliveries waiting out a backoff", (202, {"type": "object"}),
+            (400, 401, 403, 404, 409), params=[p for p in BULK if p["name"] != "status"],
+            body=BULK_BODY))},
         "/api/deliveries/{id}": {"get": _op("A delivery and its attempts", (200, "Delivery"),
                                             (401, 403, 404), sub_id)},
         "/api/deliveries/{id}/replay": {"post": _op("Replay one delivery", (202, "Delivery"),
                                                     (401, 403, 404, 409), sub_id)},
+        "/api/deliveries/{id}/retry": {"post": _op(
+            "Retry one waiting delivery now", (202, "Delivery"), (401, 403, 404, 409), sub_id)},
         "/api/rejections": {"get": _op("Refused inbound requests", (200, _page("Rejection")),
                                        params=PAGING)},
         "/api/receipts": {"get": _op("Quarantined, ignored or re-processed receipts",
@@ -282,10 +323,12 @@ def document() -> dict[str, Any]:
                                                      (401, 403, 404, 409, 422), sub_id)},
         "/api/subscriptions": {
             "get": _op("List subscriptions", (200, _page("Subscription"))),
-            "post": _op("Subscribe (REST Hooks, Power Automate, plain)", (201, "Subscription"),
-                        (400, 401, 403, 422), body="SubscriptionCreate"),
+            "post": _with_location(_op(
+                "Subscribe (REST Hooks, Power Automate, plain)", (201, "Subscription"),
+                (400, 401, 403, 422), body="SubscriptionCreate")),
             "delete": _op("Unsubscribe by callback URL", (204, None), (400, 401, 403, 404),
-                          [_query("callback_url", "the URL the flow subscribed")]),
+                          [_query("callback_url", "the URL the flow subscribed"),
+                           _query("callbackUrl", "the same, as Power Automate names it")]),
         },
         "/api/subscriptions/{id}": {
             "get": _op("A subscription", (200, "Subscription"), (401, 403, 404), sub_id),

@@ -2,19 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from hub.api.services import Hub
-from hub.clock import parse_rfc3339
-from hub.errors import InvalidParameter
+from hub.clock import parse_instant
+from hub.errors import InvalidParameter, UnknownParameters
 from hub.jsontext import parse_json
 from hub.model import DeliveryFilter, DeliveryStatus
 
 DEFAULT_LIMIT = 50
+PAGE = ("cursor", "limit")
+DELIVERY_FILTERS = ("status", "subscription", "event_type", "subject", "since")
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def refuse_unknown(given: Iterable[str], accepted: Collection[str], where: str) -> None:
+    """Raises: UnknownParameters, naming them and what is accepted."""
+    unknown = sorted(set(given) - set(accepted))
+    if unknown:
+        raise UnknownParameters(where, unknown, sorted(accepted))
+
+
+def accepts(*query: str) -> Callable[[Handler], Handler]:
+    """Declare a route's query parameters: any other is refused with a 400 (every route is
+    declared, and a test enumerates them from the app)."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def checked(request: Request) -> Response:
+            refuse_unknown(request.query_params.keys(), query, "query parameter(s)")
+            return await handler(request)
+
+        checked.accepted_query = frozenset(query)  # type: ignore[attr-defined]
+        return checked
+
+    return wrap
 
 
 def int_param(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -26,22 +53,19 @@ def int_param(params: Mapping[str, str], name: str, default: int, low: int, high
     return int(raw)
 
 
-def instant_param(params: Mapping[str, Any], name: str) -> float | None:
-    """An RFC 3339 timestamp or Unix seconds."""
+def instant_param(params: Mapping[str, Any], name: str, now: float) -> float | None:
+    """An RFC 3339 timestamp, Unix seconds, or a duration ago (``30m``, ``1h``, ``2d``)."""
     raw = params.get(name)
     if raw is None or raw == "":
         return None
     try:
-        return float(raw) if isinstance(raw, int | float) else _parse_instant(str(raw))
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            return float(raw)
+        return parse_instant(str(raw), now)
     except ValueError:
-        raise InvalidParameter(f"{name} must be RFC 3339 (with a zone) or Unix seconds") from None
-
-
-def _parse_instant(raw: str) -> float:
-    try:
-        return float(raw)
-    except ValueError:
-        return parse_rfc3339(raw)
+        raise InvalidParameter(
+            f"{name} must be RFC 3339 (with a zone), Unix seconds, or a duration such as 2h"
+        ) from None
 
 
 def _status(raw: Any, default: DeliveryStatus | None = None) -> DeliveryStatus | None:
@@ -60,23 +84,43 @@ def text_param(params: Mapping[str, Any], name: str) -> str | None:
     return value or None
 
 
-def delivery_filter(params: Mapping[str, Any], default: DeliveryStatus | None) -> DeliveryFilter:
+def delivery_filter(
+    params: Mapping[str, Any], default: DeliveryStatus | None, now: float
+) -> DeliveryFilter:
     return DeliveryFilter(
         status=_status(params.get("status"), default),
         subscription_id=text_param(params, "subscription"),
         event_type=text_param(params, "event_type"),
-        since=instant_param(params, "since"),
+        since=instant_param(params, "since", now),
+        subject=text_param(params, "subject"),
     )
 
 
-async def json_object(request: Request) -> dict[str, Any]:
+async def json_object(request: Request, accepted: Collection[str] | None = None) -> dict[str, Any]:
+    """The body as a JSON object (an empty body is ``{}``).
+
+    Args:
+        accepted: the fields the route takes; any other is refused. None leaves the check to
+            the caller (registration collects it with the field's other problems).
+    """
     body = await request.body()
     if not body.strip():
         return {}
     doc = parse_json(body)
     if not isinstance(doc, dict):
         raise InvalidParameter("the request body must be a JSON object")
+    if accepted is not None:
+        refuse_unknown(doc, accepted, "field(s)")
     return doc
+
+
+def bool_param(params: Mapping[str, Any], name: str) -> bool:
+    value = params.get(name, False)
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+        return value.lower() in ("true", "1")
+    if not isinstance(value, bool):
+        raise InvalidParameter(f"{name} must be true or false")
+    return value
 
 
 def hub_of(request: Request) -> Hub:

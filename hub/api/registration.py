@@ -21,13 +21,12 @@ import re
 import secrets as random
 from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from hub.catalog import Catalog
 from hub.clock import parse_rfc3339
 from hub.config import Secret
-from hub.errors import ConfigError, SchemaViolation, Violation
+from hub.errors import SchemaViolation, UnknownParameters, Violation
 from hub.filters import parse_filter
 from hub.ids import new_id
 from hub.model import SubscriptionState
@@ -38,7 +37,8 @@ from hub.outbound.subscriptions import (
     TIMEOUT_BOUNDS,
     Subscription,
     dispatch_problems,
-    parse_retry,
+    retry_policy,
+    retry_problem,
 )
 from hub.signing import decode_secret
 from hub.urls import url_problem
@@ -49,9 +49,10 @@ FIELDS = {
     "expiration_date", "description", "skip_validation", "secret", "rate_limit",
     "max_in_flight", "ordered", "batch",
 }  # fmt: skip
+# `active` is the admin's enable/disable, answered before the rest of a PATCH is read.
 PATCHABLE = {"state", "events", "event", "company", "filter", "headers", "timeout", "retry",
              "expiration_date", "description", "rate_limit", "max_in_flight",
-             "ordered", "batch"}  # fmt: skip
+             "ordered", "batch", "active"}  # fmt: skip
 DISPATCH = ("rate_limit", "max_in_flight", "ordered")
 RESERVED_HEADERS = {"content-type", "content-length", "host", "user-agent", "transfer-encoding",
                     "connection", "webhook-id", "webhook-timestamp", "webhook-signature",
@@ -128,11 +129,11 @@ class _Checker:
         return None if raw is None else float(raw)
 
     def retry(self, raw: Any) -> RetryPolicy:
-        try:
-            return parse_retry(raw, Path("request"), "retry")
-        except ConfigError as exc:
-            self.fail("/retry", str(exc).split(": ", 2)[-1])
+        problem = retry_problem(raw)
+        if problem is not None:
+            self.fail("/retry", problem)
             return RetryPolicy()
+        return retry_policy(raw)
 
     def expiry(self, raw: Any, now: float) -> float | None:
         if raw is None:
@@ -162,6 +163,13 @@ class _Checker:
             return None
 
 
+def _known(body: Mapping[str, Any], accepted: set[str]) -> None:
+    """Raises: UnknownParameters, before anything else is checked (a 400, not a 422)."""
+    unknown = sorted(set(body) - accepted)
+    if unknown:
+        raise UnknownParameters("field(s)", unknown, sorted(accepted))
+
+
 def subscription_from_body(
     body: Mapping[str, Any], owner: str | None, catalog: Catalog, now: float
 ) -> tuple[Subscription, str]:
@@ -170,9 +178,8 @@ def subscription_from_body(
     Raises:
         SchemaViolation: every problem with the body, each with its JSON pointer.
     """
+    _known(body, FIELDS)
     check = _Checker()
-    for key in sorted(set(body) - FIELDS):
-        check.fail(f"/{key}", "unknown field")
     secret = body.get("secret") or new_secret()
     try:
         decode_secret(secret) if isinstance(secret, str) else None
@@ -215,9 +222,8 @@ def patched(
     Raises:
         SchemaViolation: every problem with the body.
     """
+    _known(body, PATCHABLE)
     check = _Checker()
-    for key in sorted(set(body) - PATCHABLE):
-        check.fail(f"/{key}", "not a field that can be changed (the target is fixed)")
     changes: dict[str, Any] = {}
     if "state" in body:
         if body["state"] not in ("active", "paused"):

@@ -31,6 +31,7 @@ def render_delivery(d: Delivery) -> dict[str, Any]:
         "event_id": d.event_id,
         "subscription_id": d.subscription_id,
         "event_type": d.event_type,
+        "subject": d.subject,
         "status": str(d.status),
         "attempt_count": d.attempts,
         "next_attempt_at": rfc3339_or_none(d.next_attempt_at) if d.status == "pending" else None,

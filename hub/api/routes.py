@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from hub.api import admin, feed, subscriptions
+from hub.api import admin, deliveries, feed, subscriptions
 
-ROUTES = [*admin.ROUTES, *subscriptions.ROUTES, *feed.ROUTES]
+ROUTES = [*admin.ROUTES, *deliveries.ROUTES, *subscriptions.ROUTES, *feed.ROUTES]

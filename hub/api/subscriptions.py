@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from hub.api import registration, tokens
 from hub.api.auth import principal
-from hub.api.params import hub_of, json_object
+from hub.api.params import accepts, hub_of, json_object
 from hub.api.services import Hub
 from hub.clock import rfc3339_or_none
 from hub.errors import Conflict, Forbidden, InvalidParameter, NotFound
@@ -102,6 +102,7 @@ async def _validate(hub: Hub, sub: Subscription, skip: bool) -> Subscription:
     return replace(sub, state=state, validated_by=method, validation_note=detail)
 
 
+@accepts()
 async def create_subscription(request: Request) -> Response:
     hub = hub_of(request)
     who = principal(request)
@@ -118,6 +119,7 @@ async def create_subscription(request: Request) -> Response:
     return JSONResponse(doc, 201, headers={"Location": location})
 
 
+@accepts()
 async def list_subscriptions(request: Request) -> JSONResponse:
     registry = hub_of(request).registry
     who = principal(request)
@@ -129,6 +131,7 @@ async def list_subscriptions(request: Request) -> JSONResponse:
     return JSONResponse({"items": items, "next_cursor": None})
 
 
+@accepts()
 async def get_subscription(request: Request) -> JSONResponse:
     """A subscription with its health: last success, current failures, pending deliveries."""
     hub = hub_of(request)
@@ -153,6 +156,7 @@ async def get_subscription(request: Request) -> JSONResponse:
     return JSONResponse(doc)
 
 
+@accepts()
 async def patch_subscription(request: Request) -> JSONResponse:
     """Pause, resume or change an API subscription; enable or disable any (admin)."""
     hub = hub_of(request)
@@ -182,6 +186,7 @@ async def _set_active(request: Request, sub: Subscription, body: dict[str, Any])
     return JSONResponse(render_subscription(sub, body["active"]))
 
 
+@accepts()
 async def delete_subscription(request: Request) -> Response:
     """Unsubscribe: what Zapier sends when a Zap is turned off, and Power Automate to Location."""
     hub = hub_of(request)
@@ -192,6 +197,7 @@ async def delete_subscription(request: Request) -> Response:
     return Response(status_code=204)
 
 
+@accepts("callback_url", "callbackUrl")
 async def delete_by_callback(request: Request) -> Response:
     """Unsubscribe by target: ``DELETE /api/subscriptions?callback_url=<url>``, for flows whose
     unsubscribe step knows its own callback URL but not the id it was given."""
@@ -216,13 +222,14 @@ async def _unsubscribe(hub: Hub, sub: Subscription) -> None:
     hub.registry.remove(sub.id)
 
 
+@accepts()
 async def rotate_secret(request: Request) -> JSONResponse:
     """A new signing secret; the old one keeps signing for ``grace_seconds`` (default a day)."""
     hub = hub_of(request)
     sub = own_subscription(request)
     if sub.origin == "file":
         raise Conflict("rotate a file subscription's secret in subscriptions.yaml")
-    body = await json_object(request)
+    body = await json_object(request, ("grace_seconds",))
     grace = body.get("grace_seconds", DEFAULT_GRACE)
     if not isinstance(grace, int | float) or isinstance(grace, bool) or not 0 <= grace <= MAX_GRACE:
         raise InvalidParameter(f"grace_seconds must be 0..{MAX_GRACE:g}")
@@ -235,6 +242,7 @@ async def rotate_secret(request: Request) -> JSONResponse:
     )
 
 
+@accepts()
 async def validate_subscription(request: Request) -> JSONResponse:
     """Ask the target for consent again (after fixing it)."""
     hub = hub_of(request)
@@ -250,12 +258,13 @@ async def validate_subscription(request: Request) -> JSONResponse:
     return JSONResponse(render_subscription(updated, hub.registry.is_active(sub.id)))
 
 
+@accepts()
 async def create_token(request: Request) -> JSONResponse:
     hub = hub_of(request)
     _admin_only(request)
-    body = await json_object(request)
+    body = await json_object(request, ("name",))
     name = body.get("name")
-    if not isinstance(name, str) or not 0 < len(name) <= 100 or set(body) - {"name"}:
+    if not isinstance(name, str) or not 0 < len(name) <= 100:
         raise InvalidParameter('send {"name": "<who the token is for>"}')
     token, value = tokens.new_token(name, hub.clock.now())
     await hub.store.put_document("token", token.id, tokens.to_document(token))
@@ -263,6 +272,7 @@ async def create_token(request: Request) -> JSONResponse:
     return JSONResponse({"id": token.id, "name": name, "token": value}, 201)
 
 
+@accepts()
 async def list_tokens(request: Request) -> JSONResponse:
     _admin_only(request)
     items = [{"id": t.id, "name": t.name, "created_at": rfc3339_or_none(t.created_at)}
@@ -270,6 +280,7 @@ async def list_tokens(request: Request) -> JSONResponse:
     return JSONResponse({"items": items, "next_cursor": None})
 
 
+@accepts()
 async def delete_token(request: Request) -> Response:
     hub = hub_of(request)
     _admin_only(request)

@@ -53,6 +53,7 @@ class ConnectorConfig:
     options: Mapping[str, Any] = field(default_factory=dict)
     policy: CompanyPolicy | None = None
     fetch: FetchSettings | None = None
+    unset: tuple[str, ...] = ()  # env: variables its secrets name that are not set
 
 
 @dataclass(frozen=True)

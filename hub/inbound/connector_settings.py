@@ -30,14 +30,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from hub.config import Secret
 from hub.errors import ConfigError
 from hub.inbound.connector import Connector, ConnectorConfig
 from hub.inbound.fetcher import FetchSettings
 from hub.inbound.policy import parse_policy
 from hub.urls import url_problem
+from hub.yamlfile import Problems, load, where
 
 KEYS = {"enabled", "secrets", "options", "company_policy", "fetch"}
 FETCH_KEYS = {"base_url", "allowed_hosts", "username", "password", "headers", "timeout",
@@ -50,6 +49,13 @@ def _secret(raw: Any, env: Mapping[str, str], where: str) -> Secret | None:
         raise ConfigError(f"{where}: secrets are env:VARIABLE references")
     value = env.get(raw[4:], "")
     return Secret(value) if value else None
+
+
+def unset_variables(raw: Any, env: Mapping[str, str]) -> tuple[str, ...]:
+    """The variables an entry's ``secrets`` name that are not set (`hub check` warns)."""
+    items = raw.get("secrets", []) if isinstance(raw, dict) else []
+    named = [i[4:] for i in items if isinstance(i, str) and i.startswith("env:")]
+    return tuple(name for name in named if not env.get(name))
 
 
 def _secrets(raw: Any, env: Mapping[str, str], where: str) -> tuple[Secret, ...]:
@@ -99,31 +105,36 @@ def _optional_secret(raw: dict[str, Any], key: str, env: Mapping[str, str], wher
 
 
 def _entry(
-    name: str, raw: Any, connector: Connector, env: Mapping[str, str], where: str
-) -> ConnectorConfig:
+    name: str, raw: Any, connector: Connector, env: Mapping[str, str], where: str,
+    problems: Problems,
+) -> ConnectorConfig:  # fmt: skip
+    """One connector's settings; each section's problem is collected, not raised."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict) or set(raw) - KEYS:
-        raise ConfigError(f"{where}: an entry takes {', '.join(sorted(KEYS))}")
+        problems.found.append(f"{where}: an entry takes {', '.join(sorted(KEYS))}")
+        return ConnectorConfig(name)
+    config = ConnectorConfig(name, unset=unset_variables(raw, env))
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
-        raise ConfigError(f"{where}.enabled: true or false")
+        problems.found.append(f"{where}.enabled: true or false")
     options = raw.get("options", {})
     if not isinstance(options, dict):
-        raise ConfigError(f"{where}.options: a mapping")
-    problems = connector.check_options(options)
-    if problems:
-        raise ConfigError(f"{where}.options: {'; '.join(problems)}")
-    policy = raw.get("company_policy")
-    fetch = raw.get("fetch")
-    return ConnectorConfig(
-        name=name,
-        enabled=enabled,
-        secrets=_secrets(raw.get("secrets", []), env, f"{where}.secrets"),
-        options=options,
-        policy=None if policy is None else parse_policy(policy, f"{where}.company_policy"),
-        fetch=None if fetch is None else _fetch(fetch, env, f"{where}.fetch"),
-    )
+        problems.found.append(f"{where}.options: a mapping")
+        options = {}
+    found = connector.check_options(options)
+    if found:
+        problems.found.append(f"{where}.options: {'; '.join(found)}")
+    with problems.collect():
+        config = replace(config, secrets=_secrets(raw.get("secrets", []), env, f"{where}.secrets"))
+    policy, fetch = raw.get("company_policy"), raw.get("fetch")
+    with problems.collect():
+        if policy is not None:
+            config = replace(config, policy=parse_policy(policy, f"{where}.company_policy"))
+    with problems.collect():
+        if fetch is not None:
+            config = replace(config, fetch=_fetch(fetch, env, f"{where}.fetch"))
+    return replace(config, enabled=enabled is not False, options=options)
 
 
 def load_connector_settings(
@@ -139,26 +150,27 @@ def load_connector_settings(
         extra_secrets: from ``HUB_CONNECTOR_<NAME>_SECRET`` and ``--connector-secret``.
 
     Raises:
-        ConfigError: naming the file and the entry at fault.
+        ConfigError: every problem in the file at once, each naming its line and entry.
     """
     entries: dict[str, Any] = {}
     if path is not None and path.exists():
-        try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise ConfigError(f"{path}: cannot read connector settings: {exc}") from None
+        document = load(path, "connector settings") or {}
         if not isinstance(document, dict) or not isinstance(document.get("connectors", {}), dict):
             raise ConfigError(f"{path}: expected a 'connectors:' mapping")
         entries = document.get("connectors") or {}
+    problems = Problems()
     for name in entries:
         if name not in connectors:
             known = ", ".join(sorted(connectors))
-            raise ConfigError(f"{path}: connectors.{name}: no such connector (known: {known})")
+            place = where(path, entries, name) if path else "connectors.yaml"
+            problems.found.append(f"{place}: connectors.{name}: no such connector (known: {known})")
     configs: dict[str, ConnectorConfig] = {}
     for name, connector in connectors.items():
-        config = _entry(name, entries.get(name), connector, env, f"{path}: connectors.{name}")
+        place = f"{where(path, entries, name)}: connectors.{name}" if path else name
+        config = _entry(name, entries.get(name), connector, env, place, problems)
         more = tuple(s for s in extra_secrets.get(name, ()) if s not in config.secrets)
         configs[name] = replace(config, secrets=config.secrets + more)
+    problems.raise_any()
     return configs
 
 

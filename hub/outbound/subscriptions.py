@@ -20,21 +20,15 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from hub.catalog import Catalog
 from hub.config import Secret
-from hub.errors import ConfigError
 from hub.filters import Filter
 from hub.health import Health
 from hub.model import SubscriptionState
-from hub.outbound.batching import BatchPolicy, batch_problems, parse_batch
+from hub.outbound.batching import BatchPolicy, batch_problems
 from hub.outbound.retry import DEFAULT_SCHEDULE, RetryPolicy
 from hub.signing import decode_secret
-from hub.urls import url_problem
 
 SUBSCRIPTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 PATTERN = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
@@ -128,81 +122,37 @@ def route(
     return [s for s in subscriptions if matches(s, event_type, company)]
 
 
-def _fail(path: Path, where: str, message: str) -> ConfigError:
-    return ConfigError(f"{path}: {where}: {message}")
-
-
-def _secret(raw: Any, env: Mapping[str, str], path: Path, where: str) -> Secret:
-    if not isinstance(raw, str) or not raw:
-        raise _fail(path, where, "secret is required (a whsec_ key or env:VARIABLE)")
-    if raw.startswith("env:"):
-        name = raw[4:]
-        if not env.get(name):
-            raise _fail(path, where, f"secret refers to environment variable {name}, not set")
-        raw = env[name]
-    try:
-        decode_secret(raw)
-    except ValueError as exc:
-        # The message never repeats the value: it may be a real secret with a typo.
-        raise _fail(path, where, f"secret is not a valid whsec_ key ({exc})") from None
-    return Secret(raw)
-
-
-def parse_retry(raw: Any, path: Path, where: str) -> RetryPolicy:
-    """A retry override within bounds.
-
-    Raises:
-        ConfigError: naming the bound it breaks.
-    """
+def retry_problem(raw: Any) -> str | None:
+    """What is wrong with a retry override (``{"schedule": [...], "jitter": 0.1}``), if anything."""
     if raw is None:
-        return RetryPolicy()
+        return None
     if not isinstance(raw, dict) or set(raw) - {"schedule", "jitter"}:
-        raise _fail(path, where, "retry takes only 'schedule' and 'jitter'")
+        return "retry takes only 'schedule' and 'jitter'"
     schedule = raw.get("schedule", list(DEFAULT_SCHEDULE))
     jitter = raw.get("jitter", 0.1)
     low, high = RETRY_BOUNDS["attempts"]
     if not isinstance(schedule, list) or not low <= len(schedule) <= high:
-        raise _fail(path, where, f"retry.schedule must list {low:g} to {high:g} delays")
+        return f"retry.schedule must list {low:g} to {high:g} delays"
     low, high = RETRY_BOUNDS["delay"]
-    if not all(isinstance(d, int | float) and low <= d <= high for d in schedule):
-        raise _fail(path, where, f"retry.schedule delays must be numbers in {low:g}..{high:g}")
+    if not all(
+        isinstance(d, int | float) and not isinstance(d, bool) and low <= d <= high
+        for d in schedule
+    ):
+        return f"retry.schedule delays must be numbers in {low:g}..{high:g}"
     low, high = RETRY_BOUNDS["jitter"]
-    if not isinstance(jitter, int | float) or not low <= jitter <= high:
-        raise _fail(path, where, f"retry.jitter must be in {low:g}..{high:g}")
-    return RetryPolicy(tuple(float(d) for d in schedule), float(jitter))
+    if isinstance(jitter, bool) or not isinstance(jitter, int | float) or not low <= jitter <= high:
+        return f"retry.jitter must be in {low:g}..{high:g}"
+    return None
 
 
-def _events(raw: Any, catalog: Catalog, path: Path, where: str) -> tuple[str, ...]:
-    if isinstance(raw, str):
-        raw = [raw]
-    if not isinstance(raw, list) or not raw:
-        raise _fail(path, where, "events must list at least one type or pattern")
-    for pattern in raw:
-        if not isinstance(pattern, str) or not PATTERN.match(pattern):
-            raise _fail(path, where, f"{pattern!r} is not an event type or pattern")
-        if "*" not in pattern and pattern not in catalog:
-            raise _fail(path, where, f"event type {pattern!r} is not in the catalog")
-    return tuple(raw)
-
-
-def _url(raw: Any, path: Path, where: str) -> str:
-    problem = url_problem(raw)
-    if problem is not None:
-        raise _fail(path, where, f"url: {problem}")
-    return str(raw)
-
-
-def _timeout(raw: Any, path: Path, where: str) -> float | None:
+def retry_policy(raw: Any) -> RetryPolicy:
+    """The policy of a retry override that `retry_problem` accepted (None: the default)."""
     if raw is None:
-        return None
-    low, high = TIMEOUT_BOUNDS
-    if not isinstance(raw, int | float) or not low <= raw <= high:
-        raise _fail(path, where, f"timeout must be a number of seconds in {low:g}..{high:g}")
-    return float(raw)
+        return RetryPolicy()
+    schedule = raw.get("schedule", list(DEFAULT_SCHEDULE))
+    return RetryPolicy(tuple(float(d) for d in schedule), float(raw.get("jitter", 0.1)))
 
 
-_KEYS = {"id", "url", "events", "company", "secret", "timeout", "retry", "rate_limit",
-         "max_in_flight", "ordered", "batch"}  # fmt: skip
 RATE_BOUNDS = (0.01, 10_000.0)
 IN_FLIGHT_BOUNDS = (1, 1000)
 
@@ -224,68 +174,6 @@ def dispatch_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
     found += [("batch", problem) for problem in batch_problems(raw.get("batch"))]
     if raw.get("ordered") is True and raw.get("batch") is not None:
         found.append(("batch", "a batched subscription cannot also be ordered"))
-    return found
-
-
-def parse_entry(
-    raw: Any, index: int, env: Mapping[str, str], catalog: Catalog, path: Path
-) -> Subscription:
-    """Validate one subscriptions.yaml entry.
-
-    Raises:
-        ConfigError: naming the file and the entry (by id, or by position when it has none).
-    """
-    if not isinstance(raw, dict):
-        raise _fail(path, f"entry #{index + 1}", "must be a mapping")
-    sub_id = raw.get("id")
-    where = f"subscription {sub_id!r}" if isinstance(sub_id, str) else f"entry #{index + 1}"
-    if not isinstance(sub_id, str) or not SUBSCRIPTION_ID.match(sub_id):
-        raise _fail(path, where, "id must be 1-64 letters, digits, '.', '_' or '-'")
-    unknown = set(raw) - _KEYS
-    if unknown:
-        raise _fail(path, where, f"unknown key(s): {', '.join(sorted(unknown))}")
-    company = raw.get("company")
-    if company is not None and not isinstance(company, str):
-        raise _fail(path, where, "company must be a string")
-    for key, message in dispatch_problems(raw):
-        raise _fail(path, where, f"{key}: {message}")
-    return Subscription(
-        id=sub_id,
-        url=_url(raw.get("url"), path, where),
-        events=_events(raw.get("events"), catalog, path, where),
-        secrets=(_secret(raw.get("secret"), env, path, where),),
-        company=company,
-        timeout=_timeout(raw.get("timeout"), path, where),
-        retry=parse_retry(raw.get("retry"), path, where),
-        rate_limit=raw.get("rate_limit"),
-        max_in_flight=raw.get("max_in_flight"),
-        ordered=bool(raw.get("ordered", False)),
-        batch=parse_batch(raw.get("batch")),
-    )
-
-
-def load_subscriptions(path: Path, env: Mapping[str, str], catalog: Catalog) -> list[Subscription]:
-    """Read and validate the subscriptions file; a missing file means no static subscriptions.
-
-    Raises:
-        ConfigError: the file is unreadable, not YAML, or an entry is invalid or repeated.
-    """
-    if not path.exists():
-        return []
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read subscriptions: {exc}") from None
-    if doc is None:
-        return []
-    if not isinstance(doc, dict) or not isinstance(doc.get("subscriptions", []), list):
-        raise ConfigError(f"{path}: expected a mapping with a 'subscriptions' list")
-    found: list[Subscription] = []
-    for index, raw in enumerate(doc.get("subscriptions") or []):
-        sub = parse_entry(raw, index, env, catalog, path)
-        if any(s.id == sub.id for s in found):
-            raise _fail(path, f"subscription {sub.id!r}", "id is repeated")
-        found.append(sub)
     return found
 
 

@@ -320,7 +320,12 @@ class MemoryStore:
 
     def _matching(self, where: DeliveryFilter) -> list[Delivery]:
         listed = (self._listed(d) for d in self.deliveries.values())
-        return [d for d in listed if _wanted(d, where)]
+        return [d for d in listed if _wanted(d, where) and self._due_after(d, where.due_after)]
+
+    def _due_after(self, d: Delivery, after: float | None) -> bool:
+        return after is None or (
+            self._waiting(d) and d.next_attempt_at is not None and d.next_attempt_at > after
+        )
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
         found = self.deliveries.get(delivery_id)
@@ -377,14 +382,8 @@ class MemoryStore:
         return self._listed(self.deliveries[d.id])
 
     async def retry_now_many(self, where: DeliveryFilter, now: float, limit: int) -> int:
-        chosen = sorted(
-            (
-                d
-                for d in self._matching(where)
-                if self._waiting(d) and (d.next_attempt_at or 0) > now
-            ),
-            key=lambda d: d.id,
-        )[:limit]
+        waiting = replace(where, due_after=now)
+        chosen = sorted(self._matching(waiting), key=lambda d: d.id)[:limit]
         for d in chosen:
             self.deliveries[d.id] = replace(self.deliveries[d.id], next_attempt_at=now)
         return len(chosen)

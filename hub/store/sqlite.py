@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -87,8 +88,15 @@ def _leased(conn: sqlite3.Connection, select: str, params: Sequence[Any]) -> lis
 class SqliteStore:
     """`Store` on one SQLite file."""
 
-    def __init__(self, path: str, busy_timeout_ms: int = 5000, commit_batch: int = 512) -> None:
+    def __init__(
+        self,
+        path: str,
+        busy_timeout_ms: int = 5000,
+        commit_batch: int = 512,
+        create_dir: bool = False,
+    ) -> None:
         self.path = Path(path)
+        self._create_dir = create_dir
         self._busy_timeout_ms = busy_timeout_ms
         self._commit_batch = commit_batch
         self._lock_file: IO[str] | None = None
@@ -101,7 +109,12 @@ class SqliteStore:
         return self._committer
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self._create_dir:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.parent.is_dir():
+            raise ConfigError(
+                f"{self.path}: the directory {str(self.path.parent)!r} does not exist"
+            )
         self._lock()
         self._committer = GroupCommitter(self.path, self._busy_timeout_ms, self._commit_batch)
         try:
@@ -481,14 +494,13 @@ class SqliteStore:
         return result
 
     async def retry_now_many(self, where: DeliveryFilter, now: float, limit: int) -> int:
-        clauses, params = delivery_where(where)
-        clauses += ["status = 'pending'", "lease_until IS NULL", "next_attempt_at > ?"]
+        clauses, params = delivery_where(replace(where, due_after=now))
         sql = (
             "UPDATE deliveries SET next_attempt_at = ? WHERE id IN (SELECT id FROM deliveries "
             f"WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?)"
         )
         count: int = await self._write(
-            lambda conn: conn.execute(sql, [now, *params, now, limit]).rowcount
+            lambda conn: conn.execute(sql, [now, *params, limit]).rowcount
         )
         return count
 

@@ -152,6 +152,10 @@ def delivery_where(where: DeliveryFilter, table: str = "") -> tuple[list[str], l
     if where.since is not None:
         clauses.append(f"{table}created_at >= ?")
         params.append(where.since)
+    if where.due_after is not None:
+        clauses.append(f"{table}status = 'pending'")
+        clauses.append(f"{table}next_attempt_at > ? AND {table}lease_until IS NULL")
+        params.append(where.due_after)
     return clauses, params
 
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import (
     ADMIN_TOKEN,
     SUBSCRIBER_SECRET,
@@ -31,17 +33,36 @@ def test_check_accepts_the_repository_configuration() -> None:
     done = hub_cli("check", env={"HUB_DEMO_SUBSCRIPTION_SECRET": SUBSCRIBER_SECRET})
     assert done.returncode == 0, done.stderr
     assert "configuration OK" in done.stdout
-    assert "warning: no secret set for bigcommerce, cloudevents, d365" in done.stdout
+    assert "warning: connector bigcommerce: no secret (env:BIGCOMMERCE_CLIENT_SECRET not set)" in (
+        done.stdout
+    )
 
 
-def test_check_names_the_bad_entry(tmp_path: Path) -> None:
+def test_check_in_a_plain_shell_warns_of_unset_secret_variables() -> None:
+    # No `make`, so no demo secrets: the repository's files are still valid, and each unset
+    # env: variable is named as a warning rather than failing the check.
+    done = hub_cli("check")
+    assert done.returncode == 0, done.stderr
+    assert (
+        "secret refers to environment variable HUB_DEMO_SUBSCRIPTION_SECRET, which is not "
+        "set" in done.stdout
+    )
+    assert "configuration OK" in done.stdout
+
+
+def test_check_names_every_bad_entry_with_its_line(tmp_path: Path) -> None:
     bad = tmp_path / "subs.yaml"
-    bad.write_text(subscriptions_yaml([{"id": "erp", "url": "http://x.test/", "events": ["order.*"],
-                                        "secret": "env:MISSING_SECRET"}]))  # fmt: skip
-    done = hub_cli("check", "--subscriptions", str(bad))
+    bad.write_text(
+        "subscriptions:\n"
+        "  - {id: erp, url: 'http://0177.0.0.1/', events: ['order.*'], secret: env:S}\n"
+        "  - {id: wms, url: 'https://wms.test/', events: [order.nope], secret: env:S}\n"
+    )
+    done = hub_cli("check", "--subscriptions", str(bad), env={"S": SUBSCRIBER_SECRET})
     assert done.returncode == 2
-    assert f"{bad}: subscription 'erp'" in done.stderr
-    assert "MISSING_SECRET" in done.stderr
+    assert "configuration errors (2):" in done.stderr
+    assert f"{bad}:2: subscription 'erp': url: '0177.0.0.1' is an IPv4 address" in done.stderr
+    assert f"{bad}:3: subscription 'wms': event type 'order.nope'" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_bad_environment_values_stop_start_up() -> None:
@@ -87,7 +108,7 @@ async def test_deliveries_and_replay_against_a_running_hub(tmp_path: Path) -> No
             url = hub.served.url
             listed = await run_cli(url, "deliveries", "--status", "failed")
             hub.hub.worker.paused = True
-            one_id = listed[1].split()[0]
+            one_id = listed[1].splitlines()[1].split()[0]
             single = await run_cli(url, "replay", one_id)
             bulk = await run_cli(url, "replay", "--status", "failed", "--subscription", "erp")
             hub.hub.worker.paused = False
@@ -109,3 +130,159 @@ async def test_deliveries_and_replay_against_a_running_hub(tmp_path: Path) -> No
     assert "no deliveries match" in after[1]
     assert wrong.returncode != 0
     assert b"401" in wrong_err
+
+
+async def test_the_deliveries_table_shows_what_an_admin_needs(tmp_path: Path) -> None:
+    async with Receiver() as receiver:
+        receiver.respond(*[Reply(500, b"down")] * 3)
+        (tmp_path / "subscriptions.yaml").write_text(subscriptions_yaml([
+            {"id": "erp", "url": receiver.url(), "events": ["order.*"],
+             "secret": SUBSCRIBER_SECRET, "retry": {"schedule": [0, 300]}}]))  # fmt: skip
+        async with running_hub(hub_settings(tmp_path)) as hub:
+            for n in range(3):
+                await hub.send("order.created", order_data(f"T-{n}"), f"t{n}")
+            await hub.hub.worker.wait_recorded(3)
+            code, out, err = await run_cli(hub.served.url, "deliveries", "--limit", "2",
+                                           "--since", "1h")  # fmt: skip
+            code_subject, by_subject, _ = await run_cli(
+                hub.served.url, "deliveries", "--subject", "order/T-0"
+            )
+    assert code == 0, err
+    header, *rows, blank, hint = out.splitlines()
+    assert header.split() == ["ID", "STATUS", "SUBSCRIPTION", "EVENT", "TYPE", "SUBJECT",
+                              "ATTEMPTS", "LAST", "NEXT", "ATTEMPT", "CREATED"]  # fmt: skip
+    assert len(rows) == 2 and blank == ""
+    assert hint.startswith("more deliveries match: add --cursor dlv_")
+    cells = rows[0].split()
+    assert cells[1:4] == ["pending", "erp", "order.created"] and cells[4].startswith("order/T-")
+    assert cells[5:7] == ["1", "500"]
+    assert cells[7].endswith("Z") or cells[8].endswith("Z")  # the next attempt, to the second
+    assert code_subject == 0 and len(by_subject.splitlines()) == 2  # the header and one row
+
+
+async def test_a_bulk_replay_asks_before_touching_more_than_ten(tmp_path: Path) -> None:
+    async with Receiver() as receiver:
+        receiver.respond(*[Reply(500)] * 12)
+        (tmp_path / "subscriptions.yaml").write_text(subscriptions_yaml([
+            {"id": "erp", "url": receiver.url(), "events": ["order.*"],
+             "secret": SUBSCRIBER_SECRET, "retry": {"schedule": [0]}}]))  # fmt: skip
+        async with running_hub(hub_settings(tmp_path)) as hub:
+            for n in range(12):
+                await hub.send("order.created", order_data(f"B-{n}"), f"b{n}")
+            await hub.hub.worker.wait_recorded(12)
+            hub.hub.worker.paused = True
+            refused = await run_cli(hub.served.url, "replay", "--status", "failed")
+            still = (await hub.get("/api/deliveries", status="failed", limit=50))["items"]
+            done = await run_cli(hub.served.url, "replay", "--status", "failed", "--yes")
+    assert refused[0] == 1
+    assert refused[2].strip() == "hub: 12 deliveries match; add --yes to replay them"
+    assert len(still) == 12  # nothing was queued without the confirmation
+    assert done[0] == 0 and "queued 12 deliveries again" in done[1]
+
+
+async def test_retry_makes_waiting_deliveries_due_now(tmp_path: Path) -> None:
+    async with Receiver() as receiver:
+        receiver.respond(Reply(503), Reply(503))
+        (tmp_path / "subscriptions.yaml").write_text(subscriptions_yaml([
+            {"id": "erp", "url": receiver.url(), "events": ["order.*"],
+             "secret": SUBSCRIBER_SECRET, "retry": {"schedule": [0, 3600]}}]))  # fmt: skip
+        async with running_hub(hub_settings(tmp_path)) as hub:
+            await hub.send("order.created", order_data("R-1"), "r1")
+            await hub.send("order.created", order_data("R-2"), "r2")
+            await hub.hub.worker.wait_recorded(2)
+            code, out, err = await run_cli(hub.served.url, "retry", "--subscription", "erp")
+            await hub.hub.worker.wait_recorded(4)  # sent again, an hour early
+    assert code == 0, err
+    assert "retried 2 now" in out
+
+
+async def test_mistakes_are_one_line_with_a_documented_exit_code(tmp_path: Path) -> None:
+    async with running_hub(hub_settings(tmp_path)) as hub:
+        missing = await run_cli(hub.served.url, "replay", "dlv_00000000000000000000000000000000")
+        unknown = await run_cli(hub.served.url, "deliveries", "--subscription", "nope")
+    closed = listening_port()
+    down = await run_cli(f"http://127.0.0.1:{closed}", "deliveries")
+    bad_url = await run_cli("ftp://hub.example", "deliveries")
+    for (code, out, err), expected in ((missing, 1), (unknown, 1), (down, 3), (bad_url, 2)):
+        assert code == expected, (code, out, err)
+        assert len(err.strip().splitlines()) == 1 and err.startswith("hub: "), err
+        assert "Traceback" not in err
+    assert "404" in missing[2] and "no delivery" in missing[2]
+    assert "cannot reach the hub" in down[2]
+
+
+def test_a_closed_pipe_is_one_line_not_a_traceback() -> None:
+    done = subprocess.run(
+        ["bash", "-c", f"{sys.executable} -m hub event-types --json | head -c 10 >/dev/null; "
+                       "echo \"exit=${PIPESTATUS[0]}\" >&2"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert "Traceback" not in done.stderr
+    assert "hub: the output was closed before it was all written" in done.stderr
+    assert "exit=141" in done.stderr
+
+
+def listening_port() -> int:
+    """A loopback port nothing listens on."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_port_in_use_is_one_clear_line() -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = hub_cli("serve", "--port", str(port), "--database-url", "memory://",
+                       env={"HUB_ADMIN_TOKEN": ADMIN_TOKEN,
+                            "HUB_DEMO_SUBSCRIPTION_SECRET": SUBSCRIBER_SECRET})  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"hub: configuration error: HUB_PORT: 127.0.0.1:{port} is already in use "
+        "(another hub, or another program?)"
+    )
+    assert "serving on" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgres://db/hub", "unsupported scheme 'postgres'"),
+        ("sqlite://data/hub.db", "three slashes: sqlite:///data/hub.db (relative)"),
+        ("sqlite:///no/such/dir/hub.db", "the directory 'no/such/dir' of"),
+    ],
+)
+def test_a_bad_database_url_is_one_line_for_check_and_serve(
+    tmp_path: Path, url: str, message: str
+) -> None:
+    for command in ("check", "serve"):
+        done = subprocess.run(
+            [sys.executable, "-m", "hub", command, "--database-url", url],
+            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+            env={"PATH": "/usr/bin", "HUB_ADMIN_TOKEN": ADMIN_TOKEN,
+                 "HUB_DEMO_SUBSCRIPTION_SECRET": SUBSCRIBER_SECRET},
+        )  # fmt: skip
+        assert done.returncode == 2, (command, done.stdout, done.stderr)
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert message in done.stderr
+    assert list(tmp_path.iterdir()) == []  # no stray ./hub.db, no directory made
+
+
+async def test_a_database_held_by_another_hub_is_a_line_not_a_traceback(tmp_path: Path) -> None:
+    async with running_hub(hub_settings(tmp_path)):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "hub", "serve", "--port", "0",
+            "--database-url", f"sqlite:///{tmp_path}/hub.db",
+            env={"PATH": "/usr/bin", "HUB_ADMIN_TOKEN": ADMIN_TOKEN,
+                 "HUB_DEMO_SUBSCRIPTION_SECRET": SUBSCRIBER_SECRET},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        out, _ = await asyncio.wait_for(process.communicate(), 60)
+    text = out.decode()
+    assert process.returncode == 2, text
+    assert "Traceback" not in text
+    assert "hub: configuration error: " in text and "another hub process" in text
+    assert "serving on" not in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -10,6 +11,8 @@ import sys
 import threading
 from pathlib import Path
 
+from hub.api.registration import subscription_from_body
+from hub.catalog import Catalog
 from hub.config import PROJECT_ROOT
 
 README = PROJECT_ROOT / "README.md"
@@ -85,7 +88,8 @@ def test_the_readme_walkthrough_runs(tmp_path: Path) -> None:
         try:
             for line in hub.stdout:  # blocks until the server says it is up
                 logs.append(line)
-                if "Application startup complete" in line:
+                if "hub: serving on" in line:  # bound and started up: requests are served
+                    assert f"http://127.0.0.1:{hub_port}" in line
                     break
             else:
                 raise AssertionError("hub serve exited before starting:\n" + "".join(logs))
@@ -118,3 +122,17 @@ def test_the_readme_walkthrough_runs(tmp_path: Path) -> None:
     # A graceful stop: uvicorn finishes shutdown, then re-raises SIGTERM as its exit status.
     assert "Application shutdown complete" in "".join(logs)
     assert hub.returncode in (0, -15), "".join(logs)
+
+
+def test_the_power_automate_example_registers_what_it_says(catalog: Catalog) -> None:
+    # The README's ready-to-paste HTTP Webhook action: its subscribe body, as the flow would
+    # send it, must register a subscription for that company, not a payload filter.
+    text = (PROJECT_ROOT / "README.md").read_text()
+    block = next(b for b in re.findall(r"```json\n(.*?)```", text, re.S) if "HttpWebhook" in b)
+    action = json.loads(block)
+    body = action["inputs"]["subscribe"]["body"]
+    body["callbackUrl"] = "https://prod-1.westus.logic.azure.com/workflows/x/triggers/y?sig=z"
+    sub, _ = subscription_from_body(body, None, catalog, 1_900_000_000.0)
+    assert (sub.company, sub.filter, sub.events) == ("USMF", None, ("order.shipped",))
+    unsubscribe = action["inputs"]["unsubscribe"]
+    assert unsubscribe["method"] == "DELETE" and "callback_url=" in unsubscribe["uri"]

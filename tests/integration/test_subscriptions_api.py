@@ -134,7 +134,6 @@ async def test_an_admin_may_skip_validation_a_scoped_token_may_not(hub: RunningH
         ({"url": "http://x.test/h", "events": ["order.*"], "retry": {"schedule": []}}, {"/retry"}),
         ({"url": "http://x.test/h", "events": ["order.*"],
           "expiration_date": "2001-01-01T00:00:00Z"}, {"/expiration_date"}),
-        ({"url": "http://x.test/h", "events": ["order.*"], "colour": "red"}, {"/colour"}),
     ],
 )  # fmt: skip
 async def test_bad_registrations_are_422_with_pointers(

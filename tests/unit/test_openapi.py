@@ -33,3 +33,26 @@ def test_every_route_is_documented_and_nothing_else(tmp_path: Path) -> None:
 
 def test_the_document_is_valid_openapi() -> None:
     validate(document())  # raises on any violation of the OpenAPI 3.1 schema
+
+
+def test_every_api_route_documents_exactly_the_query_parameters_it_takes(
+    tmp_path: Path,
+) -> None:
+    settings = hub_settings(tmp_path)
+    app = create_app(settings, load_components(settings, {}))
+    paths = document()["paths"]
+    [api] = [r for r in app.routes if isinstance(r, Mount) and r.path == "/api"]
+    for route in api.routes:
+        assert isinstance(route, Route)
+        accepted = route.endpoint.accepted_query  # type: ignore[attr-defined]
+        for method in route.methods or ():
+            if method == "HEAD":
+                continue
+            op = paths["/api" + route.path][method.lower()]
+            documented = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
+            assert documented == accepted, (method, route.path)
+
+
+def test_the_subscribe_answer_declares_its_location_header() -> None:
+    created = document()["paths"]["/api/subscriptions"]["post"]["responses"]["201"]
+    assert "Location" in created["headers"]

@@ -13,13 +13,8 @@ import yaml
 from hub.catalog import Catalog
 from hub.config import Secret
 from hub.errors import ConfigError
-from hub.outbound.subscriptions import (
-    Subscription,
-    SubscriptionRegistry,
-    load_subscriptions,
-    matches,
-    type_matches,
-)
+from hub.outbound.subscriptions import Subscription, SubscriptionRegistry, matches, type_matches
+from hub.outbound.subscriptions_file import load_subscriptions
 
 SECRET = "whsec_c3Vic2NyaWJlci1zZWNyZXQtZm9yLXRlc3RzLW9ubHk="
 
@@ -101,7 +96,6 @@ def test_a_missing_file_means_no_subscriptions(tmp_path: Path, catalog: Catalog)
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
-        ("subscriptions: [", "cannot read subscriptions"),
         ({"subscriptions": {"a": 1}}, "'subscriptions' list"),
         ({"subscriptions": ["nope"]}, "entry #1: must be a mapping"),
         ({"subscriptions": [entry(id="bad id!")]}, "subscription 'bad id!': id must be"),
@@ -111,7 +105,7 @@ def test_a_missing_file_means_no_subscriptions(tmp_path: Path, catalog: Catalog)
         ({"subscriptions": [entry(events=["order.teleported"])]}, "not in the catalog"),
         ({"subscriptions": [entry(events=["Order!"])]}, "is not an event type or pattern"),
         ({"subscriptions": [entry(secret=None)]}, "secret is required"),
-        ({"subscriptions": [entry(secret="env:NOPE")]}, "NOPE, not set"),
+        ({"subscriptions": [entry(secret="env:NOPE")]}, "NOPE, which is not set"),
         ({"subscriptions": [entry(secret="whsec_***")]}, "not a valid whsec_ key"),
         ({"subscriptions": [entry(timeout=600)]}, "timeout must be"),
         ({"subscriptions": [entry(retry={"schedule": []})]}, "retry.schedule must list"),
@@ -130,6 +124,57 @@ def test_errors_name_the_file_and_the_entry(
         load_subscriptions(path, {}, catalog)
     assert str(path) in caught.value.detail
     assert message in caught.value.detail
+
+
+def test_every_problem_in_the_file_is_reported_at_once_with_its_line(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    path = tmp_path / "subscriptions.yaml"
+    path.write_text(
+        "subscriptions:\n"
+        "  - id: erp\n"  # line 2: two problems in one entry
+        "    url: ftp://erp.test/h\n"
+        "    events: [order.teleported]\n"
+        f"    secret: {SECRET}\n"
+        "  - id: fine\n"
+        "    url: https://ok.test/h\n"
+        "    events: ['order.*']\n"
+        f"    secret: {SECRET}\n"
+        "  - id: wms\n"  # line 10
+        "    url: https://wms.test/h\n"
+        "    events: ['order.*']\n"
+        "    secret: env:WMS_SECRET\n"
+        "    timeout: 900\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_subscriptions(path, {}, catalog)
+    lines = caught.value.detail.splitlines()
+    assert lines == [
+        f"{path}:2: subscription 'erp': url: an absolute http(s) URL",
+        f"{path}:2: subscription 'erp': event type 'order.teleported' is not in the catalog",
+        f"{path}:10: subscription 'wms': secret refers to environment variable WMS_SECRET, "
+        "which is not set",
+        f"{path}:10: subscription 'wms': timeout must be a number of seconds in 0.5..60",
+    ]
+
+
+def test_a_yaml_error_names_the_line_and_column(tmp_path: Path, catalog: Catalog) -> None:
+    path = write(tmp_path, "subscriptions:\n  - id: erp\n    url: x\n   events: [a]\n")
+    with pytest.raises(ConfigError) as caught:
+        load_subscriptions(path, {}, catalog)
+    assert caught.value.detail.startswith(f"{path}:4:4: ")
+    assert "expected <block end>" in caught.value.detail
+
+
+def test_an_unset_secret_variable_is_a_warning_for_a_check(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    path = write(tmp_path, {"subscriptions": [entry(secret="env:LATER")]})
+    warnings: list[str] = []
+    [loaded] = load_subscriptions(path, {}, catalog, warnings)
+    assert loaded.id == "erp"
+    assert warnings == [f"{path}:2: subscription 'erp': secret refers to environment variable "
+                        "LATER, which is not set"]  # fmt: skip
 
 
 def test_a_bad_literal_secret_is_not_echoed(tmp_path: Path, catalog: Catalog) -> None:

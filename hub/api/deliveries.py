@@ -1,0 +1,206 @@
+"""Deliveries for admins: list them, look at one, replay what failed and retry what waits.
+
+Bulk actions take the listing's filters, refuse any they do not know (an ignored filter would
+widen what is replayed), answer ``dry_run`` with the count and the first matches, and name an
+unknown subscription with a 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from hub.api.auth import principal
+from hub.api.params import (
+    DEFAULT_LIMIT,
+    DELIVERY_FILTERS,
+    PAGE,
+    accepts,
+    bool_param,
+    delivery_filter,
+    hub_of,
+    int_param,
+    json_object,
+    page_response,
+    refuse_unknown,
+    text_param,
+)
+from hub.api.render import render_attempt, render_delivery
+from hub.api.services import Hub
+from hub.errors import Conflict, InvalidParameter, NotFound
+from hub.model import Delivery, DeliveryFilter, DeliveryStatus, SubscriptionState
+
+BULK_MAX = 100_000
+PREVIEW = 10  # matches a dry run shows
+BULK_FIELDS = (*DELIVERY_FILTERS, "limit", "dry_run")
+RETRY_FIELDS = tuple(f for f in BULK_FIELDS if f != "status")
+
+
+async def _scoped(request: Request, subscription_id: str | None) -> None:
+    """A scoped token sees the deliveries of its own subscriptions only; a subscription that
+    the hub does not know, and that has no deliveries either, is a 404 for anyone.
+
+    Raises:
+        InvalidParameter: a scoped listing names no subscription.
+        NotFound: the subscription is unknown, or not the token's.
+    """
+    who = principal(request)
+    if subscription_id is None:
+        if not who.admin:
+            raise InvalidParameter("a scoped token lists deliveries with ?subscription=<its id>")
+        return
+    hub = hub_of(request)
+    sub = hub.registry.get(subscription_id)
+    if sub is not None and who.owns(sub.owner):
+        return
+    # Unsubscribed (a 410 Gone, a Zap turned off): its deliveries stay for the admin to see.
+    if sub is None and who.admin and await _has_deliveries(hub, subscription_id):
+        return
+    raise NotFound(f"no subscription {subscription_id[:64]!r}")
+
+
+async def _has_deliveries(hub: Hub, subscription_id: str) -> bool:
+    found = await hub.store.list_deliveries(
+        DeliveryFilter(subscription_id=subscription_id), None, 1
+    )
+    return bool(found.items)
+
+
+async def _delivery(request: Request) -> Delivery:
+    found = await hub_of(request).store.get_delivery(request.path_params["id"])
+    if found is None:
+        raise NotFound(f"no delivery {request.path_params['id'][:64]!r}")
+    return found
+
+
+@accepts(*DELIVERY_FILTERS, *PAGE)
+async def list_deliveries(request: Request) -> JSONResponse:
+    hub = hub_of(request)
+    q = request.query_params
+    await _scoped(request, q.get("subscription"))
+    page = await hub.store.list_deliveries(
+        delivery_filter(q, None, hub.clock.now()),
+        q.get("cursor"),
+        int_param(q, "limit", DEFAULT_LIMIT, 1, 500),
+    )
+    return page_response([render_delivery(d) for d in page.items], page.next_cursor)
+
+
+@accepts()
+async def get_delivery(request: Request) -> JSONResponse:
+    hub = hub_of(request)
+    delivery = await _delivery(request)
+    try:
+        await _scoped(request, delivery.subscription_id)
+    except NotFound:
+        raise NotFound(f"no delivery {delivery.id}") from None
+    doc = render_delivery(delivery)
+    doc["attempts"] = [render_attempt(a) for a in await hub.store.list_attempts(delivery.id)]
+    return JSONResponse(doc)
+
+
+def _sendable(hub: Hub, subscription_id: str) -> None:
+    """Raises: Conflict, for a subscription whose deliveries would only wait."""
+    sub = hub.registry.get(subscription_id)
+    if not hub.registry.is_active(subscription_id) or sub is None:
+        raise Conflict(f"subscription {subscription_id} is disabled; enable it first")
+    if sub.state != SubscriptionState.ACTIVE:
+        raise Conflict(f"subscription {subscription_id} is {sub.state}; resume it first")
+
+
+@accepts()
+async def replay_delivery(request: Request) -> JSONResponse:
+    """Queue one delivery for a fresh round of attempts; it keeps its webhook-id."""
+    hub = hub_of(request)
+    await json_object(request, ())
+    delivery = await _delivery(request)
+    if not hub.registry.is_active(delivery.subscription_id):
+        raise Conflict(f"subscription {delivery.subscription_id} is disabled; enable it first")
+    replayed = await hub.store.replay(delivery.id, hub.clock.now())
+    assert replayed is not None
+    hub.worker.notify()
+    return JSONResponse(render_delivery(replayed), 202)
+
+
+@accepts()
+async def retry_delivery(request: Request) -> JSONResponse:
+    """Make one delivery that waits out a backoff due now (its retry schedule goes on)."""
+    hub = hub_of(request)
+    await json_object(request, ())
+    delivery = await _delivery(request)
+    _sendable(hub, delivery.subscription_id)
+    retried = await hub.store.retry_now(delivery.id, hub.clock.now())
+    assert retried is not None
+    hub.worker.notify()
+    return JSONResponse(render_delivery(retried), 202)
+
+
+async def _bulk(request: Request, accepted: tuple[str, ...]) -> tuple[dict[str, Any], int, bool]:
+    """The bulk body (query and JSON body alike), its limit and whether it is a dry run."""
+    params: dict[str, Any] = dict(request.query_params)
+    refuse_unknown(params, accepted, "query parameter(s)")
+    params.update(await json_object(request, accepted))
+    await _scoped(request, text_param(params, "subscription"))
+    raw = params.get("limit", BULK_MAX)
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        raise InvalidParameter(f"limit must be an integer in 1..{BULK_MAX}")
+    limit = int_param({"limit": str(raw)}, "limit", BULK_MAX, 1, BULK_MAX)
+    return params, limit, bool_param(params, "dry_run")
+
+
+async def _preview(hub: Hub, where: DeliveryFilter) -> JSONResponse:
+    found = await hub.store.list_deliveries(where, None, PREVIEW)
+    count = await hub.store.count_deliveries(where)
+    first = [render_delivery(d) for d in found.items]
+    return JSONResponse({"dry_run": True, "count": count, "first": first})
+
+
+@accepts(*BULK_FIELDS)
+async def replay_deliveries(request: Request) -> JSONResponse:
+    """Bulk replay by filter (status defaults to failed): how many were queued, and how many
+    match still (``limit`` caps one call; ``dry_run`` queues nothing)."""
+    hub = hub_of(request)
+    params, limit, dry_run = await _bulk(request, BULK_FIELDS)
+    where = delivery_filter(params, DeliveryStatus.FAILED, hub.clock.now())
+    if where.status == DeliveryStatus.PENDING:
+        raise InvalidParameter("pending deliveries are already queued; retry them instead")
+    if dry_run:
+        return await _preview(hub, where)
+    queued = await hub.store.replay_many(where, hub.clock.now(), limit)
+    remaining = await hub.store.count_deliveries(where)
+    hub.worker.notify()
+    return JSONResponse({"queued": queued, "remaining": remaining}, 202)
+
+
+@accepts(*RETRY_FIELDS)
+async def retry_deliveries(request: Request) -> JSONResponse:
+    """Bulk retry now: pending deliveries that wait out a backoff, by the same filters."""
+    hub = hub_of(request)
+    params, limit, dry_run = await _bulk(request, RETRY_FIELDS)
+    now = hub.clock.now()
+    where = delivery_filter(params, DeliveryStatus.PENDING, now)
+    if where.subscription_id is not None:
+        _sendable(hub, where.subscription_id)
+    waiting = DeliveryFilter(
+        status=DeliveryStatus.PENDING, subscription_id=where.subscription_id,
+        event_type=where.event_type, since=where.since, subject=where.subject, due_after=now,
+    )  # fmt: skip
+    if dry_run:
+        return await _preview(hub, waiting)
+    retried = await hub.store.retry_now_many(where, now, limit)
+    remaining = await hub.store.count_deliveries(waiting)
+    hub.worker.notify()
+    return JSONResponse({"retried": retried, "remaining": remaining}, 202)
+
+
+ROUTES = [
+    Route("/deliveries", list_deliveries, methods=["GET"]),
+    Route("/deliveries/replay", replay_deliveries, methods=["POST"]),
+    Route("/deliveries/retry", retry_deliveries, methods=["POST"]),
+    Route("/deliveries/{id}", get_delivery, methods=["GET"]),
+    Route("/deliveries/{id}/replay", replay_delivery, methods=["POST"]),
+    Route("/deliveries/{id}/retry", retry_delivery, methods=["POST"]),
+]
