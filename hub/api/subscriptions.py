@@ -246,6 +246,7 @@ async def rotate_secret(request: Request) -> JSONResponse:
 async def validate_subscription(request: Request) -> JSONResponse:
     """Ask the target for consent again (after fixing it)."""
     hub = hub_of(request)
+    await json_object(request, ())
     sub = own_subscription(request)
     if sub.origin == "file":
         raise Conflict("file subscriptions are not validated")
