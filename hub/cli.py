@@ -220,7 +220,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         lines = exc.detail.splitlines() or [""]
         if len(lines) > 1:
-            return _fail(f"configuration errors ({len(lines)}):\n  " + "\n  ".join(lines), 2)
+            return _fail(
+                f"configuration errors ({len(lines)}):\n  " + "\n  ".join(lines), EXIT_USAGE
+            )
         return _fail(f"configuration error: {lines[0]}", EXIT_USAGE)
     except cli_admin.CliError as exc:
         return _fail(str(exc), exc.code)

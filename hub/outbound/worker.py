@@ -36,6 +36,7 @@ Emitter = Callable[[str, dict[str, Any], str], Awaitable[None]]
 WAITING = (SubscriptionState.PAUSED, SubscriptionState.PENDING_VALIDATION)
 HELD_RECHECK = 300.0  # seconds before a held delivery is looked at again, unless resumed
 GATHER_BATCHES = 4  # a short batch gathers at most this many batches' worth of waiting ones
+REFILL_DELAY = 0.05  # seconds a refill smaller than a chunk may wait for more free slots (measured)
 
 _STATUS = {
     Verdict.SUCCEEDED: DeliveryStatus.SUCCEEDED,
@@ -123,6 +124,9 @@ class DeliveryWorker:
         self._stopping = asyncio.Event()
         self._inflight: dict[asyncio.Task[None], list[str]] = {}
         self._task: asyncio.Task[None] | None = None
+        # Real time, not the injectable clock: it paces claims, it schedules nothing.
+        self._last_claim = 0.0
+        self._refill_at: float | None = None
         self.paused = False
 
     @property
@@ -191,15 +195,23 @@ class DeliveryWorker:
 
     async def _fill(self) -> tuple[int, bool]:
         free = self._settings.concurrency - len(self._inflight)
-        # Any free slot is filled while work is due: a slot left idle behind slow receivers
-        # is latency for everyone else. Completions that land together (one group commit
-        # records them all) wake the loop once, so claims still come in batches.
         if self.paused or free <= 0:
             return 0, False
+        # Claims come in batches: a claim per finished attempt costs a statement and a share
+        # of a commit each. But a slot never stands idle while work is due: a refill smaller
+        # than a chunk waits at most REFILL_DELAY for more slots to free, never for a slow
+        # receiver to let go of the rest.
+        chunk = min(self._settings.batch, max(1, self._settings.concurrency // 4))
+        since = time.monotonic() - self._last_claim
+        if self._inflight and free < chunk and since < REFILL_DELAY:
+            self._refill_at = self._last_claim + REFILL_DELAY
+            return 0, False
+        self._refill_at = None
         if not self._inflight:
             await self._store.release_expired(self._clock.now())
         limit = min(free, self._settings.batch)
         now = self._clock.now()
+        self._last_claim = time.monotonic()
         jobs = await self._store.claim(now, limit, now + self._settings.lease_seconds)
         for group in await self._groups(jobs, now):
             task = asyncio.create_task(self._deliver(group))
@@ -248,6 +260,8 @@ class DeliveryWorker:
 
     async def _idle(self) -> None:
         timeout = self._settings.poll_interval
+        if self._refill_at is not None:  # a small refill is waiting its turn
+            timeout = min(timeout, max(0.0, self._refill_at - time.monotonic()))
         # With attempts in flight, their completion wakes us; the due time matters only when idle.
         if not self.paused and not self._inflight:
             try:
