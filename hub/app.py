@@ -7,9 +7,10 @@ import logging
 import os
 import secrets
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import orjson
 from starlette.applications import Starlette
@@ -29,7 +30,7 @@ from hub.api.services import Hub
 from hub.api.tokens import TokenRegistry
 from hub.catalog import Catalog, load_catalog
 from hub.clock import Clock, SystemClock
-from hub.config import Settings
+from hub.config import PROJECT_ROOT, Settings
 from hub.errors import (
     ConfigError,
     HubError,
@@ -50,6 +51,8 @@ from hub.outbound.subscriptions import Subscription, SubscriptionRegistry
 from hub.outbound.subscriptions_file import load_subscriptions
 from hub.outbound.worker import DeliveryWorker, WorkerSettings
 from hub.problem import error_response, on_http_exception, on_hub_error, on_unexpected
+from hub.state.rules import Rules, load_rules
+from hub.state.tracker import StateTracker, TrackerSettings
 from hub.store import Store, check_location, open_store
 
 log = logging.getLogger("hub")
@@ -67,6 +70,7 @@ class Components:
     connectors: Mapping[str, Connector]
     subscriptions: list[Subscription]
     connector_configs: Mapping[str, ConnectorConfig] = field(default_factory=dict)
+    rules: Rules = field(default_factory=Rules)
 
 
 def load_components(
@@ -91,7 +95,18 @@ def load_components(
         connector_configs=load_connector_settings(
             settings.connectors, connectors, env, settings.connector_secrets
         ),
+        rules=load_rules(rules_path(settings.rules), catalog),
     )
+
+
+def rules_path(setting: str) -> Path | None:
+    """``HUB_RULES``: a rules file, or ``off``; the repository's default may be absent."""
+    if setting.strip().lower() in ("", "off", "none"):
+        return None
+    path = Path(setting)
+    if not path.exists() and path == PROJECT_ROOT / "rules.yaml":
+        return None
+    return path
 
 
 def _configs(settings: Settings, components: Components) -> dict[str, ConnectorConfig]:
@@ -196,10 +211,18 @@ def create_app(
                     *(secret for sub in components.subscriptions for secret in sub.secrets),
                 ],
                 fetchers=fetchers,
-                on_events=arrivals.notify,
+                on_events=lambda: _both(arrivals.notify, tracker.notify),
                 clock=the_clock.now,
             )
             worker.emit_with(ingestor.emit)
+            tracker = StateTracker(
+                the_store,
+                components.rules,
+                the_clock,
+                ingestor.prepare,
+                ingestor.committed,
+                TrackerSettings(poll_interval=settings.poll_interval),
+            )
             app.state.hub = Hub(
                 settings,
                 the_clock,
@@ -212,13 +235,17 @@ def create_app(
                 token_registry,
                 fetch_client,
                 arrivals,
+                components.rules,
+                tracker,
             )
             worker.start()
+            tracker.start()
             if settle_heap:
                 heap.settle()
             try:
                 yield
             finally:
+                await tracker.stop()
                 await worker.stop()
         finally:
             await the_sender.aclose()
@@ -242,6 +269,11 @@ def create_app(
             Exception: on_unexpected,
         },
     )
+
+
+def _both(first: Callable[[], None], second: Callable[[], None]) -> None:
+    first()
+    second()
 
 
 async def _api_subscriptions(store: Store) -> list[Subscription]:

@@ -69,6 +69,9 @@ def cmd_check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             )
             fetch = ", fetches thin payloads" if config.fetch else ""
             print(f"  {name}: {len(config.secrets)} secret(s){policy}{fetch}")
+    rules = components.rules.types
+    shown = ", ".join(f"{n} ({len(t.statuses)} statuses)" for n, t in rules.items()) or "off"
+    print(f"rules:         {shown} ({settings.rules})")
     print(f"subscriptions: {len(components.subscriptions)} ({settings.subscriptions})")
     for sub in components.subscriptions:
         print(f"  {sub.id}: {', '.join(sub.events)} -> {sub.url}")

@@ -55,6 +55,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     subscriptions: Path = PROJECT_ROOT / "subscriptions.yaml"
     connectors: Path = PROJECT_ROOT / "connectors.yaml"
+    rules: str = str(PROJECT_ROOT / "rules.yaml")  # "off": no business state
     schemas_dir: Path = PROJECT_ROOT / "schemas"
     admin_token: Secret | None = None
     connector_secrets: Mapping[str, tuple[Secret, ...]] = field(default_factory=dict)
@@ -94,6 +95,7 @@ ENV_NAMES: dict[str, str] = {
     "database_url": "HUB_DATABASE_URL",
     "subscriptions": "HUB_SUBSCRIPTIONS",
     "connectors": "HUB_CONNECTORS",
+    "rules": "HUB_RULES",
     "schemas_dir": "HUB_SCHEMAS_DIR",
     "admin_token": "HUB_ADMIN_TOKEN",
     "max_body_bytes": "HUB_MAX_BODY_BYTES",

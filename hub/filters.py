@@ -10,11 +10,13 @@ object of operators, all of which must hold::
     {"$or": [{"company": "USMF"}, {"references.shopify": {"$exists": true}}]}
     {"$not": {"source_status": {"$in": ["test", "draft"]}}}
 
-Operators: ``$eq $neq $gt $gte $lt $lte $in $nin $exists``. Amounts are decimal strings in the
+Operators: ``$eq $neq $gt $gte $lt $lte $in $nin $exists``, and over a list ``$all`` and
+``$any``, whose operand is a filter applied to each element (``{"lines": {"$all":
+{"unit_price": {"$gt": 0}}}}``: every line has a price). Amounts are decimal strings in the
 catalog, so a number and a numeric string compare as numbers (``"404.95" > 100``). A missing
-path satisfies only ``$neq``, ``$nin`` and ``$exists: false``. A filter is checked when a
-subscription is registered, so one that does not parse is a ``422`` then, never a delivery-time
-surprise.
+path satisfies only ``$neq``, ``$nin``, ``$exists: false`` and ``$all`` (nothing to check). A
+filter is checked when a subscription is registered, so one that does not parse is a ``422``
+then, never a delivery-time surprise.
 """
 
 from __future__ import annotations
@@ -88,6 +90,21 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+def _each(op: str) -> Callable[[Any, Any], bool]:
+    """``$all`` / ``$any``: the sub-filter over each element of a list (a missing list has
+    nothing that could fail ``$all``, and nothing that could pass ``$any``)."""
+    every = op == "$all"
+
+    def check(value: Any, inner: Callable[[Any], bool]) -> bool:
+        if value is _MISSING:
+            return every
+        if not isinstance(value, list):
+            return False
+        return all(map(inner, value)) if every else any(map(inner, value))
+
+    return check
+
+
 def lookup(data: Any, path: tuple[str, ...]) -> Any:
     """The value at a dotted path, or `_MISSING`; digits index into lists."""
     for part in path:
@@ -138,16 +155,21 @@ class _Parser:
             return self.fail(
                 pointer, "a path is dot-separated names, e.g. shipping_address.country"
             )
-        return self.condition(path, value, pointer)
+        return self.condition(path, value, pointer, depth)
 
-    def condition(self, path: tuple[str, ...], raw: Any, pointer: str) -> Callable[[Any], bool]:
+    def condition(
+        self, path: tuple[str, ...], raw: Any, pointer: str, depth: int
+    ) -> Callable[[Any], bool]:
         if not isinstance(raw, dict) or not any(k.startswith("$") for k in raw):
             raw = {"$eq": raw}
         checks: list[tuple[Callable[[Any, Any], bool], Any]] = []
         for op, operand in raw.items():
             where = f"{pointer}/{_escape(op)}"
-            if op not in OPERATORS:
-                self.fail(where, f"unknown operator {op}; use {', '.join(OPERATORS)}")
+            if op in ("$all", "$any"):
+                checks.append((_each(op), self.node(operand, where, depth + 1)))
+            elif op not in OPERATORS:
+                known = ", ".join([*OPERATORS, "$all", "$any"])
+                self.fail(where, f"unknown operator {op}; use {known}")
             elif op in ("$in", "$nin") and not isinstance(operand, list):
                 self.fail(where, f"{op} takes a list")
             elif op == "$exists" and not isinstance(operand, bool):

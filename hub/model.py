@@ -205,3 +205,91 @@ class Page(Generic[T]):
 
     items: list[T]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessObject:
+    """An order, customer, vendor, product or purchase order, as every system has told of it.
+
+    Attributes:
+        key: what it is shown by (its first event's subject key).
+        status, state, reason: where its rules have it, and since when (`since`).
+        facts: the latest known values of the fields people ask about.
+        sources: per connector, the last position applied (`hub.state.facts.source_order`).
+        aliases: every ``system.kind:id`` it is known by.
+    """
+
+    id: str
+    type: str
+    key: str
+    status: str
+    state: str
+    reason: str
+    since: float
+    created_at: float
+    updated_at: float
+    company: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, list[Any]] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One line of an object's logbook: a transition tried, and what came of it."""
+
+    id: str
+    object_id: str
+    at: float
+    trigger: str  # the event type, or "manual"
+    outcome: str
+    from_status: str | None
+    to_status: str | None
+    message: str | None = None
+    event_id: str | None = None  # the event that triggered it
+    created_by: str | None = None  # the connector or token behind it
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectDeadline:
+    """An overdue event owed if the object is still in `status` at `due_at`."""
+
+    object_id: str
+    status: str
+    since: float
+    due_at: float
+    emit: str
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectFilter:
+    """Filters over business objects; `None` means any."""
+
+    type: str | None = None
+    status: str | None = None
+    state: str | None = None
+    company: str | None = None
+    overdue_at: float | None = None  # with a deadline passed at this time
+    text: str | None = None  # an alias, or text in the facts
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """What applying one event (or one manual transition) does, written in one transaction.
+
+    The cursor moves from `cursor_from` to `cursor_to` in the same commit, so an event is
+    applied exactly once, across crashes; a manual change leaves the cursor alone (None).
+    """
+
+    cursor_from: str | None
+    cursor_to: str | None
+    objects: list[BusinessObject] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # objects merged into another
+    log: list[LogEntry] = field(default_factory=list)
+    timeline: list[tuple[str, str]] = field(default_factory=list)  # (object id, event id)
+    deadlines: list[ObjectDeadline] = field(default_factory=list)
+    cleared: list[str] = field(default_factory=list)  # objects whose deadline is cancelled
+    fired: list[str] = field(default_factory=list)  # objects whose deadline was raised
+    receipt: Receipt | None = None  # the status events and their deliveries, if any
+    events: list[Event] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)

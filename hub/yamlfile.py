@@ -8,6 +8,7 @@ the line and column PyYAML stopped at.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,7 +30,20 @@ class Located(dict[Any, Any]):
 
 
 class _Loader(yaml.SafeLoader):
-    """The safe loader, making `Located` mappings."""
+    """The safe loader, making `Located` mappings, with YAML 1.2's booleans: only true and
+    false. YAML 1.1 also reads on, off, yes and no as booleans, which turns a transition's
+    ``on:`` key into True and Norway's country code NO into False."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> Located:

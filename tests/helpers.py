@@ -209,6 +209,7 @@ def hub_settings(tmp_path: Path, **overrides: Any) -> Settings:
         connector_secrets={"standard": (Secret(CONNECTOR_SECRET),)},
         poll_interval=0.05,
         allow_targets="127.0.0.0/8,::1/128",  # the receivers and fake APIs of the tests
+        rules="off",  # business state is tested on its own (tests/state): no status events here
         drain_seconds=2.0,
         delivery_timeout=2.0,
     )
@@ -287,6 +288,7 @@ async def running_hub(
     app = create_app(settings, components, clock=clock, sender=sender, store=store)
     if isinstance(clock, ManualClock):
         clock.listen(lambda: app.state.hub.worker.notify())
+        clock.listen(lambda: app.state.hub.tracker.notify())
     served = Served(app)
     served.start()
     running = RunningHub(app, served, clock)

@@ -37,6 +37,9 @@ SCOPED_ROUTES = [
     (frozenset({"POST"}), re.compile(r"^/subscriptions/[^/]+/(rotate-secret|validate)$")),
     (frozenset({"GET"}), re.compile(r"^/deliveries(/[^/]+)?$")),
     (frozenset({"GET"}), re.compile(r"^/feed$")),
+    # Where an order stands, and moving it by hand (low-code actions; force only by scope).
+    (frozenset({"GET"}), re.compile(r"^/objects(/[^/]+/[^/]+)?$")),
+    (frozenset({"POST"}), re.compile(r"^/objects/[^/]+/[^/]+/transitions$")),
 ]
 
 

@@ -150,6 +150,22 @@ SCHEMAS: dict[str, Any] = {
             "attempts": {"type": "array", "items": _ref("Attempt")},
         },
     },
+    "BusinessObject": {
+        "type": "object",
+        "required": ["id", "type", "key", "status", "state", "reason"],
+        "properties": {
+            "id": ID, "type": {"type": "string"}, "key": {"type": "string"},
+            "status": {"type": "string"}, "state": {"type": "string"},
+            "reason": {"type": "string"}, "since": TIME, "seconds_in_status": {"type": "number"},
+            "company": TEXT, "references": {"type": "object"},
+            "aliases": {"type": "array", "items": {"type": "string"}}, "facts": {"type": "object"},
+            "created_at": TIME, "updated_at": TIME,
+            "timeline": {"type": "array", "items": {"type": "object"}},
+            "logbook": {"type": "array", "items": {"type": "object"}},
+            "deadlines": {"type": "array", "items": {"type": "object"}},
+            "outcome": {"type": "string"}, "message": TEXT,
+        },
+    },
     "Attempt": {
         "type": "object",
         "properties": {
@@ -359,6 +375,24 @@ def document() -> dict[str, Any]:
             _query("wait", "seconds to wait for new events", {"type": "number", "minimum": 0,
                                                              "maximum": 60})])},
         "/api/event-types": {"get": _op("The event catalog", (200, _page("EventType")))},
+        "/api/objects": {"get": _op("Business objects", (200, _page("BusinessObject")),
+                                    (400, 401, 403, 404), [
+            _query("type", "order, customer, vendor, product or purchase_order"),
+            _query("status", "a status of the rules"), _query("state", "an IOM-style state"),
+            _query("company", "a company"),
+            _query("overdue", "only those past a deadline", {"type": "boolean"}),
+            _query("q", "any alias (#1042, a tracking number), or text in the facts"),
+            *PAGING])},
+        "/api/objects/{type}/{key}": {"get": _op(
+            "One object by any alias: status, references, facts, timeline, logbook",
+            (200, "BusinessObject"), (401, 403, 404), [_path("type"), _path("key")])},
+        "/api/objects/{type}/{key}/transitions": {"post": _op(
+            "Move an object by hand (409: a condition failed; 422: not allowed from here)",
+            (200, "BusinessObject"), (400, 401, 403, 404, 409, 422),
+            [_path("type"), _path("key")],
+            {"type": "object", "required": ["to"], "properties": {
+                "to": {"type": "string"}, "message": {"type": "string"},
+                "force": {"type": "boolean"}}})},
     }  # fmt: skip
     return {
         "openapi": "3.1.0",

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
-from hub.api import admin, deliveries, feed, subscriptions
+from hub.api import admin, deliveries, feed, objects, subscriptions
 
-ROUTES = [*admin.ROUTES, *deliveries.ROUTES, *subscriptions.ROUTES, *feed.ROUTES]
+ROUTES = [
+    *admin.ROUTES,
+    *deliveries.ROUTES,
+    *subscriptions.ROUTES,
+    *feed.ROUTES,
+    *objects.ROUTES,
+]

@@ -14,6 +14,8 @@ from hub.config import Settings
 from hub.inbound.ingest import Ingestor
 from hub.outbound.subscriptions import SubscriptionRegistry
 from hub.outbound.worker import DeliveryWorker
+from hub.state.rules import Rules
+from hub.state.tracker import StateTracker
 from hub.store.base import Store
 
 
@@ -32,3 +34,5 @@ class Hub:
     tokens: TokenRegistry
     http: httpx.AsyncClient
     arrivals: Arrivals
+    rules: Rules
+    tracker: StateTracker

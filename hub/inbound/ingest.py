@@ -200,12 +200,27 @@ class Ingestor:
         Raises:
             StoreUnavailable: it could not be committed.
         """
-        now = self._clock()
-        canonical = [CanonicalEvent(event_type, now, data, subject)]
-        self._validate(canonical)
-        receipt = Receipt(new_id("rcp"), HUB_SOURCE, None, now, b"")
-        events, deliveries = self._fan_out(receipt, canonical)
+        receipt, events, deliveries = self.prepare([CanonicalEvent(event_type, self._clock(),
+                                                                   data, subject)])  # fmt: skip
         await self._store.ingest(receipt, events, deliveries)
+        self.committed(events, deliveries)
+
+    def prepare(
+        self, canonical: list[CanonicalEvent]
+    ) -> tuple[Receipt, list[Event], list[Delivery]]:
+        """The hub's own events, validated and routed, ready to be committed by the caller
+        with whatever else must commit with them (the state tracker's status changes).
+
+        Raises:
+            SchemaViolation: one does not match its schema (a bug of the hub's).
+        """
+        self._validate(canonical)
+        receipt = Receipt(new_id("rcp"), HUB_SOURCE, None, self._clock(), b"")
+        events, deliveries = self._fan_out(receipt, canonical)
+        return receipt, events, deliveries
+
+    def committed(self, events: list[Event], deliveries: list[Delivery]) -> None:
+        """Wake the worker and the feed's readers for events committed elsewhere."""
         self._committed(False, events, deliveries)
 
     async def reprocess(self, receipt_id: str) -> Outcome:

@@ -15,16 +15,21 @@ from hub.health import Health
 from hub.model import (
     Attempt,
     AttemptRecord,
+    BusinessObject,
     Delivery,
     DeliveryFilter,
     DeliveryJob,
     Event,
     EventFilter,
     IngestResult,
+    LogEntry,
+    ObjectDeadline,
+    ObjectFilter,
     Page,
     Receipt,
     ReceiptStatus,
     Rejection,
+    StateChange,
 )
 
 CURSOR = re.compile(r"^[a-z]{2,4}_[0-9a-f]{32}$")
@@ -216,3 +221,44 @@ class Store(Protocol):
         """Every ``(id, document)`` of a kind, by id."""
 
     async def set_meta(self, key: str, value: str) -> None: ...
+
+    # business state (hub.state): objects, their aliases, logbook, timeline and deadlines
+
+    async def state_cursor(self) -> str | None:
+        """The id of the last event the state tracker applied."""
+
+    async def objects_by_alias(self, aliases: list[str]) -> dict[str, str]:
+        """Which object holds each of these aliases (only those some object holds)."""
+
+    async def get_object(self, object_id: str) -> BusinessObject | None: ...
+
+    async def find_object(self, object_type: str, key: str) -> BusinessObject | None:
+        """An object by its key, one of its aliases (``shopify.order_number:#1042``), or the id
+        an alias names (``#1042``)."""
+
+    async def list_objects(
+        self, where: ObjectFilter, cursor: str | None, limit: int
+    ) -> Page[BusinessObject]: ...
+
+    async def apply_state(self, change: StateChange) -> bool:
+        """Write a state change in one transaction: objects, aliases, logbook, timeline,
+        deadlines, the status events with their deliveries, and the cursor.
+
+        Returns False, writing nothing, when the cursor is no longer at `cursor_from` (the
+        event was applied already).
+        """
+
+    async def logbook(self, object_id: str, limit: int) -> list[LogEntry]:
+        """An object's logbook, newest first."""
+
+    async def timeline(self, object_id: str, limit: int) -> list[Event]:
+        """The events an object was told of, oldest first."""
+
+    async def deadlines(self, object_id: str) -> list[ObjectDeadline]:
+        """An object's pending deadline (at most one: it follows the status)."""
+
+    async def due_deadlines(self, now: float, limit: int) -> list[ObjectDeadline]:
+        """Deadlines passed and not yet raised, earliest first."""
+
+    async def next_deadline(self) -> float | None:
+        """When the earliest pending deadline falls due."""

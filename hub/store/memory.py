@@ -23,6 +23,7 @@ from hub.model import (
     Rejection,
 )
 from hub.store.base import MAX_PAGE, check_cursor, not_waiting, page
+from hub.store.memory_state import MemoryState
 
 
 def _wanted(d: Delivery, where: DeliveryFilter) -> bool:
@@ -48,10 +49,11 @@ def _newest_first(items: list[Listed], cursor: str | None, limit: int) -> Page[L
     return page(ordered[: limit + 1], limit)
 
 
-class MemoryStore:
+class MemoryStore(MemoryState):
     """`Store` held in dictionaries."""
 
     def __init__(self) -> None:
+        self._state_init()
         self.senders: dict[tuple[str, str], list[str]] = {}
         self.receipts: dict[str, Receipt] = {}
         self.receipt_events: dict[str, list[str]] = {}

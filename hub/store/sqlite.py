@@ -55,6 +55,7 @@ from hub.store.sqlite_sql import (
     migrate,
     receipt_row,
 )
+from hub.store.sqlite_state import STATE_SCHEMA, SqliteState
 from hub.store.sqlite_writes import (
     IngestWrite,
     RecordWrite,
@@ -85,7 +86,7 @@ def _leased(conn: sqlite3.Connection, select: str, params: Sequence[Any]) -> lis
     return [DeliveryJob(d, events[d.event_id]) for d in deliveries]
 
 
-class SqliteStore:
+class SqliteStore(SqliteState):
     """`Store` on one SQLite file."""
 
     def __init__(
@@ -129,6 +130,7 @@ class SqliteStore:
     def _setup(conn: sqlite3.Connection) -> None:
         migrate(conn)
         conn.executescript(SCHEMA)
+        conn.executescript(STATE_SCHEMA)
         # One process owns the file (see _lock), so every lease left is a dead run's.
         conn.execute("UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL")
 

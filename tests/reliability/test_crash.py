@@ -80,6 +80,7 @@ async def test_sigkill_mid_burst_loses_nothing_acknowledged(tmp_path: Path) -> N
             "HUB_CONNECTOR_STANDARD_SECRET": CONNECTOR_SECRET,
             "HUB_POLL_INTERVAL": "0.1",
             "HUB_ALLOW_TARGETS": "127.0.0.1/32",  # the receiver is on loopback
+            "HUB_RULES": "off",  # the spine alone: no status events among the counted ones
         }
         acked: dict[str, list[str]] = {}  # msg id -> event ids, from 200 and 202 answers
         killed = asyncio.Event()
@@ -168,6 +169,7 @@ async def test_sigkill_with_attempts_in_flight_reattempts_them(tmp_path: Path) -
             "HUB_SUBSCRIPTIONS": str(tmp_path / "subs.yaml"), "HUB_ADMIN_TOKEN": "t",
             "HUB_CONNECTOR_STANDARD_SECRET": CONNECTOR_SECRET, "HUB_POLL_INTERVAL": "0.1",
             "HUB_ALLOW_TARGETS": "127.0.0.1/32",
+            "HUB_RULES": "off",
         }  # fmt: skip
         url = f"http://127.0.0.1:{port}/webhooks/standard"
         event_ids: set[str] = set()

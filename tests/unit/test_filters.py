@@ -50,6 +50,13 @@ ORDER = {
         ({"$and": [{"currency": "EUR"}, {"$not": {"order_id": "1001"}}]}, False),
         ({"$not": {"currency": {"$in": ["GBP", "USD"]}}}, True),
         ({"shipping_address": {"country": "DE"}}, True),  # an object value is equality
+        ({"lines": {"$all": {"quantity": {"$gt": 0}}}}, True),  # every line
+        ({"lines": {"$all": {"sku": "OTHER"}}}, False),
+        ({"lines": {"$any": {"sku": "GEAR-7"}}}, True),  # some line
+        ({"lines": {"$any": {"sku": {"$in": ["A", "B"]}}}}, False),
+        ({"missing": {"$all": {"sku": "x"}}}, True),  # no list, nothing fails
+        ({"missing": {"$any": {"sku": "x"}}}, False),
+        ({"currency": {"$all": {"sku": "x"}}}, False),  # not a list
     ],
 )
 def test_matching(raw: dict[str, Any], expected: bool) -> None:
@@ -70,6 +77,8 @@ def test_matching(raw: dict[str, Any], expected: bool) -> None:
         ({"$xor": [{"a": 1}]}, "/filter/$xor"),
         ({"a..b": 1}, "/filter/a..b"),
         ({"a/b": {"$foo": 1}}, "/filter/a~1b/$foo"),
+        ({"lines": {"$all": 5}}, "/filter/lines/$all"),
+        ({"lines": {"$any": {"sku": {"$in": "x"}}}}, "/filter/lines/$any/sku/$in"),
     ],
 )
 def test_refusals_point_at_the_problem(raw: Any, pointer: str) -> None:

@@ -21,8 +21,9 @@ LAYERS = {
     "outbound": {"core", "store"},
     "inbound": {"core", "store", "outbound"},
     "connectors": {"core", "inbound"},
-    "api": {"core", "store", "inbound", "outbound"},
-    "edge": {"core", "store", "inbound", "outbound", "api", "connectors"},
+    "state": {"core", "store", "inbound", "outbound"},
+    "api": {"core", "store", "inbound", "outbound", "state"},
+    "edge": {"core", "store", "inbound", "outbound", "state", "api", "connectors"},
 }
 EDGES = {"hub.app", "hub.cli", "hub.server", "hub.listener", "hub.__main__"}
 
@@ -69,7 +70,9 @@ def layer(module: str) -> str:
     parts = module.split(".")
     if parts[0] == "connectors":
         return "connectors"
-    if len(parts) > 2 or (len(parts) == 2 and parts[1] in ("store", "inbound", "outbound", "api")):
+    if len(parts) > 2 or (
+        len(parts) == 2 and parts[1] in ("store", "inbound", "outbound", "state", "api")
+    ):
         return parts[1]
     return "core"
 

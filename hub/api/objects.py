@@ -1,0 +1,178 @@
+"""Business objects: where an order, customer or vendor stands across every system.
+
+``GET /api/objects`` lists them by type, status, state, company, overdue deadline or any alias
+(``q``); ``GET /api/objects/{type}/{key}`` shows one, found by any alias (``#1042``, a Shopify
+id, a D365 sales order, a tracking number), with its status, references, facts, timeline of
+events from every system, their deliveries, its logbook and pending deadline.
+``POST /api/objects/{type}/{key}/transitions`` moves it by hand under the same rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hub.api.auth import principal
+from hub.api.params import (
+    DEFAULT_LIMIT,
+    PAGE,
+    accepts,
+    bool_param,
+    hub_of,
+    int_param,
+    json_object,
+    page_response,
+    text_param,
+)
+from hub.api.render import render_delivery, render_event
+from hub.api.services import Hub
+from hub.clock import rfc3339_or_none
+from hub.errors import (
+    PROBLEM_BASE,
+    Forbidden,
+    InvalidParameter,
+    NotFound,
+    SchemaViolation,
+    Violation,
+)
+from hub.model import BusinessObject, DeliveryFilter, ObjectFilter
+from hub.problem import problem_response
+from hub.state.apply import references
+from hub.state.transitions import Outcome
+
+TIMELINE = 200  # events shown on an object's page
+
+
+def render_object(obj: BusinessObject, now: float) -> dict[str, Any]:
+    return {
+        "id": obj.id,
+        "type": obj.type,
+        "key": obj.key,
+        "status": obj.status,
+        "state": obj.state,
+        "reason": obj.reason,
+        "since": rfc3339_or_none(obj.since),
+        "seconds_in_status": round(max(0.0, now - obj.since), 3),
+        "company": obj.company,
+        "references": references(obj.aliases),
+        "aliases": list(obj.aliases),
+        "facts": obj.facts,
+        "created_at": rfc3339_or_none(obj.created_at),
+        "updated_at": rfc3339_or_none(obj.updated_at),
+    }
+
+
+def _types(hub: Hub, name: str) -> None:
+    if name not in hub.rules.types:
+        known = ", ".join(sorted(hub.rules.types)) or "none: business state is off (HUB_RULES)"
+        raise NotFound(f"no rules for objects of type {name[:64]!r} (known: {known})")
+
+
+@accepts("type", "status", "state", "company", "overdue", "q", *PAGE)
+async def list_objects(request: Request) -> JSONResponse:
+    hub = hub_of(request)
+    q = request.query_params
+    if q.get("type"):
+        _types(hub, q["type"])
+    now = hub.clock.now()
+    where = ObjectFilter(
+        type=text_param(q, "type"),
+        status=text_param(q, "status"),
+        state=text_param(q, "state"),
+        company=text_param(q, "company"),
+        overdue_at=now if bool_param(q, "overdue") else None,
+        text=text_param(q, "q"),
+    )
+    found = await hub.store.list_objects(
+        where, q.get("cursor"), int_param(q, "limit", DEFAULT_LIMIT, 1, 500)
+    )
+    return page_response([render_object(o, now) for o in found.items], found.next_cursor)
+
+
+async def _object(request: Request) -> BusinessObject:
+    hub = hub_of(request)
+    object_type, key = request.path_params["type"], request.path_params["key"]
+    _types(hub, object_type)
+    found = await hub.store.find_object(object_type, key)
+    if found is None:
+        raise NotFound(f"no {object_type} known as {key[:100]!r}")
+    return found
+
+
+@accepts()
+async def get_object(request: Request) -> JSONResponse:
+    """One object with everything known of it."""
+    hub = hub_of(request)
+    obj = await _object(request)
+    events = await hub.store.timeline(obj.id, TIMELINE)
+    timeline = []
+    for event in events:
+        shown = render_event(event) | {"receipt_id": event.receipt_id}
+        deliveries = await hub.store.list_deliveries(DeliveryFilter(event_id=event.id), None, 50)
+        shown["deliveries"] = [render_delivery(d) for d in deliveries.items]
+        timeline.append(shown)
+    doc = render_object(obj, hub.clock.now())
+    doc["timeline"] = timeline
+    doc["logbook"] = [
+        {"at": rfc3339_or_none(e.at), "trigger": e.trigger, "outcome": e.outcome,
+         "from_status": e.from_status, "to_status": e.to_status, "message": e.message,
+         "event_id": e.event_id, "created_by": e.created_by}
+        for e in await hub.store.logbook(obj.id, 200)
+    ]  # fmt: skip
+    doc["deadlines"] = [
+        {"status": d.status, "since": rfc3339_or_none(d.since),
+         "due_at": rfc3339_or_none(d.due_at), "emit": d.emit}
+        for d in await hub.store.deadlines(obj.id)
+    ]  # fmt: skip
+    return JSONResponse(doc)
+
+
+@accepts()
+async def transition_object(request: Request) -> Response:
+    """A manual transition: 200 moved, 409 a condition failed (with any fallback taken),
+    422 not allowed from the current status."""
+    hub = hub_of(request)
+    body = await json_object(request, ("to", "message", "force"))
+    target = text_param(body, "to")
+    if target is None:
+        raise InvalidParameter('name the status: {"to": "<status>"}')
+    message = text_param(body, "message")
+    force = bool_param(body, "force")
+    who = principal(request)
+    obj = await _object(request)
+    name = "admin" if who.admin else _token_name(hub, who.token_id)
+    if force and not who.admin and not _may_force(hub, obj, target, name):
+        raise Forbidden(f"token {name!r} is in no force_scopes of a transition to {target}")
+    moved, decision = await hub.tracker.transition(obj, target, message, force, name)
+    doc = render_object(moved, hub.clock.now()) | {
+        "outcome": str(decision.outcome), "message": decision.message}  # fmt: skip
+    if decision.outcome is Outcome.NOT_ALLOWED:
+        raise SchemaViolation(decision.message or "not allowed", [Violation("/to", target)])
+    if decision.outcome in (Outcome.REFUSED, Outcome.FALLBACK):
+        taken = f"; it went to the fallback {moved.status}" if decision.changes else ""
+        return problem_response({
+            "type": PROBLEM_BASE + "transition-refused", "title": "Transition refused",
+            "status": 409, "detail": f"{decision.message}{taken}",
+            "instance": request.url.path, "outcome": str(decision.outcome), "object": doc,
+        })  # fmt: skip
+    return JSONResponse(doc)
+
+
+def _token_name(hub: Hub, token_id: str | None) -> str:
+    found = next((t for t in hub.tokens.all() if t.id == token_id), None)
+    return found.name if found is not None else str(token_id)
+
+
+def _may_force(hub: Hub, obj: BusinessObject, target: str, name: str) -> bool:
+    rules = hub.rules.types[obj.type]
+    return any(t.to == target and name in t.force_scopes for t in rules.transitions)
+
+
+ROUTES = [
+    Route("/objects", list_objects, methods=["GET"]),
+    Route("/objects/{type}/{key}", get_object, methods=["GET"]),
+    Route("/objects/{type}/{key}/transitions", transition_object, methods=["POST"]),
+]

@@ -1,0 +1,239 @@
+"""The state tracker: follows the committed event log and moves business objects.
+
+It reads events after a durable cursor, like a subscriber inside the hub, so ingest never waits
+for the rules and business state stays derived and rebuildable. Each event's outcome (the
+object, its aliases, logbook, deadline, the status events with their deliveries) is written in
+one transaction together with the cursor past that event: a crash between an event's commit
+and its application loses nothing, and applying it again changes nothing. Deadlines are rows
+in the store, raised once by the same loop when they fall due.
+
+The loop wakes when ingest commits, when a deadline falls due, or on the poll interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hub.clock import Clock, to_rfc3339
+from hub.errors import HubError, NotFound, StoreUnavailable
+from hub.ids import new_id
+from hub.model import (
+    BusinessObject,
+    CanonicalEvent,
+    Delivery,
+    Event,
+    EventFilter,
+    LogEntry,
+    ObjectDeadline,
+    Receipt,
+    StateChange,
+)
+from hub.outbound.worker import Tally
+from hub.state import correlate
+from hub.state.apply import Applied, apply_event, apply_manual, overdue_event
+from hub.state.rules import Rules
+from hub.state.transitions import Decision
+from hub.store.base import Store
+
+log = logging.getLogger("hub.state")
+
+Prepare = Callable[[list[CanonicalEvent]], tuple[Receipt, list[Event], list[Delivery]]]
+Committed = Callable[[list[Event], list[Delivery]], None]
+
+
+@dataclass(frozen=True)
+class TrackerSettings:
+    poll_interval: float = 1.0
+    batch: int = 200  # events read per look at the log
+
+
+def change_of(
+    applied: Applied,
+    cursor_from: str | None,
+    cursor_to: str | None,
+    event: Event | None,
+    prepare: Prepare,
+) -> StateChange:
+    """The store write for an outcome: its status events built and routed by `prepare`."""
+    obj = applied.object
+    if obj is None:
+        return StateChange(cursor_from, cursor_to)
+    receipt, events, deliveries = prepare(applied.emitted) if applied.emitted else (None, [], [])
+    return StateChange(
+        cursor_from,
+        cursor_to,
+        objects=[obj],
+        removed=list(applied.removed),
+        log=list(applied.log),
+        timeline=[(obj.id, event.id)] if event is not None else [],
+        deadlines=[applied.deadline] if applied.deadline is not None else [],
+        cleared=[obj.id] if applied.clear_deadline else [],
+        receipt=receipt,
+        events=events,
+        deliveries=deliveries,
+    )
+
+
+class StateTracker:
+    """Applies the status rules to every committed event, once, in acceptance order."""
+
+    def __init__(
+        self,
+        store: Store,
+        rules: Rules,
+        clock: Clock,
+        prepare: Prepare,
+        committed: Committed,
+        settings: TrackerSettings | None = None,
+    ) -> None:
+        self._store, self._rules, self._clock = store, rules, clock
+        self._prepare, self._committed = prepare, committed
+        self._settings = settings or TrackerSettings()
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._applied = Tally()
+        self._cursor: str | None = None
+        self._moved = asyncio.Condition()
+        # One object is changed by one writer at a time: the log's events and manual moves.
+        self._lock = asyncio.Lock()
+        self.paused = False
+
+    @property
+    def alive(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def notify(self) -> None:
+        """Look at the log now: events were committed (or time was moved in a test)."""
+        self._wake.set()
+
+    async def wait_applied(self, count: int) -> None:
+        """Wait until `count` events have been applied since start (for tests)."""
+        await self._applied.reaches(count)
+
+    async def caught_up(self) -> None:
+        """Wait until every event committed so far has been applied (for tests and tools)."""
+        newest = await self._store.list_events(EventFilter(), None, 1)
+        if not newest.items:
+            return
+        target = newest.items[0].id
+        async with self._moved:
+            await self._moved.wait_for(lambda: (self._cursor or "") >= target)
+
+    def start(self) -> None:
+        if self._rules.types:
+            self._task = asyncio.create_task(self._run(), name="hub-state-tracker")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                busy = not self.paused and (await self._follow() or await self._deadlines())
+            except StoreUnavailable as exc:
+                log.warning("state tracking paused: %s", exc.detail)
+                busy = False
+            if not busy:
+                await self._idle()
+
+    async def _idle(self) -> None:
+        timeout = self._settings.poll_interval
+        with contextlib.suppress(StoreUnavailable):
+            due = await self._store.next_deadline()
+            if due is not None:
+                timeout = max(0.0, min(timeout, due - self._clock.now()))
+        if timeout > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake.clear()
+
+    async def _follow(self) -> int:
+        """Apply the events after the cursor, one transaction each; how many were looked at."""
+        cursor = await self._store.state_cursor()
+        if self._cursor is None and cursor is not None:
+            async with self._moved:
+                self._cursor = cursor
+                self._moved.notify_all()
+        events = await self._store.events_after(cursor, self._settings.batch)
+        for event in events:
+            async with self._lock:
+                change = await self._change(cursor, event)
+                if not await self._store.apply_state(change):
+                    return len(events)  # someone moved the cursor (a rebuild): read it again
+            cursor = event.id
+            self._applied.add()
+            async with self._moved:
+                self._cursor = cursor
+                self._moved.notify_all()
+            if change.events:
+                self._committed(change.events, change.deliveries)
+        return len(events)
+
+    async def _change(self, cursor: str | None, event: Event) -> StateChange:
+        object_type = self._rules.object_type(event.type)
+        if object_type is None:
+            return StateChange(cursor, event.id)
+        data = json.loads(event.data_json)
+        aliases = correlate.aliases_of(data, event.subject, object_type, self._rules.links)
+        known = await self._known(object_type, aliases)
+        try:
+            applied = apply_event(self._rules, event, data, known, self._clock.now())
+            return change_of(applied, cursor, event.id, event, self._prepare)
+        except HubError as exc:  # a status event that fails its schema: the hub's own bug
+            log.error("state of %s not applied: %s", event.id, exc.detail)
+            return StateChange(cursor, event.id)
+
+    async def _known(self, object_type: str, aliases: list[str]) -> list[BusinessObject]:
+        holders = sorted(set((await self._store.objects_by_alias(aliases)).values()))
+        found = [await self._store.get_object(object_id) for object_id in holders]
+        return [o for o in found if o is not None and o.type == object_type]
+
+    async def transition(
+        self, obj: BusinessObject, target: str, message: str | None, force: bool, created_by: str
+    ) -> tuple[BusinessObject, Decision]:
+        """A manual transition, logged whatever its outcome, serialized with the log's events.
+
+        Raises:
+            NotFound: the object is gone (merged into another) by the time it is its turn.
+        """
+        async with self._lock:
+            current = await self._store.get_object(obj.id)
+            if current is None:
+                raise NotFound(f"{obj.type} {obj.key} was merged into another; look it up again")
+            applied = apply_manual(self._rules.types[obj.type], current, target, message, force,
+                                   created_by, self._clock.now())  # fmt: skip
+            change = change_of(applied, None, None, None, self._prepare)
+            await self._store.apply_state(change)
+        if change.events:
+            self._committed(change.events, change.deliveries)
+        assert applied.object is not None
+        return applied.object, applied.decisions[-1]
+
+    async def _deadlines(self) -> int:
+        """Raise every deadline that has fallen due, once."""
+        due = await self._store.due_deadlines(self._clock.now(), 50)
+        for deadline in due:
+            change = await self._overdue(deadline)
+            if await self._store.apply_state(change) and change.events:
+                self._committed(change.events, change.deliveries)
+        return len(due)
+
+    async def _overdue(self, deadline: ObjectDeadline) -> StateChange:
+        obj = await self._store.get_object(deadline.object_id)
+        if obj is None or obj.status != deadline.status:
+            return StateChange(None, None, fired=[deadline.object_id])  # it left the status
+        message = f"still {obj.status} since {to_rfc3339(deadline.since)}"
+        entry = LogEntry(new_id("log"), obj.id, self._clock.now(), deadline.emit, "overdue",
+                         obj.status, obj.status, message)  # fmt: skip
+        receipt, events, deliveries = self._prepare([overdue_event(obj, deadline)])
+        return StateChange(None, None, log=[entry], fired=[obj.id], receipt=receipt,
+                           events=events, deliveries=deliveries)  # fmt: skip
