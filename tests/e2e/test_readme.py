@@ -41,8 +41,13 @@ def script(receiver_port: int) -> str:
                 f"for try in $(seq 100); do out=$({code}); "
                 f'grep -q "{expect}" <<<"$out" && break; sleep 0.1; done; echo "$out"'
             )
+        elif "hub listen" in code:
+            # The listener prints from the background; into a file of its own, so that its
+            # lines never land inside a curl answer the test reads.
+            parts.append(code.replace(" &", ' >"$LISTENED" 2>&1 &', 1))
         else:
             parts.append(code)
+    parts.append('cat "$LISTENED"')  # what the listener printed, once it has stopped
     return "\n".join(parts)
 
 
@@ -99,7 +104,8 @@ def test_the_readme_walkthrough_runs(tmp_path: Path) -> None:
             walk = subprocess.run(
                 ["bash", "-c", script(receiver_port)],
                 cwd=PROJECT_ROOT,
-                env={**env, "HUB_URL": f"http://127.0.0.1:{hub_port}"},
+                env={**env, "HUB_URL": f"http://127.0.0.1:{hub_port}",
+                     "LISTENED": str(tmp_path / "listener.log")},
                 capture_output=True, text=True, timeout=120,
             )  # fmt: skip
         finally:
