@@ -1,8 +1,9 @@
-"""The ``hub`` command: serve, check, event-types, deliveries, replay, sign.
+"""The ``hub`` command: serve, check, event-types, deliveries, replay, retry, objects, state,
+sign, listen.
 
-`serve` and `check` read the configuration like the server does. `deliveries` and `replay`
-talk to a running hub over its admin API (``--url``, token from ``HUB_ADMIN_TOKEN``), because
-one hub process owns its database.
+`serve` and `check` read the configuration like the server does. `deliveries`, `replay`,
+`retry`, `objects` and `state` talk to a running hub over its admin API (``--url``, token from
+``HUB_ADMIN_TOKEN``), because one hub process owns its database.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hub import cli_admin, signing
+from hub import cli_admin, cli_objects, signing
 from hub.config import ENV_NAMES, Settings, load_settings
 from hub.errors import ConfigError
 from hub.inbound.connector import ConnectorConfig
@@ -192,6 +193,7 @@ def parser() -> argparse.ArgumentParser:
     cli_admin.add_filters(retry, status=False)
     retry.add_argument("--yes", action="store_true", help="do not ask above 10 deliveries")
     retry.set_defaults(run=cmd_retry)
+    cli_objects.add_commands(commands)
     sign = commands.add_parser("sign", help="print a Standard Webhooks signature for a body")
     sign.add_argument("--id", required=True, help="the webhook-id")
     sign.add_argument("--timestamp", type=int, help="Unix seconds (default now)")

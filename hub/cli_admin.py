@@ -108,18 +108,22 @@ def row(delivery: Mapping[str, Any]) -> list[str]:
         "next_attempt_at": when(delivery.get("next_attempt_at")),
         "created_at": when(delivery.get("created_at")),
     }
-    return [_cell(cells.get(key)) for _, key in PAGE_COLUMNS]
+    return [cell(cells.get(key)) for _, key in PAGE_COLUMNS]
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
     text = "-" if value is None or value == "" else " ".join(str(value).split())
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
 
-def table(items: list[Mapping[str, Any]]) -> list[str]:
-    """The deliveries as aligned lines under a header row."""
-    rows = [[title for title, _ in PAGE_COLUMNS], *(row(d) for d in items)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(PAGE_COLUMNS))]
+def table(
+    items: list[Mapping[str, Any]],
+    columns: list[tuple[str, str]] = PAGE_COLUMNS,
+    cells: Callable[[Mapping[str, Any]], list[str]] = row,
+) -> list[str]:
+    """Items (deliveries, unless told) as aligned lines under a header row."""
+    rows = [[title for title, _ in columns], *(cells(d) for d in items)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(columns))]
     return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
 
 
@@ -131,7 +135,7 @@ async def deliveries(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     finally:
         await api.aclose()
     if args.json:
-        print(_json(page))
+        print(as_json(page))
         return 0
     if not page["items"]:
         print("no deliveries match")
@@ -143,7 +147,7 @@ async def deliveries(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return 0
 
 
-def _json(doc: Any) -> str:
+def as_json(doc: Any) -> str:
     import json
 
     return json.dumps(doc, indent=2)

@@ -284,6 +284,8 @@ class StateChange:
     cursor_from: str | None
     cursor_to: str | None
     objects: list[BusinessObject] = field(default_factory=list)
+    # A rebuild: every object of these types goes first, with all that is kept of it.
+    replace_types: tuple[str, ...] = ()
     removed: list[str] = field(default_factory=list)  # objects merged into another
     log: list[LogEntry] = field(default_factory=list)
     timeline: list[tuple[str, str]] = field(default_factory=list)  # (object id, event id)

@@ -4,7 +4,10 @@
 (``q``); ``GET /api/objects/{type}/{key}`` shows one, found by any alias (``#1042``, a Shopify
 id, a D365 sales order, a tracking number), with its status, references, facts, timeline of
 events from every system, their deliveries, its logbook and pending deadline.
-``POST /api/objects/{type}/{key}/transitions`` moves it by hand under the same rules.
+``POST /api/objects/{type}/{key}/transitions`` moves it by hand under the same rules, and
+``POST /api/objects/{type}/transitions`` moves every object that matches, in bundles, answering
+with the counts moved, fallen back and refused (a dry run counts without moving).
+``POST /api/state/rebuild`` replays the event log through today's rules (`hub.state.rebuild`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from hub.errors import (
     SchemaViolation,
     Violation,
 )
+from hub.filters import parse_filter
 from hub.model import BusinessObject, DeliveryFilter, ObjectFilter
 from hub.problem import problem_response
 from hub.state.apply import references
@@ -144,7 +148,7 @@ async def transition_object(request: Request) -> Response:
     who = principal(request)
     obj = await _object(request)
     name = "admin" if who.admin else _token_name(hub, who.token_id)
-    if force and not who.admin and not _may_force(hub, obj, target, name):
+    if force and not who.admin and not _may_force(hub, obj.type, target, name):
         raise Forbidden(f"token {name!r} is in no force_scopes of a transition to {target}")
     moved, decision = await hub.tracker.transition(obj, target, message, force, name)
     doc = render_object(moved, hub.clock.now()) | {
@@ -161,18 +165,60 @@ async def transition_object(request: Request) -> Response:
     return JSONResponse(doc)
 
 
+@accepts()
+async def bulk_transition(request: Request) -> JSONResponse:
+    """Many objects at once: ``{"from", "to", "filter", "message", "force", "dry_run"}``."""
+    hub = hub_of(request)
+    object_type = request.path_params["type"]
+    _types(hub, object_type)
+    body = await json_object(request, ("from", "to", "filter", "message", "force", "dry_run"))
+    rules = hub.rules.types[object_type]
+    target = text_param(body, "to")
+    if target is None:
+        raise InvalidParameter('name the status: {"to": "<status>"}')
+    source = text_param(body, "from")
+    for name, value in (("from", source), ("to", target)):
+        if value is not None and value not in rules.statuses:
+            raise SchemaViolation(f"{value[:64]!r} is not a status of {object_type}",
+                                  [Violation(f"/{name}", value[:64])])  # fmt: skip
+    where = parse_filter(body["filter"], "/filter") if body.get("filter") is not None else None
+    # Admins only (scoped tokens do not reach this route), and admins may always force.
+    result = await hub.tracker.bulk(
+        object_type, source, target, where, text_param(body, "message"),
+        bool_param(body, "force"), "admin", bool_param(body, "dry_run"),
+    )  # fmt: skip
+    return JSONResponse(result.render())
+
+
+@accepts()
+async def rebuild_state(request: Request) -> JSONResponse:
+    """Replay the event log through today's rules: ``{"type", "dry_run", "emit"}``."""
+    hub = hub_of(request)
+    body = await json_object(request, ("type", "dry_run", "emit"))
+    chosen = text_param(body, "type")
+    if chosen is not None:
+        _types(hub, chosen)
+    types = [chosen] if chosen is not None else sorted(hub.rules.types)
+    if not types:
+        raise NotFound("business state is off (HUB_RULES): there is nothing to rebuild")
+    report = await hub.tracker.rebuild(types, bool_param(body, "dry_run"), bool_param(body, "emit"))
+    return JSONResponse(report.render())
+
+
 def _token_name(hub: Hub, token_id: str | None) -> str:
     found = next((t for t in hub.tokens.all() if t.id == token_id), None)
     return found.name if found is not None else str(token_id)
 
 
-def _may_force(hub: Hub, obj: BusinessObject, target: str, name: str) -> bool:
-    rules = hub.rules.types[obj.type]
+def _may_force(hub: Hub, object_type: str, target: str, name: str) -> bool:
+    rules = hub.rules.types[object_type]
     return any(t.to == target and name in t.force_scopes for t in rules.transitions)
 
 
 ROUTES = [
     Route("/objects", list_objects, methods=["GET"]),
+    Route("/state/rebuild", rebuild_state, methods=["POST"]),
+    Route("/objects/{type}/transitions", bulk_transition, methods=["POST"]),
     Route("/objects/{type}/{key}", get_object, methods=["GET"]),
     Route("/objects/{type}/{key}/transitions", transition_object, methods=["POST"]),
 ]

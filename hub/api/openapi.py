@@ -166,6 +166,33 @@ SCHEMAS: dict[str, Any] = {
             "outcome": {"type": "string"}, "message": TEXT,
         },
     },
+    "BulkTransition": {
+        "type": "object",
+        "required": ["dry_run", "matched", "applied", "fallen_back", "refused", "reasons"],
+        "properties": {
+            "dry_run": {"type": "boolean"}, "matched": {"type": "integer"},
+            "applied": {"type": "integer"}, "fallen_back": {"type": "integer"},
+            "refused": {"type": "integer"}, "bundles": {"type": "integer"},
+            "reasons": {"type": "array", "items": {"type": "object", "properties": {
+                "outcome": {"type": "string"}, "message": {"type": "string"},
+                "count": {"type": "integer"},
+                "keys": {"type": "array", "items": {"type": "string"}}}}},
+        },
+    },
+    "Rebuild": {
+        "type": "object",
+        "required": ["dry_run", "events_replayed", "objects", "differing", "differences"],
+        "properties": {
+            "dry_run": {"type": "boolean"}, "emit": {"type": "boolean"},
+            "types": {"type": "array", "items": {"type": "string"}},
+            "events_replayed": {"type": "integer"}, "objects": {"type": "integer"},
+            "differing": {"type": "integer"},
+            "differences": {"type": "array", "items": {"type": "object", "properties": {
+                "type": {"type": "string"}, "key": {"type": "string"},
+                "change": {"type": "string", "enum": ["changed", "new", "gone"]},
+                "live_status": TEXT, "rebuilt_status": TEXT}}},
+        },
+    },
     "Attempt": {
         "type": "object",
         "properties": {
@@ -383,6 +410,19 @@ def document() -> dict[str, Any]:
             _query("overdue", "only those past a deadline", {"type": "boolean"}),
             _query("q", "any alias (#1042, a tracking number), or text in the facts"),
             *PAGING])},
+        "/api/state/rebuild": {"post": _op(
+            "Replay the event log through today's rules; report (and apply) what differs",
+            (200, "Rebuild"), (400, 401, 403, 404), [],
+            {"type": "object", "properties": {
+                "type": {"type": "string"}, "dry_run": {"type": "boolean"},
+                "emit": {"type": "boolean"}}})},
+        "/api/objects/{type}/transitions": {"post": _op(
+            "Move every matching object, in bundles; answers the counts and reasons (admin)",
+            (200, "BulkTransition"), (400, 401, 403, 404, 422), [_path("type")],
+            {"type": "object", "required": ["to"], "properties": {
+                "from": {"type": "string"}, "to": {"type": "string"},
+                "filter": {"type": "object"}, "message": {"type": "string"},
+                "force": {"type": "boolean"}, "dry_run": {"type": "boolean"}}})},
         "/api/objects/{type}/{key}": {"get": _op(
             "One object by any alias: status, references, facts, timeline, logbook",
             (200, "BusinessObject"), (401, 403, 404), [_path("type"), _path("key")])},

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from hub.clock import Clock, to_rfc3339
 from hub.errors import HubError, NotFound, StoreUnavailable
+from hub.filters import Filter
 from hub.ids import new_id
 from hub.model import (
     BusinessObject,
@@ -31,12 +32,14 @@ from hub.model import (
     EventFilter,
     LogEntry,
     ObjectDeadline,
+    ObjectFilter,
     Receipt,
     StateChange,
 )
 from hub.outbound.worker import Tally
-from hub.state import correlate
+from hub.state import correlate, rebuild
 from hub.state.apply import Applied, apply_event, apply_manual, overdue_event
+from hub.state.bulk import BulkResult, selected
 from hub.state.rules import Rules
 from hub.state.transitions import Decision
 from hub.store.base import Store
@@ -86,6 +89,23 @@ def change_of(
         timeline=[(obj.id, event.id)] if event is not None else [],
         deadlines=[applied.deadline] if applied.deadline is not None else [],
         cleared=[obj.id] if applied.clear_deadline else [],
+        receipt=receipt,
+        events=events,
+        deliveries=deliveries,
+    )
+
+
+def bundle_change(applied: list[Applied], prepare: Prepare) -> StateChange:
+    """Many manual outcomes (a bundle of a bulk transition) as one write."""
+    emitted = [e for a in applied for e in a.emitted]
+    receipt, events, deliveries = prepare(emitted) if emitted else (None, [], [])
+    return StateChange(
+        None,
+        None,
+        objects=[a.object for a in applied if a.object is not None],
+        log=[entry for a in applied for entry in a.log],
+        deadlines=[a.deadline for a in applied if a.deadline is not None],
+        cleared=[a.object.id for a in applied if a.clear_deadline and a.object is not None],
         receipt=receipt,
         events=events,
         deliveries=deliveries,
@@ -242,6 +262,73 @@ class StateTracker:
             self._committed(change.events, change.deliveries)
         assert applied.object is not None
         return applied.object, applied.decisions[-1]
+
+    async def bulk(
+        self,
+        object_type: str,
+        source: str | None,
+        target: str,
+        where: Filter | None,
+        message: str | None,
+        force: bool,
+        created_by: str,
+        dry_run: bool,
+    ) -> BulkResult:
+        """One target for every object of a type in `source` (any, if None) that `where`
+        matches, a bundle per transaction; the log's events wait only for one bundle."""
+        rules = self._rules.types[object_type]
+        result = BulkResult(dry_run)
+        listing = ObjectFilter(type=object_type, status=source)
+        cursor: str | None = None
+        while True:
+            found = await self._store.list_objects(listing, cursor, rules.bundle_size)
+            async with self._lock:
+                outcomes = []
+                for listed in found.items:
+                    obj = await self._store.get_object(listed.id)  # as it is now
+                    if obj is None or not selected(obj, source, where):
+                        continue
+                    applied = apply_manual(rules, obj, target, message, force, created_by,
+                                           self._clock.now())  # fmt: skip
+                    result.count(obj, applied.decisions[-1])
+                    outcomes.append(applied)
+                change = bundle_change(outcomes, self._prepare) if not dry_run else None
+                if change is not None and outcomes:
+                    await self._store.apply_state(change)
+            if outcomes:
+                result.bundles += 1
+            if change is not None and change.events:
+                self._committed(change.events, change.deliveries)
+            if found.next_cursor is None:
+                return result
+            cursor = found.next_cursor
+
+    async def rebuild(self, types: list[str], dry_run: bool, emit: bool) -> rebuild.Report:
+        """Replay the log through today's rules; unless `dry_run`, make the result live (with
+        one status event per changed object if `emit`). Holds the tracker meanwhile."""
+        report = rebuild.Report(dry_run, emit, types)
+        async with self._lock:
+            cursor = await self._store.state_cursor()
+            live, deadlines = await rebuild.live_state(self._store, types)
+            kept = await self._store.kept_log(types)
+            scratch, report.events = await rebuild.replay(self._store, self._rules, types,
+                                                          cursor, live, kept)  # fmt: skip
+            result = rebuild.reconcile(scratch, live, deadlines, kept)
+            report.objects, report.differences = len(result.objects), result.differences
+            if dry_run:
+                return report
+            emitted = list(rebuild.status_events(result.moved, self._clock.now())) if emit else []
+            receipt, events, deliveries = self._prepare(emitted) if emitted else (None, [], [])
+            change = StateChange(
+                cursor, cursor, objects=result.objects, replace_types=tuple(types),
+                log=result.log, timeline=result.timeline, deadlines=result.deadlines,
+                receipt=receipt, events=events, deliveries=deliveries,
+            )  # fmt: skip
+            await self._store.apply_state(change)
+        if events:
+            self._committed(events, deliveries)
+        self._wake.set()  # deadlines may have changed
+        return report
 
     async def _deadlines(self) -> int:
         """Raise every deadline that has fallen due, once."""

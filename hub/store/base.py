@@ -248,6 +248,11 @@ class Store(Protocol):
         event was applied already).
         """
 
+    async def kept_log(self, types: list[str]) -> list[LogEntry]:
+        """The logbook lines of these types that the event log cannot give again: manual
+        moves and raised deadlines, oldest first (a rebuild keeps them)."""
+        ...
+
     async def logbook(self, object_id: str, limit: int) -> list[LogEntry]:
         """An object's logbook, newest first."""
 

@@ -47,6 +47,11 @@ def matches(obj: BusinessObject, where: ObjectFilter, deadline: ObjectDeadline |
     return True
 
 
+def kept(entry: LogEntry) -> bool:
+    """A logbook line that replaying the event log would not write again."""
+    return entry.trigger == "manual" or entry.outcome == "overdue"
+
+
 class MemoryState:
     """The state half of `MemoryStore`."""
 
@@ -103,6 +108,7 @@ class MemoryState:
     async def apply_state(self, change: StateChange) -> bool:
         if change.cursor_to is not None and self.meta.get(STATE_CURSOR) != change.cursor_from:
             return False
+        self._drop_types(change.replace_types)
         for object_id in change.removed:
             self.objects.pop(object_id, None)
             self.logs.setdefault(change.objects[0].id, []).extend(self.logs.pop(object_id, []))
@@ -130,6 +136,26 @@ class MemoryState:
             self.meta[STATE_CURSOR] = change.cursor_to
         return True
 
+    def _drop_types(self, types: tuple[str, ...]) -> None:
+        for obj in [o for o in self.objects.values() if o.type in types]:
+            del self.objects[obj.id]
+            for alias in obj.aliases:
+                if self.alias_index.get(alias) == obj.id:
+                    del self.alias_index[alias]
+            self.logs.pop(obj.id, None)
+            self.timelines.pop(obj.id, None)
+            self.pending_deadlines.pop(obj.id, None)
+
+    async def kept_log(self, types: list[str]) -> list[LogEntry]:
+        found = [
+            entry
+            for obj in self.objects.values()
+            if obj.type in types
+            for entry in self.logs.get(obj.id, [])
+            if kept(entry)
+        ]
+        return sorted(found, key=lambda e: (e.at, e.id))
+
     async def logbook(self, object_id: str, limit: int) -> list[LogEntry]:
         return sorted(self.logs.get(object_id, []), key=lambda e: e.id, reverse=True)[:limit]
 
@@ -154,4 +180,4 @@ def with_aliases(obj: BusinessObject, aliases: list[str]) -> BusinessObject:
     return replace(obj, aliases=tuple(sorted({*obj.aliases, *aliases})))
 
 
-__all__ = ["STATE_CURSOR", "MemoryState", "matches", "with_aliases"]
+__all__ = ["STATE_CURSOR", "MemoryState", "kept", "matches", "with_aliases"]

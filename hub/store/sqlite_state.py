@@ -95,6 +95,8 @@ def _apply(conn: sqlite3.Connection, change: Change) -> bool:
         row = conn.execute("SELECT value FROM meta WHERE key = ?", (STATE_CURSOR,)).fetchone()
         if (row[0] if row else None) != change.cursor_from:
             return False  # applied already: a replay of this event changes nothing
+    if change.replace_types:
+        _drop_types(conn, change.replace_types)
     if change.removed:
         _merge(conn, change.objects[0].id, change.removed)
     conn.executemany(
@@ -148,6 +150,15 @@ def _apply(conn: sqlite3.Connection, change: Change) -> bool:
             (STATE_CURSOR, change.cursor_to),
         )
     return True
+
+
+def _drop_types(conn: sqlite3.Connection, types: tuple[str, ...]) -> None:
+    """Every object of these types and all that hangs on it (a rebuild writes them anew)."""
+    marks = ",".join("?" * len(types))
+    chosen = f"(SELECT id FROM objects WHERE type IN ({marks}))"
+    for table in ("aliases", "logbook", "object_events", "object_deadlines"):
+        conn.execute(f"DELETE FROM {table} WHERE object_id IN {chosen}", types)
+    conn.execute(f"DELETE FROM objects WHERE type IN ({marks})", types)
 
 
 def _merge(conn: sqlite3.Connection, survivor: str, removed: list[str]) -> None:
@@ -264,6 +275,19 @@ class SqliteState:
     async def apply_state(self, change: Change) -> bool:
         applied: bool = await self._write(lambda conn: _apply(conn, change))
         return applied
+
+    async def kept_log(self, types: list[str]) -> list[LogEntry]:
+        if not types:
+            return []
+        marks = ",".join("?" * len(types))
+        columns = ", ".join("l." + c.strip() for c in LOG_COLUMNS.split(","))
+        rows = await self._all(
+            f"SELECT {columns} FROM logbook l JOIN objects o ON o.id = l.object_id "
+            f"WHERE o.type IN ({marks}) AND (l.trigger = 'manual' OR l.outcome = 'overdue') "
+            "ORDER BY l.at, l.id",
+            types,
+        )
+        return [LogEntry(*r) for r in rows]
 
     async def logbook(self, object_id: str, limit: int) -> list[LogEntry]:
         rows = await self._all(

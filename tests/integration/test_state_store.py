@@ -122,3 +122,36 @@ async def test_a_merge_folds_one_object_into_the_other(store: Store) -> None:
     assert found is not None and found.id == shop.id
     assert set(found.aliases) == {"shopify.order_number:#1042", "d365.sales_order:SO-7"}
     assert len(await store.logbook(shop.id, 10)) == 2  # the merged one's lines came along
+
+
+async def test_a_rebuild_replaces_every_object_of_its_types_and_keeps_others(
+    store: Store,
+) -> None:
+    event = await stored_event(store)
+    old = order("1", "shopify.order_id:1", "shopify.order_id:old")
+    manual = LogEntry(new_id("log"), old.id, NOW + 1, "manual", "forced", "received", "paid",
+                      "forced: no price", None, "order-desk")  # fmt: skip
+    overdue = LogEntry(new_id("log"), old.id, NOW + 2, "order.overdue", "overdue", "paid", "paid")
+    customer = replace(order("C-1", "shopify.customer_id:C-1"), type="customer")
+    assert await store.apply_state(StateChange(
+        None, event.id, objects=[old, customer],
+        log=[entry(old), manual, overdue, entry(customer)], timeline=[(old.id, event.id)],
+        deadlines=[ObjectDeadline(old.id, "received", NOW, NOW + 9, "order.overdue")]))  # fmt: skip
+    assert [e.id for e in await store.kept_log(["order"])] == [manual.id, overdue.id]
+    assert await store.kept_log(["customer"]) == []
+
+    rebuilt = replace(order("1", "shopify.order_id:1"), id=old.id, status="paid")
+    written = StateChange(event.id, event.id, objects=[rebuilt], replace_types=("order",),
+                          log=[replace(manual, id=new_id("log"))],
+                          timeline=[(old.id, event.id)])  # fmt: skip
+    assert await store.apply_state(written)
+    assert (await store.get_object(old.id)) == rebuilt
+    assert await store.objects_by_alias(["shopify.order_id:old"]) == {}  # its aliases anew
+    assert [e.outcome for e in await store.logbook(old.id, 10)] == ["forced"]
+    assert await store.deadlines(old.id) == []
+    assert [e.id for e in await store.timeline(old.id, 10)] == [event.id]
+    assert await store.get_object(customer.id) == customer  # another type is left alone
+    assert len(await store.logbook(customer.id, 10)) == 1
+    moved = StateChange("evt_elsewhere", "evt_elsewhere", replace_types=("order",))
+    assert not await store.apply_state(moved)  # the tracker moved on: nothing is replaced
+    assert await store.get_object(old.id) == rebuilt

@@ -1,0 +1,54 @@
+"""`hub objects list|show` and `hub state rebuild` against a running hub, as an admin types
+them: a table, a readable timeline, a rebuild report, and one-line refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.e2e.test_cli import run_cli
+from tests.helpers import hub_settings, running_hub, subscriptions_yaml
+from tests.state.test_journeys import RULES, order_body
+
+
+async def test_objects_and_rebuild_from_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "subscriptions.yaml").write_text(subscriptions_yaml([]))
+    async with running_hub(hub_settings(tmp_path, rules=RULES)) as hub:
+        shipped = order_body("1042", tracking_number="1Z999", carrier="UPS",
+                             references={"shopify": {"order_id": "1042",
+                                                     "order_number": "#1042"}})  # fmt: skip
+        await hub.send("order.created", order_body("1042", references=shipped["references"]), "o1")
+        await hub.send("order.shipped", shipped, "o2")
+        await hub.send("order.created", order_body("1043", price="0"), "o3")
+        await hub.hub.tracker.caught_up()
+        url = hub.served.url
+
+        code, out, _ = await run_cli(url, "objects", "list", "--type", "order")
+        assert code == 0
+        header, *rows = out.splitlines()
+        assert header.split()[:3] == ["TYPE", "KEY", "STATUS"]
+        assert [r.split()[1:3] for r in rows] == [["1043", "on_hold"], ["1042", "shipped"]]
+        code, out, _ = await run_cli(url, "objects", "list", "--status", "on_hold", "--json")
+        assert [o["key"] for o in json.loads(out)["items"]] == ["1043"]
+        code, out, _ = await run_cli(url, "objects", "list", "--q", "1Z999")
+        assert code == 0 and len(out.splitlines()) == 2
+
+        code, out, _ = await run_cli(url, "objects", "show", "order", "#1042")
+        assert code == 0, out
+        assert out.splitlines()[0].startswith("order 1042 (obj_")
+        assert "shipped (fulfillment_in_process / packed)" in out
+        assert "shopify      order_id 1042, order_number #1042" in out
+        assert "deadline  order.overdue due" in out
+        timeline = out[out.index("timeline"):out.index("logbook")].splitlines()[1:]
+        assert [line.split()[3] for line in timeline] == ["order.created", "order.shipped"]
+        assert "order.shipped            moved       company_assigned -> shipped" in out
+
+        code, out, _ = await run_cli(url, "state", "rebuild", "--dry-run")
+        assert code == 0
+        assert out.splitlines()[0] == (
+            "replayed 3 events into 2 objects (customer, order, purchase_order, vendor): "
+            "0 would change")
+        code, out, err = await run_cli(url, "objects", "show", "order", "9999")
+        assert code == 1 and out == "" and "404 no order known as '9999'" in err
+        code, _, err = await run_cli(url, "state", "rebuild", "--type", "invoice")
+        assert code == 1 and "404" in err and len(err.splitlines()) == 1
