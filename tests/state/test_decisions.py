@@ -35,8 +35,10 @@ def ctx(**object_facts: Any) -> dict[str, Any]:
         ("received", "order.created", ctx(**PRICED), Outcome.MOVED, "company_assigned"),
         ("received", "order.created", ctx(company="USMF", lines=[{"unit_price": "0"}]),
          Outcome.FALLBACK, "on_hold"),  # the zero-price check
-        ("received", "order.created", ctx(lines=[{"unit_price": "3"}]), Outcome.FALLBACK,
-         "on_hold"),  # no company yet
+        ("received", "order.created", ctx(lines=[{"unit_price": "0"}]), Outcome.IGNORED,
+         "received"),  # no company yet: it waits, whatever its prices
+        ("company_assigned", "order.confirmed", ctx(**PRICED), Outcome.IGNORED,
+         "company_assigned"),  # the ERP confirms what it has: nothing moves, nothing is logged
         ("on_hold", "order.updated", ctx(**PRICED), Outcome.MOVED, "company_assigned"),
         ("company_assigned", "order.picked", ctx(), Outcome.MOVED, "picked"),
         ("picked", "order.shipped", ctx(), Outcome.MOVED, "shipped"),
