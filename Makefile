@@ -9,6 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 export HUB_CONNECTOR_STANDARD_SECRET ?= whsec_ZGVtby1zdGFuZGFyZC1jb25uZWN0b3Itc2VjcmV0
 export HUB_DEMO_SUBSCRIPTION_SECRET  ?= whsec_ZGVtby1zdWJzY3JpcHRpb24tc2lnbmluZy1zZWNyZXQ=
 export SHOPIFY_CLIENT_SECRET         ?= demo-shopify-client-secret
+export D365_ENDPOINT_KEY             ?= demo-d365-endpoint-key
 # The demo receiver (`hub listen --port 9000`) is on loopback, which the hub refuses unless
 # allowed: only its own address and port are, so a real subscription added to a demo hub still
 # cannot reach any other local service.

@@ -73,6 +73,14 @@ def extra_references(raw: Mapping[str, Any], fields: Mapping[str, str]) -> dict[
     return found
 
 
+def with_own(extra: dict[str, dict[str, Any]], own: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The references a contract declares, with D365's own ids added to (and winning over)
+    whatever it declares for ``d365`` itself (a ``SystemId`` of D365, a ``reference_fields``
+    target such as ``d365.customer_ref``)."""
+    mine = {kind: value for kind, value in own.items() if value is not None}
+    return extra | {"d365": extra.get("d365", {}) | mine}
+
+
 def invoice(raw: Mapping[str, Any]) -> dict[str, Any]:
     return compact(
         {
@@ -211,7 +219,7 @@ class D365Connector(BaseConnector):
             data = mapper(raw)
             own = {kind: raw.get(field_name) for kind, field_name in keys.items()}
             own |= {"legal_entity": legal_entity(raw), "control_number": raw.get("ControlNumber")}
-            data["references"] = references(d365=own, **extra_references(raw, fields))
+            data["references"] = references(**with_own(extra_references(raw, fields), own))
             subject = context.catalog.get(event_type).subject_of(data)
             events.append(CanonicalEvent(event_type, at, data, subject, legal_entity(raw)))
         return events

@@ -70,6 +70,24 @@ async def test_reference_fields_option(catalog: Catalog) -> None:
     assert event.data["references"]["shopify"] == {"order_number": "#9999"}
 
 
+async def test_references_declared_for_d365_itself_are_merged(catalog: Catalog) -> None:
+    # Both once answered 500: a reference field or an ExternalReferences entry naming D365.
+    doc = json.loads(sample("d365_sales_order_invoiced.json"))
+    doc |= {
+        "CustomerRef": "#9999",
+        "ExternalReferences": [
+            {"SystemId": "D365", "ExternalId": "X-1"},
+            {"SystemId": "d365", "ExternalId": "X-2"},
+        ],
+    }
+    fields = {"CustomerRef": "d365.customer_ref", "InvoiceAccount": "d365.invoice_id"}
+    config = configure("d365", ENTRY | {"options": {"reference_fields": fields}}, ENV)
+    [event] = await normalize(catalog, "d365", json.dumps(doc).encode(), config=config)
+    refs = event.data["references"]["d365"]
+    assert (refs["customer_ref"], refs["id"]) == ("#9999", "X-2")
+    assert (refs["invoice_id"], refs["sales_order_id"]) == ("CIV-000123", "000812")  # its own win
+
+
 async def test_the_activation_test_message_is_acknowledged_and_ignored(tmp_path: Path) -> None:
     doc = json.loads(sample("d365_batch_job_started_schema_sample.json"))
     doc |= {"BusinessEventId": "BusinessEventsTestEndpointContract", "EventId": "T-1",

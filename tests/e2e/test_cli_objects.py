@@ -39,7 +39,7 @@ async def test_objects_and_rebuild_from_the_command_line(tmp_path: Path) -> None
         assert "shipped (fulfillment_in_process / packed)" in out
         assert "shopify      order_id 1042, order_number #1042" in out
         assert "deadline  order.overdue due" in out
-        timeline = out[out.index("timeline"):out.index("logbook")].splitlines()[1:]
+        timeline = out[out.index("timeline") : out.index("logbook")].splitlines()[1:]
         assert [line.split()[3] for line in timeline] == ["order.created", "order.shipped"]
         assert "order.shipped            moved       company_assigned -> shipped" in out
 
@@ -47,7 +47,8 @@ async def test_objects_and_rebuild_from_the_command_line(tmp_path: Path) -> None
         assert code == 0
         assert out.splitlines()[0] == (
             "replayed 3 events into 2 objects (customer, order, purchase_order, vendor): "
-            "0 would change")
+            "0 would change"
+        )
         code, out, err = await run_cli(url, "objects", "show", "order", "9999")
         assert code == 1 and out == "" and "404 no order known as '9999'" in err
         code, _, err = await run_cli(url, "state", "rebuild", "--type", "invoice")

@@ -78,7 +78,8 @@ def test_the_readme_walkthrough_runs(tmp_path: Path) -> None:
         "HUB_ADMIN_TOKEN": TOKEN,
         "HUB_CONNECTOR_STANDARD_SECRET": DEMO_CONNECTOR,
         "HUB_DEMO_SUBSCRIPTION_SECRET": DEMO_SUBSCRIBER,
-        "SHOPIFY_CLIENT_SECRET": "demo-shopify-client-secret",  # as `make run` sets it
+        "SHOPIFY_CLIENT_SECRET": makefile_default("SHOPIFY_CLIENT_SECRET"),
+        "D365_ENDPOINT_KEY": makefile_default("D365_ENDPOINT_KEY"),
         # as `make run` sets it, for the demo receiver, on the port this test gave it
         "HUB_ALLOW_TARGETS": makefile_default("HUB_ALLOW_TARGETS").replace(
             ":9000", f":{receiver_port}"
@@ -123,6 +124,9 @@ def test_the_readme_walkthrough_runs(tmp_path: Path) -> None:
     assert '"order_id":"820982911946154508"' in out
     assert "demo-orders" in out  # hub deliveries
     assert "queued 0 deliveries again" in out  # hub replay --status failed
+    # The D365 invoice found the Shopify order by its name, and moved it.
+    assert "invoiced (completed / fulfilled)" in out and "sales_order_id 000812" in out
+    assert "order.status_changed order/820982911946154508" in out  # at the listener
     assert TOKEN not in out + walk.stderr + "".join(logs)
     assert DEMO_CONNECTOR not in "".join(logs)
     # A graceful stop: uvicorn finishes shutdown, then re-raises SIGTERM as its exit status.

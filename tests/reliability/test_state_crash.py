@@ -60,8 +60,13 @@ async def test_sigkill_between_commit_and_state_application(tmp_path: Path) -> N
         async def sender(client: httpx.AsyncClient, numbers: range) -> None:
             for n in numbers:
                 msg_id = f"msg_state_{n}"
-                body = json.dumps({"type": "order.created", "timestamp": "2026-11-20T09:30:00Z",
-                                   "data": order_data(f"S-{n}", company="USMF")}).encode()
+                body = json.dumps(
+                    {
+                        "type": "order.created",
+                        "timestamp": "2026-11-20T09:30:00Z",
+                        "data": order_data(f"S-{n}", company="USMF"),
+                    }
+                ).encode()
                 while msg_id not in acked:
                     ts = int(time.time())
                     headers = {"content-type": "application/json", "webhook-id": msg_id,

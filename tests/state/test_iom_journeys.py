@@ -209,7 +209,8 @@ async def test_an_iom_journey(tmp_path: Path, journey: str) -> None:
             assert store.received.empty(), "one status event per transition, no more"
             assert shown["company"] == "USMF"  # from the storefront's policy, or the ERP
             assert len(shown["timeline"]) == len(steps) - sum(
-                1 for _, step, _ in steps if getattr(step, "manual", False))
+                1 for _, step, _ in steps if getattr(step, "manual", False)
+            )
 
 
 async def _the_order(hub: RunningHub) -> dict[str, Any]:
