@@ -2,11 +2,13 @@
 
 * `bare`: read the body, answer 202: the ceiling of a Python endpoint on one worker.
 * `receiver`: answer 200 to every POST, recording each arrival (webhook-id, time, path) so
-  the harness can compute end-to-end latency and count what each subscriber got.
+  the harness can compute end-to-end latency and count what each subscriber got; under
+  ``/state`` (status events) it records the id of the event that caused the change instead.
 """
 
 from __future__ import annotations
 
+import json
 import time
 
 from starlette.applications import Starlette
@@ -26,8 +28,12 @@ _arrivals: list[tuple[str, float, str]] = []
 
 
 async def _receive(request: Request) -> Response:
-    await request.body()
-    _arrivals.append((request.headers.get("webhook-id", ""), time.time(), request.url.path))
+    body = await request.body()
+    arrived = time.time()
+    name = request.headers.get("webhook-id", "")
+    if request.url.path.startswith("/state"):  # a status event: what caused it is what counts
+        name = json.loads(body)["data"].get("trigger_event_id") or name
+    _arrivals.append((name, arrived, request.url.path))
     return Response(b"ok", 200)
 
 

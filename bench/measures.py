@@ -45,16 +45,27 @@ class Series:
         }
 
 
-def hub_env(workdir: Path, receiver_url: str, subscribers: int = 1) -> dict[str, str]:
-    """Environment of a hub under test: its own database and subscriptions file."""
+def hub_env(
+    workdir: Path, receiver_url: str, subscribers: int = 1, rules: str | None = None,
+    state_subscriber: bool = False,
+) -> dict[str, str]:  # fmt: skip
+    """Environment of a hub under test: its own database and subscriptions file.
+
+    The subscribers take ``order.created`` (what the senders post), so the hub's own status
+    events reach only the state subscriber, when there is one. `rules` None keeps the
+    repository's default rules (business state on); ``"off"`` turns it off.
+    """
     subs = [
-        {"id": f"sub-{n}", "url": f"{receiver_url}/s{n}", "events": ["order.*"],
+        {"id": f"sub-{n}", "url": f"{receiver_url}/s{n}", "events": ["order.created"],
          "secret": SUBSCRIBER_SECRET}
         for n in range(subscribers)
     ]  # fmt: skip
+    if state_subscriber:
+        subs.append({"id": "state", "url": f"{receiver_url}/state", "secret": SUBSCRIBER_SECRET,
+                     "events": ["order.status_changed"]})  # fmt: skip
     path = workdir / "subscriptions.yaml"
     path.write_text(json.dumps({"subscriptions": subs}))
-    return {
+    return ({"HUB_RULES": rules} if rules is not None else {}) | {
         "HUB_DATABASE_URL": f"sqlite:///{workdir}/hub.db",
         "HUB_SUBSCRIPTIONS": str(path),
         "HUB_CONNECTOR_STANDARD_SECRET": SECRET,
@@ -112,12 +123,14 @@ def ingest(seconds: int, repeats: int) -> dict[str, Any]:
     }
 
 
-def _hub_ingest(workdir: Path, seconds: int, subscribers: int) -> tuple[dict[str, float], int]:
+def _hub_ingest(
+    workdir: Path, seconds: int, subscribers: int, rules: str | None = None
+) -> tuple[dict[str, float], int]:
     """wrk against a paused hub; returns wrk's figures and how many events were stored."""
     port = free_port()
     pool = workdir / "hub-pool.bin"
     write_pool(pool, 20_000 * seconds, f"127.0.0.1:{port}", new_id("run"))
-    env = hub_env(workdir, "http://127.0.0.1:9", subscribers=subscribers)
+    env = hub_env(workdir, "http://127.0.0.1:9", subscribers=subscribers, rules=rules)
     with served("bench.apps:paused_hub", port, env, factory=True):
         got = wrk(port, pool, seconds)
     return got, count_rows(workdir / "hub.db", "SELECT count(*) FROM events")
@@ -266,6 +279,47 @@ def latency(rate: int, seconds: int, subscribers: int = 3) -> dict[str, Any]:
         "p99_ms": samples[int(len(samples) * 0.99)],
         "max_ms": samples[-1],
         "cdf_ms": samples[:: max(1, len(samples) // 500)],
+    }
+
+
+def state(seconds: int, repeats: int, rate: int, lag_seconds: int) -> dict[str, Any]:
+    """Business state's cost and lag: ingest with the default rules against rules off (pairs
+    in alternating order, so drift favours neither), and, at a paced rate with 3 order
+    subscribers, the time from each 202 to the status event it caused at a subscriber."""
+    on, off = Series(), Series()
+    for n in range(repeats):
+        for rules in (None, "off") if n % 2 == 0 else ("off", None):
+            with tempfile.TemporaryDirectory() as tmp:
+                got, _ = _hub_ingest(Path(tmp), seconds, subscribers=1, rules=rules)
+            (off if rules == "off" else on).values.append(got["per_second"])
+    receiver_port, port = free_port(), free_port()
+    with served("bench.apps:receiver", receiver_port), tempfile.TemporaryDirectory() as tmp:
+        url = f"http://127.0.0.1:{receiver_port}"
+        env = hub_env(Path(tmp), url, subscribers=3, state_subscriber=True)
+        with served("hub.app:default_app", port, env, factory=True):
+            acks = asyncio.run(_paced_sender(port, rate, lag_seconds))
+            arrivals: list[list[Any]] = []
+            deadline = time.monotonic() + 60
+            while len(arrivals) < len(acks) * 5 and time.monotonic() < deadline:
+                arrivals += asyncio.run(_arrivals(url))
+                time.sleep(0.2)
+    last: dict[str, float] = {}  # each order's two status events (begun, moved): the later
+    for name, at, path in arrivals:
+        if path.startswith("/state") and name in acks:
+            last[name] = max(at, last.get(name, 0.0))
+    lag = sorted((at - acks[name]) * 1000 for name, at in last.items())
+    return {
+        "ingest_rules_on": on.summary(),
+        "ingest_rules_off": off.summary(),
+        "ratio": statistics.median(on.values) / statistics.median(off.values),
+        "rate": rate,
+        "seconds": lag_seconds,
+        "events": len(acks),
+        "changed": len(lag),
+        "lag_p50_ms": statistics.median(lag),
+        "lag_p95_ms": lag[int(len(lag) * 0.95)],
+        "lag_p99_ms": lag[int(len(lag) * 0.99)],
+        "lag_max_ms": lag[-1],
     }
 
 

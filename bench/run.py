@@ -38,6 +38,10 @@ PLANS = {
         {"seconds": 5, "rates": [250, 500, 1000, 1500]},
     ),
     "scale": ({"events": 1_000_000, "seconds": 10}, {"events": 100_000, "seconds": 5}),
+    "state": (
+        {"seconds": 10, "repeats": 4, "rate": 200, "lag_seconds": 60},
+        {"seconds": 5, "repeats": 2, "rate": 200, "lag_seconds": 10},
+    ),
 }
 
 
@@ -132,6 +136,22 @@ def _windows_line(sustained: dict[str, Any]) -> str:
     )
 
 
+def _state_rows(report: dict[str, Any]) -> list[str]:
+    st = report.get("state")
+    if st is None:
+        return []
+    return [
+        f"| business state: ingest with the default rules, against rules off (pairs, "
+        f"{st['ingest_rules_on']['runs']} each) | {_range(st['ingest_rules_on'])} "
+        f"| {_range(st['ingest_rules_off'])} (rules off) | **{st['ratio']:.2f}×** "
+        f"| drop ≤ 5 % (≥ 0.95×) |",
+        f"| business state: lag from the 202 to its `order.status_changed` at a subscriber, "
+        f"{st['rate']} events/s for {st['seconds']} s, 3 order subscribers besides "
+        f"({st['changed']:,} orders) | p50 {st['lag_p50_ms']:.1f} ms, p95 {st['lag_p95_ms']:.1f} "
+        f"ms, p99 {st['lag_p99_ms']:.1f} ms | — | — | p99 ≤ 50 ms |",
+    ]
+
+
 def markdown(report: dict[str, Any], images: list[str]) -> str:
     ing, dr, lat, mem = report["ingest"], report["drain"], report["latency"], report["memory"]
     sus, sc = report["sustained"], report["scale"]
@@ -177,6 +197,7 @@ def markdown(report: dict[str, Any], images: list[str]) -> str:
         f"| — | — | ≤ 50 ms |",
         f"| scale: bulk replay of 10,000 failed deliveries | {sc['bulk_replay_10k_ms']:,.0f} ms "
         f"| — | — | ≤ 2,000 ms |",
+        *_state_rows(report),
         "",
         "Throughput versus subscribers (ingest, worker paused): " + _fanout_line(report) + ".",
         "",

@@ -241,7 +241,7 @@ def apply_event(
     step.obj = replace(
         step.obj,
         facts=facts.fold(step.obj.facts, data),
-        company=_text(data.get("company")) or step.obj.company,
+        company=_text(data.get("company")) or event.company or step.obj.company,
         sources=facts.remember(step.obj.sources, order),
     )
     step.take(decide(type_rules, step.obj.status, event.type, context(step.obj, data)))

@@ -3,6 +3,7 @@ event does to its object."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -153,6 +154,14 @@ def test_a_new_order_begins_then_moves_raising_an_event_for_each(rules: Rules) -
     assert [entry.outcome for entry in applied.log] == ["begun", "moved"]
     assert applied.emitted[0].subject == "order/82"
     assert applied.object.facts["lines"] == PRICED["lines"]
+
+
+def test_the_company_of_the_envelope_counts_when_the_data_has_none(rules: Rules) -> None:
+    data = {"order_id": "83", "lines": PRICED["lines"]}
+    told = replace(event("order.created", data, "standard", "order/83"), company="USMF")
+    applied = apply_event(rules, told, data, [], NOW)
+    assert applied.object is not None
+    assert (applied.object.company, applied.object.status) == ("USMF", "company_assigned")
 
 
 def test_an_older_event_never_moves_the_status_back(rules: Rules) -> None:
