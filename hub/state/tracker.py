@@ -178,7 +178,7 @@ class StateTracker:
             except StoreUnavailable as exc:
                 log.warning("state tracking paused: %s", exc.detail)
                 looked, busy = 0, False
-            if looked and self._wake.is_set():
+            if looked >= self._settings.batch and self._wake.is_set():
                 await self._breathe(time.perf_counter() - started)
             elif not busy:
                 await self._idle()
