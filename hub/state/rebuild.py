@@ -85,10 +85,6 @@ class Scratch(MemoryState):
         raise AssertionError("a rebuild raises no events while it replays")
 
 
-def _no_events(_: list[CanonicalEvent]) -> Any:
-    raise AssertionError("unreachable: replayed outcomes drop their status events")
-
-
 async def replay(
     store: Store,
     rules: Rules,
