@@ -78,8 +78,8 @@ class Tally:
         self.value = 0
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
 
-    def add(self) -> None:
-        self.value += 1
+    def add(self, count: int = 1) -> None:
+        self.value += count
         while self._waiters and self._waiters[0][0] <= self.value:
             _, _, future = heapq.heappop(self._waiters)
             if not future.done():

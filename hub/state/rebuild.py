@@ -27,12 +27,12 @@ from hub.model import (
     ObjectDeadline,
     ObjectFilter,
     Receipt,
-    StateChange,
 )
 from hub.state import correlate
-from hub.state.apply import Applied, apply_event, apply_manual, status_event
+from hub.state.apply import apply_event, apply_manual, status_event
 from hub.state.rules import Rules
 from hub.state.transitions import Decision, Outcome
+from hub.state.writes import written
 from hub.store.base import Store
 from hub.store.memory_state import MemoryState
 
@@ -127,20 +127,7 @@ async def _event(scratch: Scratch, rules: Rules, event: Event) -> None:
     if applied.object is None:
         return
     applied.emitted.clear()
-    await scratch.apply_state(_written(applied.object, applied, event))
-
-
-def _written(obj: BusinessObject, applied: Applied, event: Event | None) -> StateChange:
-    return StateChange(
-        None,
-        None,
-        objects=[obj],
-        removed=list(applied.removed),
-        log=list(applied.log),
-        timeline=[(obj.id, event.id)] if event is not None else [],
-        deadlines=[applied.deadline] if applied.deadline is not None else [],
-        cleared=[obj.id] if applied.clear_deadline else [],
-    )
+    await scratch.apply_state(written(applied, event))
 
 
 async def _manual(
@@ -155,7 +142,7 @@ async def _manual(
                            entry.created_by or "admin", entry.at)  # fmt: skip
     assert applied.object is not None
     applied.emitted.clear()
-    await scratch.apply_state(_written(applied.object, applied, None))
+    await scratch.apply_state(written(applied, None))
 
 
 @dataclass

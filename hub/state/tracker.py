@@ -19,21 +19,20 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from hub.clock import Clock, to_rfc3339
-from hub.errors import HubError, NotFound, StoreUnavailable
+from hub.errors import NotFound, StoreUnavailable
 from hub.filters import Filter
 from hub.ids import new_id
 from hub.model import (
     BusinessObject,
-    CanonicalEvent,
     Delivery,
     Event,
     EventFilter,
     LogEntry,
     ObjectDeadline,
     ObjectFilter,
-    Receipt,
     StateChange,
 )
 from hub.outbound.worker import Tally
@@ -42,11 +41,11 @@ from hub.state.apply import Applied, apply_event, apply_manual, overdue_event
 from hub.state.bulk import BulkResult, selected
 from hub.state.rules import Rules
 from hub.state.transitions import Decision
+from hub.state.writes import Batch, Prepare, View, bundle_change, change_of
 from hub.store.base import Store
 
 log = logging.getLogger("hub.state")
 
-Prepare = Callable[[list[CanonicalEvent]], tuple[Receipt, list[Event], list[Delivery]]]
 Committed = Callable[[list[Event], list[Delivery]], None]
 
 
@@ -68,48 +67,13 @@ class TrackerSettings:
     share: float = 0.05
 
 
-def change_of(
-    applied: Applied,
-    cursor_from: str | None,
-    cursor_to: str | None,
-    event: Event | None,
-    prepare: Prepare,
-) -> StateChange:
-    """The store write for an outcome: its status events built and routed by `prepare`."""
-    obj = applied.object
-    if obj is None:
-        return StateChange(cursor_from, cursor_to)
-    receipt, events, deliveries = prepare(applied.emitted) if applied.emitted else (None, [], [])
-    return StateChange(
-        cursor_from,
-        cursor_to,
-        objects=[obj],
-        removed=list(applied.removed),
-        log=list(applied.log),
-        timeline=[(obj.id, event.id)] if event is not None else [],
-        deadlines=[applied.deadline] if applied.deadline is not None else [],
-        cleared=[obj.id] if applied.clear_deadline else [],
-        receipt=receipt,
-        events=events,
-        deliveries=deliveries,
-    )
+@dataclass(frozen=True)
+class About:
+    """What an event says about business state: the type of object and its aliases."""
 
-
-def bundle_change(applied: list[Applied], prepare: Prepare) -> StateChange:
-    """Many manual outcomes (a bundle of a bulk transition) as one write."""
-    emitted = [e for a in applied for e in a.emitted]
-    receipt, events, deliveries = prepare(emitted) if emitted else (None, [], [])
-    return StateChange(
-        None,
-        None,
-        objects=[a.object for a in applied if a.object is not None],
-        log=[entry for a in applied for entry in a.log],
-        deadlines=[a.deadline for a in applied if a.deadline is not None],
-        cleared=[a.object.id for a in applied if a.clear_deadline and a.object is not None],
-        receipt=receipt,
-        events=events,
-        deliveries=deliveries,
-    )
+    type: str | None
+    data: dict[str, Any]
+    aliases: list[str]
 
 
 class StateTracker:
@@ -202,45 +166,86 @@ class StateTracker:
         self._wake.clear()
 
     async def _follow(self) -> int:
-        """Apply the events after the cursor, one transaction each; how many were looked at."""
-        cursor = await self._store.state_cursor()
-        if self._cursor is None and cursor is not None:
-            async with self._moved:
-                self._cursor = cursor
-                self._moved.notify_all()
+        """Apply the events after the cursor, a batch per transaction; how many were looked at."""
+        if self._cursor is None:
+            cursor = await self._store.state_cursor()
+            if cursor is not None:
+                await self._moved_to(cursor)
+        cursor = self._cursor
         events = await self._store.events_after(cursor, self._settings.batch)
-        for event in events:
-            async with self._lock:
-                change = await self._change(cursor, event)
-                if not await self._store.apply_state(change):
-                    return len(events)  # someone moved the cursor (a rebuild): read it again
-            cursor = event.id
-            self._applied.add()
-            async with self._moved:
-                self._cursor = cursor
-                self._moved.notify_all()
-            if change.events:
-                self._committed(change.events, change.deliveries)
+        if not events:
+            return 0
+        async with self._lock:
+            named = [self._named(event) for event in events]
+            view = View(await self._store.holders([a for n in named for a in n.aliases]))
+            batch = Batch(cursor)
+            for event, about in zip(events, named, strict=True):
+                applied = self._outcome(event, about, view.known(about.type, about.aliases))
+                if applied is None:
+                    batch.skip(event)
+                    continue
+                view.update(applied)
+                if not applied.removed:
+                    batch.add(applied, event)
+                    continue
+                # A merge goes alone, after what was gathered before it.
+                if batch.looked and not await self._write(batch):
+                    return self._reread(len(events))
+                batch = batch.following()
+                batch.add(applied, event)
+                if not await self._write(batch):
+                    return self._reread(len(events))
+                batch = batch.following()
+            if batch.looked and not await self._write(batch):
+                return self._reread(len(events))
         return len(events)
 
-    async def _change(self, cursor: str | None, event: Event) -> StateChange:
+    def _reread(self, looked: int) -> int:
+        """Someone moved the cursor (a rebuild): read it again before the next look."""
+        self._cursor = None
+        return looked
+
+    def _named(self, event: Event) -> About:
+        """The object type an event is about and the aliases it names it by."""
         object_type = self._rules.object_type(event.type)
         if object_type is None:
-            return StateChange(cursor, event.id)
+            return About(None, {}, [])
         data = json.loads(event.data_json)
         aliases = correlate.aliases_of(data, event.subject, object_type, self._rules.links)
-        known = await self._known(object_type, aliases)
-        try:
-            applied = apply_event(self._rules, event, data, known, self._clock.now())
-            return change_of(applied, cursor, event.id, event, self._prepare)
-        except HubError as exc:  # a status event that fails its schema: the hub's own bug
-            log.error("state of %s not applied: %s", event.id, exc.detail)
-            return StateChange(cursor, event.id)
+        return About(object_type, data, aliases)
 
-    async def _known(self, object_type: str, aliases: list[str]) -> list[BusinessObject]:
-        holders = sorted(set((await self._store.objects_by_alias(aliases)).values()))
-        found = [await self._store.get_object(object_id) for object_id in holders]
-        return [o for o in found if o is not None and o.type == object_type]
+    async def _write(self, batch: Batch) -> bool:
+        """Commit a batch; False if someone moved the cursor (a rebuild): read it again."""
+        change = batch.change(self._prepare)
+        if not await self._store.apply_state(change):
+            return False
+        self._applied.add(batch.looked)
+        assert batch.cursor_to is not None
+        await self._moved_to(batch.cursor_to)
+        self._publish(change)
+        return True
+
+    async def _moved_to(self, cursor: str) -> None:
+        async with self._moved:
+            self._cursor = cursor
+            self._moved.notify_all()
+
+    def _publish(self, change: StateChange) -> None:
+        """Hand committed status events to the worker and the feed, without waking ourselves:
+        a status event never moves business state, so it is no reason to look at the log."""
+        if not change.events:
+            return
+        woken = self._wake.is_set()
+        self._committed(change.events, change.deliveries)
+        if not woken:
+            self._wake.clear()
+
+    def _outcome(self, event: Event, about: About, known: list[BusinessObject]) -> Applied | None:
+        """What `event` does to the objects it names (None if it names none)."""
+        if about.type is None:
+            return None
+        applied = apply_event(self._rules, event, about.data, known, self._clock.now())
+        return applied if applied.object is not None else None
 
     async def transition(
         self, obj: BusinessObject, target: str, message: str | None, force: bool, created_by: str
@@ -258,8 +263,7 @@ class StateTracker:
                                    created_by, self._clock.now())  # fmt: skip
             change = change_of(applied, None, None, None, self._prepare)
             await self._store.apply_state(change)
-        if change.events:
-            self._committed(change.events, change.deliveries)
+        self._publish(change)
         assert applied.object is not None
         return applied.object, applied.decisions[-1]
 
@@ -297,8 +301,8 @@ class StateTracker:
                     await self._store.apply_state(change)
             if outcomes:
                 result.bundles += 1
-            if change is not None and change.events:
-                self._committed(change.events, change.deliveries)
+            if change is not None:
+                self._publish(change)
             if found.next_cursor is None:
                 return result
             cursor = found.next_cursor
@@ -335,8 +339,8 @@ class StateTracker:
         due = await self._store.due_deadlines(self._clock.now(), 50)
         for deadline in due:
             change = await self._overdue(deadline)
-            if await self._store.apply_state(change) and change.events:
-                self._committed(change.events, change.deliveries)
+            if await self._store.apply_state(change):
+                self._publish(change)
         return len(due)
 
     async def _overdue(self, deadline: ObjectDeadline) -> StateChange:

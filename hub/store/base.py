@@ -232,6 +232,10 @@ class Store(Protocol):
 
     async def get_object(self, object_id: str) -> BusinessObject | None: ...
 
+    async def holders(self, aliases: list[str]) -> list[BusinessObject]:
+        """The objects holding any of these aliases, each once, in id order: one read for a
+        whole batch of the tracker's events."""
+
     async def find_object(self, object_type: str, key: str) -> BusinessObject | None:
         """An object by its key, one of its aliases (``shopify.order_number:#1042``), or the id
         an alias names (``#1042``)."""

@@ -80,6 +80,10 @@ class MemoryState:
     async def get_object(self, object_id: str) -> BusinessObject | None:
         return self.objects.get(object_id)
 
+    async def holders(self, aliases: list[str]) -> list[BusinessObject]:
+        ids = sorted({self.alias_index[a] for a in aliases if a in self.alias_index})
+        return [self.objects[i] for i in ids if i in self.objects]
+
     async def find_object(self, object_type: str, key: str) -> BusinessObject | None:
         typed = [o for o in self.objects.values() if o.type == object_type]
         for test in (

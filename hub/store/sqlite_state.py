@@ -245,6 +245,17 @@ class SqliteState:
         found = await self._with_aliases(rows)
         return found[0] if found else None
 
+    async def holders(self, aliases: list[str]) -> list[BusinessObject]:
+        if not aliases:
+            return []
+        marks = ",".join("?" * len(aliases))
+        rows = await self._all(
+            f"SELECT {OBJECT_COLUMNS} FROM objects WHERE id IN "
+            f"(SELECT object_id FROM aliases WHERE alias IN ({marks})) ORDER BY id",
+            aliases,
+        )
+        return await self._with_aliases(rows)
+
     async def find_object(self, object_type: str, key: str) -> BusinessObject | None:
         for sql in (
             f"SELECT {OBJECT_COLUMNS} FROM objects WHERE type = ? AND key = ? ORDER BY id LIMIT 1",

@@ -76,6 +76,9 @@ async def test_a_change_is_written_whole_and_found_by_any_alias(store: Store) ->
     assert await store.find_object("customer", "1001") is None
     assert await store.objects_by_alias(["shopify.order_id:1001", "x:y"]) == {
         "shopify.order_id:1001": obj.id}  # fmt: skip
+    held = await store.holders(["shopify.order_id:1001", "shopify.order_number:#1042", "x:y"])
+    assert held == [await store.get_object(obj.id)]  # once, with every alias
+    assert await store.holders(["x:y"]) == [] and await store.holders([]) == []
     assert [e.outcome for e in await store.logbook(obj.id, 10)] == ["begun"]
     assert [e.id for e in await store.timeline(obj.id, 10)] == [event.id]
     assert await store.deadlines(obj.id) == [deadline]

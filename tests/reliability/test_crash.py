@@ -16,7 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,10 +40,12 @@ SENDERS = 50
 
 
 @contextmanager
-def hub_process(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+def hub_process(
+    env: dict[str, str], argv: Sequence[str] = ("-m", "hub", "serve")
+) -> Iterator[subprocess.Popen[str]]:
     """`hub serve` as a real process; yields once it has started."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "hub", "serve"],
+        [sys.executable, *argv],
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
