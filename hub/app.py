@@ -44,6 +44,7 @@ from hub.inbound.connector import Connector, ConnectorConfig, InboundRequest, di
 from hub.inbound.connector_settings import load_connector_settings, secrets_of
 from hub.inbound.fetcher import Fetcher
 from hub.inbound.ingest import IngestLimits, Ingestor, Outcome
+from hub.integrations import power_automate
 from hub.outbound.sender import Sender, build_sender
 from hub.outbound.ssrf import guarded_client
 from hub.outbound.ssrf import parse_policy as address_policy
@@ -258,6 +259,11 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
+        Route(
+            "/integrations/power-automate/apiDefinition.swagger.json",
+            power_automate_json,
+            methods=["GET"],
+        ),
         Mount("/api", routes=API_ROUTES, middleware=[Middleware(AdminAuth)]),
     ]
     return Starlette(
@@ -422,6 +428,14 @@ async def readyz(request: Request) -> Response:
 async def openapi_json(request: Request) -> Response:
     """The OpenAPI document of every route (no token: it describes, it reveals nothing)."""
     return JSONResponse(openapi.document())
+
+
+async def power_automate_json(request: Request) -> Response:
+    """The custom connector's definition (no token: an importer fetches it by URL, and it
+    holds the catalog and status names only). Its host is HUB_PUBLIC_URL, else this request's."""
+    hub: Hub = request.app.state.hub
+    base = hub.settings.public_url or str(request.base_url)
+    return JSONResponse(power_automate.definition(hub.catalog, hub.rules, base))
 
 
 def default_app() -> Starlette:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hub import cli_admin, cli_objects, signing
+from hub import cli_admin, cli_integrations, cli_objects, signing
 from hub.config import ENV_NAMES, Settings, load_settings
 from hub.errors import ConfigError
 from hub.inbound.connector import ConnectorConfig
@@ -194,6 +194,7 @@ def parser() -> argparse.ArgumentParser:
     retry.add_argument("--yes", action="store_true", help="do not ask above 10 deliveries")
     retry.set_defaults(run=cmd_retry)
     cli_objects.add_commands(commands)
+    cli_integrations.add_commands(commands)
     sign = commands.add_parser("sign", help="print a Standard Webhooks signature for a body")
     sign.add_argument("--id", required=True, help="the webhook-id")
     sign.add_argument("--timestamp", type=int, help="Unix seconds (default now)")

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from hub.errors import ConfigError
 
@@ -79,6 +80,12 @@ class Settings:
     body_timeout: float = 30.0
     max_connections: int = 1000
     trusted_callback_hosts: str = "hooks.zapier.com,*.logic.azure.com,*.api.powerplatform.com"
+    # Where makers' platforms reach the hub (https://hub.example.com); the connector's host.
+    public_url: str = ""
+
+    def public_base(self) -> str:
+        """The public URL, or the listening address when none is set (a local hub)."""
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
 
     def all_secrets(self) -> list[Secret]:
         """Every configured secret, for redaction."""
@@ -118,6 +125,7 @@ ENV_NAMES: dict[str, str] = {
     "body_timeout": "HUB_BODY_TIMEOUT",
     "max_connections": "HUB_MAX_CONNECTIONS",
     "trusted_callback_hosts": "HUB_TRUSTED_CALLBACK_HOSTS",
+    "public_url": "HUB_PUBLIC_URL",
 }
 
 _BOUNDS: dict[str, tuple[float, float]] = {
@@ -163,6 +171,11 @@ def _cast(name: str, raw: Any, source: str) -> Any:
         low, high = _BOUNDS[name]
         if not low <= value <= high:
             raise ConfigError(f"{source}: {value} is outside {low:g}..{high:g}")
+    if name == "public_url" and value:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise ConfigError(f"{source}: {value!r} is not an http(s) URL such as "
+                              "https://hub.example.com")  # fmt: skip
     if name in _CHOICES and value not in _CHOICES[name]:
         raise ConfigError(f"{source}: {value!r} is not one of {', '.join(_CHOICES[name])}")
     return value

@@ -25,9 +25,11 @@ from hub.api.render import (
     render_receipt,
     render_rejection,
 )
-from hub.errors import Conflict, InvalidParameter, NotFound
+from hub.errors import Conflict, InvalidParameter, NotFound, UnknownEventType
 from hub.ids import new_id
+from hub.integrations.swagger import to_swagger
 from hub.model import Delivery, DeliveryFilter, DeliveryStatus, Event, EventFilter, ReceiptStatus
+from hub.outbound.message import message_schema
 
 
 @accepts("type", "subject", "since", "until", *PAGE)
@@ -142,6 +144,26 @@ async def list_event_types(request: Request) -> JSONResponse:
     return JSONResponse({"items": items, "next_cursor": None})
 
 
+@accepts("format")
+async def get_message_schema(request: Request) -> JSONResponse:
+    """The JSON Schema of a delivered message of one type: envelope and data; with
+    ``format=swagger``, its Swagger 2.0 form under ``schema`` (a connector's dynamic schema)."""
+    name = request.path_params["type"]
+    try:
+        event_type = hub_of(request).catalog.get(name)
+    except UnknownEventType:
+        raise NotFound(
+            f"no event type {name[:80]!r} in the catalog; GET /api/event-types lists them"
+        ) from None
+    schema = message_schema(event_type)
+    wanted = request.query_params.get("format")
+    if wanted == "swagger":
+        return JSONResponse({"schema": to_swagger(schema)})
+    if wanted is not None:
+        raise InvalidParameter(f"format must be swagger (or absent), not {wanted[:20]!r}")
+    return JSONResponse(schema, media_type="application/schema+json")
+
+
 ROUTES = [
     Route("/events", list_events, methods=["GET"]),
     Route("/events/{id}", get_event, methods=["GET"]),
@@ -151,4 +173,5 @@ ROUTES = [
     Route("/receipts/{id}", get_receipt, methods=["GET"]),
     Route("/receipts/{id}/reprocess", reprocess_receipt, methods=["POST"]),
     Route("/event-types", list_event_types, methods=["GET"]),
+    Route("/event-types/{type}/message-schema", get_message_schema, methods=["GET"]),
 ]

@@ -31,8 +31,12 @@ def bearer_hash(authorization: str | None) -> str:
 
 # What a scoped token may reach: its subscriptions, their deliveries, and the catalog.
 SCOPED_ROUTES = [
-    (frozenset({"GET"}), re.compile(r"^/event-types$")),
+    (frozenset({"GET"}), re.compile(r"^/event-types(/[^/]+/message-schema)?$")),
     (frozenset({"GET", "POST", "DELETE"}), re.compile(r"^/subscriptions$")),
+    (frozenset({"POST"}), re.compile(r"^/event-types/[^/]+/subscriptions$")),
+    # Recent events, for a flow's "list events" action: what /feed gives a scoped token too.
+    (frozenset({"GET"}), re.compile(r"^/events$")),
+    (frozenset({"POST"}), re.compile(r"^/deliveries/[^/]+/replay$")),
     (frozenset({"GET", "PATCH", "DELETE"}), re.compile(r"^/subscriptions/[^/]+$")),
     (frozenset({"POST"}), re.compile(r"^/subscriptions/[^/]+/(rotate-secret|validate)$")),
     (frozenset({"GET"}), re.compile(r"^/deliveries(/[^/]+)?$")),
@@ -72,7 +76,11 @@ class AdminAuth:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             hub: Hub = scope["app"].state.hub
-            raw = dict(scope["headers"]).get(b"authorization")
+            headers = dict(scope["headers"])
+            raw = headers.get(b"authorization")
+            if raw is None and headers.get(b"x-api-key"):
+                # A custom connector's API-key connection sends the bare token in its header.
+                raw = b"Bearer " + headers[b"x-api-key"]
             root, path = scope.get("root_path", ""), scope["path"]
             relative = path[len(root) :] if root and path.startswith(root) else path
             try:

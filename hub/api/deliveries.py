@@ -117,6 +117,7 @@ async def replay_delivery(request: Request) -> JSONResponse:
     hub = hub_of(request)
     await json_object(request, ())
     delivery = await _delivery(request)
+    await _scoped(request, delivery.subscription_id)  # a scoped token replays only its own
     if not hub.registry.is_active(delivery.subscription_id):
         raise Conflict(f"subscription {delivery.subscription_id} is disabled; enable it first")
     replayed = await hub.store.replay(delivery.id, hub.clock.now())

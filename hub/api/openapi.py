@@ -107,6 +107,9 @@ DISPATCH: dict[str, Any] = {
     "max_in_flight": {"type": "integer", "minimum": 1, "maximum": 1000},
     "ordered": {"type": "boolean",
                 "description": "one at a time per subject, in acceptance order"},
+    "content_mode": {"type": "string", "enum": ["cloudevents", "json"],
+                     "description": "json: the same CloudEvent as application/json (the "
+                                    "default for Power Automate and Logic Apps callbacks)"},
     "batch": {"type": ["object", "null"], "properties": {
         "size": {"type": "integer", "minimum": 2, "maximum": 100},
         "max_wait": {"type": "number", "minimum": 0, "maximum": 60}}},
@@ -244,6 +247,7 @@ SCHEMAS: dict[str, Any] = {
             "rate_limit": {"type": ["number", "null"]},
             "max_in_flight": {"type": ["integer", "null"]}, "ordered": {"type": "boolean"},
             "batch": {"type": ["object", "null"]},
+            "content_mode": {"type": "string", "enum": ["cloudevents", "json"]},
             "blocked": {"type": "array", "items": {"type": "object"}},
             "health": {"type": "object", "properties": {
                 "last_success_at": TIME, "failing_since": TIME,
@@ -329,6 +333,13 @@ def document() -> dict[str, Any]:
         "/healthz": {"get": _op("Liveness", (200, {"type": "object"}), (), public=True)},
         "/readyz": {"get": _op("Readiness", (200, {"type": "object"}), (503,), public=True)},
         "/openapi.json": {"get": _op("This document", (200, {"type": "object"}), (), public=True)},
+        "/integrations/power-automate/apiDefinition.swagger.json": {"get": _op(
+            "The Power Automate / Logic Apps custom connector (Swagger 2.0)",
+            (200, {"type": "object"}), (), public=True)},
+        "/api/event-types/{type}/subscriptions": {"post": _with_location(_op(
+            "Subscribe to the one type in the path (a connector's trigger)",
+            (201, "Subscription"), (400, 401, 403, 422), [_path("type")],
+            body="SubscriptionCreate"))},
         "/api/events": {"get": _op("List events", (200, _page("Event")), params=[
             _query("type", "an event type"), _query("subject", "e.g. order/1001"),
             _query("since", SINCE), _query("until", SINCE), *PAGING])},
@@ -402,6 +413,10 @@ def document() -> dict[str, Any]:
             _query("wait", "seconds to wait for new events", {"type": "number", "minimum": 0,
                                                              "maximum": 60})])},
         "/api/event-types": {"get": _op("The event catalog", (200, _page("EventType")))},
+        "/api/event-types/{type}/message-schema": {"get": _op(
+            "The JSON Schema of a delivered message of this type: the envelope and its data",
+            (200, {"type": "object"}), (400, 401, 403, 404), [
+                _path("type"), _query("format", "swagger: the Swagger 2.0 form, under schema")])},
         "/api/objects": {"get": _op("Business objects", (200, _page("BusinessObject")),
                                     (400, 401, 403, 404), [
             _query("type", "order, customer, vendor, product or purchase_order"),

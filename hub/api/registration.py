@@ -36,6 +36,8 @@ from hub.outbound.subscriptions import (
     PATTERN,
     TIMEOUT_BOUNDS,
     Subscription,
+    content_mode_problem,
+    default_content_mode,
     dispatch_problems,
     retry_policy,
     retry_problem,
@@ -47,12 +49,12 @@ TARGET_KEYS = ("target_url", "callbackUrl", "callback_url", "hub.callback", "url
 FIELDS = {
     *TARGET_KEYS, "event", "events", "company", "filter", "headers", "timeout", "retry",
     "expiration_date", "description", "skip_validation", "secret", "rate_limit",
-    "max_in_flight", "ordered", "batch",
+    "max_in_flight", "ordered", "batch", "content_mode",
 }  # fmt: skip
 # `active` is the admin's enable/disable, answered before the rest of a PATCH is read.
 PATCHABLE = {"state", "events", "event", "company", "filter", "headers", "timeout", "retry",
              "expiration_date", "description", "rate_limit", "max_in_flight",
-             "ordered", "batch", "active"}  # fmt: skip
+             "ordered", "batch", "content_mode", "active"}  # fmt: skip
 DISPATCH = ("rate_limit", "max_in_flight", "ordered")
 RESERVED_HEADERS = {"content-type", "content-length", "host", "user-agent", "transfer-encoding",
                     "connection", "webhook-id", "webhook-timestamp", "webhook-signature",
@@ -78,6 +80,13 @@ class _Checker:
     def raise_if_any(self) -> None:
         if self.problems:
             raise SchemaViolation("the subscription is not valid", self.problems)
+
+    def content_mode(self, raw: Any) -> str | None:
+        problem = content_mode_problem(raw)
+        if problem is not None:
+            self.fail("/content_mode", problem)
+            return None
+        return None if raw is None else str(raw)
 
     def target(self, body: Mapping[str, Any]) -> str:
         named = [k for k in TARGET_KEYS if k in body]
@@ -205,6 +214,10 @@ def subscription_from_body(
         max_in_flight=body.get("max_in_flight"),
         ordered=body.get("ordered") is True,
         batch=parse_batch(body.get("batch")),
+        content_mode=check.content_mode(body.get("content_mode"))
+        or default_content_mode(
+            str(body.get(next((k for k in TARGET_KEYS if k in body), "url"), ""))
+        ),
     )
     for key, message in dispatch_problems(body):
         check.fail(f"/{key}", message)
@@ -253,6 +266,8 @@ def patched(
     changes |= {key: body[key] for key in DISPATCH if key in body}
     if "batch" in body:
         changes["batch"] = parse_batch(body["batch"])
+    if "content_mode" in body:
+        changes["content_mode"] = check.content_mode(body["content_mode"]) or "cloudevents"
     check.raise_if_any()
     updated = replace(sub, **changes)
     if updated.ordered and updated.batch is not None:
@@ -287,6 +302,7 @@ def to_document(sub: Subscription) -> str:
             "batch": {"size": sub.batch.size, "max_wait": sub.batch.max_wait}
             if sub.batch else None,
             "description": sub.description, "created_at": sub.created_at,
+            "content_mode": sub.content_mode,
         }
     )  # fmt: skip
 
@@ -305,5 +321,5 @@ def from_document(doc: str) -> Subscription:
         description=raw["description"], rate_limit=raw.get("rate_limit"),
         max_in_flight=raw.get("max_in_flight"), ordered=raw.get("ordered", False),
         batch=parse_batch(raw.get("batch")),
-        created_at=raw["created_at"],
+        created_at=raw["created_at"], content_mode=raw.get("content_mode", "cloudevents"),
     )  # fmt: skip

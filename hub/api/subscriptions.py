@@ -20,7 +20,7 @@ from hub.api.auth import principal
 from hub.api.params import accepts, hub_of, json_object
 from hub.api.services import Hub
 from hub.clock import rfc3339_or_none
-from hub.errors import Conflict, Forbidden, InvalidParameter, NotFound
+from hub.errors import Conflict, Forbidden, InvalidParameter, NotFound, SchemaViolation, Violation
 from hub.model import DeliveryFilter, DeliveryStatus, SubscriptionState
 from hub.outbound import consent
 from hub.outbound.subscriptions import Subscription
@@ -55,6 +55,7 @@ def render_subscription(s: Subscription, active: bool) -> dict[str, Any]:
         "rate_limit": s.rate_limit,
         "max_in_flight": s.max_in_flight,
         "ordered": s.ordered,
+        "content_mode": s.content_mode,
         "batch": {"size": s.batch.size, "max_wait": s.batch.max_wait} if s.batch else None,
     }
     return doc
@@ -104,9 +105,23 @@ async def _validate(hub: Hub, sub: Subscription, skip: bool) -> Subscription:
 
 @accepts()
 async def create_subscription(request: Request) -> Response:
+    return await _create(request, await json_object(request))
+
+
+@accepts()
+async def subscribe_to_type(request: Request) -> Response:
+    """A subscription to the one type in the path: each trigger of a low-code connector is
+    its own operation, so the connector never names the type in a body."""
+    body = await json_object(request)
+    if "event" in body or "events" in body:
+        problem = Violation("/events", "the path names the event type")
+        raise SchemaViolation("the subscription is not valid", [problem])
+    return await _create(request, {**body, "events": [request.path_params["type"]]})
+
+
+async def _create(request: Request, body: dict[str, Any]) -> Response:
     hub = hub_of(request)
     who = principal(request)
-    body = await json_object(request)
     now = hub.clock.now()
     sub, secret = registration.subscription_from_body(body, who.token_id, hub.catalog, now)
     skip = bool(body.get("skip_validation", False))
@@ -299,6 +314,7 @@ def _admin_only(request: Request) -> None:
 
 ROUTES = [
     Route("/subscriptions", create_subscription, methods=["POST"]),
+    Route("/event-types/{type}/subscriptions", subscribe_to_type, methods=["POST"]),
     Route("/subscriptions", list_subscriptions, methods=["GET"]),
     Route("/subscriptions", delete_by_callback, methods=["DELETE"]),
     Route("/subscriptions/{id}", get_subscription, methods=["GET"], name="subscription"),

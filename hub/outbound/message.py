@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Any
 
 import orjson
 
 from hub import __version__
+from hub.catalog import EventType
 from hub.clock import to_rfc3339
 from hub.model import Event
 from hub.signing import signature_header
 
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 BATCH_CONTENT_TYPE = "application/cloudevents-batch+json; charset=utf-8"
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"  # content_mode: json, one or a batch
 USER_AGENT = f"webhook-hub/{__version__}"
 
 
@@ -75,4 +78,47 @@ def headers(
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
         "webhook-signature": signature_header(keys, msg_id, timestamp, body),
+    }
+
+
+def message_schema(event_type: EventType) -> dict[str, Any]:
+    """The JSON Schema (2020-12) of the whole delivered message: the envelope `envelope`
+    writes, with the type's data schema in `data`. One message, as `content_mode` json or
+    cloudevents sends it (a batch is an array of these)."""
+    name, version = event_type.name, event_type.version
+    data = {k: v for k, v in event_type.schema.items()
+            if k not in ("$schema", "$id") and not k.startswith("x-")}  # fmt: skip
+    text = {"type": "string"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"urn:webhook-hub:message:{name}:{version}",
+        "title": f"{name} message",
+        "description": f"A CloudEvents 1.0 message as the hub delivers it, carrying {name} "
+        f"{version} in data. {event_type.description}".strip(),
+        "type": "object",
+        "required": ["specversion", "id", "source", "type", "time", "datacontenttype", "data"],
+        "properties": {
+            "specversion": {"const": "1.0", "description": "CloudEvents version"},
+            "id": {
+                **text,
+                "description": "The event id; also the webhook-id header, the same "
+                "on every retry and replay",
+            },
+            "source": {
+                **text,
+                "description": "Where the event came from, e.g. /connectors/shopify",
+            },
+            "type": {"const": name, "description": "The event type"},
+            "time": {
+                **text,
+                "format": "date-time",
+                "description": "When it happened at the source",
+            },
+            "datacontenttype": {"const": "application/json"},
+            "subject": {**text, "description": "What it is about, e.g. order/1001"},
+            "dataschema": {"const": schema_uri(name, version)},
+            "schemaversion": {"const": version, "description": "The data's schema version"},
+            "company": {**text, "description": "Company or legal entity"},
+            "data": data,
+        },
     }

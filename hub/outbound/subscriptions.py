@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 from hub.config import Secret
 from hub.filters import Filter
@@ -36,6 +37,12 @@ TIMEOUT_BOUNDS = (0.5, 60.0)
 # States whose subscriptions are owed new events (a paused one's are held until it resumes).
 ROUTED = (SubscriptionState.ACTIVE, SubscriptionState.PAUSED)
 RETRY_BOUNDS = {"attempts": (1, 20), "delay": (0.0, 86_400.0), "jitter": (0.0, 0.5)}
+# How a message is sent: `cloudevents` as application/cloudevents+json; `json`, the same
+# document as application/json, which low-code designers parse without a schema of their own.
+CONTENT_MODES = ("cloudevents", "json")
+# Callback hosts of Power Automate and Logic Apps flows: they get `json` unless told otherwise.
+JSON_CALLBACK_HOSTS = (".logic.azure.com", ".logic.azure.us", ".logic.azure.cn",
+                       ".api.powerplatform.com", ".flow.microsoft.com")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ class Subscription:
     batch: BatchPolicy | None = None
     description: str | None = None
     created_at: float | None = None
+    content_mode: str = "cloudevents"
 
     def signing_keys(self, now: float | None = None) -> list[bytes]:
         """The keys to sign with: every secret still in its grace period, newest first."""
@@ -97,6 +105,18 @@ class Subscription:
     def receives(self, now: float) -> bool:
         """Active or paused, and not expired: new events are owed to it (a paused one's wait)."""
         return self.state in ROUTED and (self.expires_at is None or self.expires_at > now)
+
+
+def default_content_mode(url: str) -> str:
+    """`json` for a Power Automate or Logic Apps callback, else `cloudevents`."""
+    host = (urlsplit(url).hostname or "").lower()
+    return "json" if host.endswith(JSON_CALLBACK_HOSTS) else "cloudevents"
+
+
+def content_mode_problem(raw: Any) -> str | None:
+    if raw is None or raw in CONTENT_MODES:
+        return None
+    return f"one of {', '.join(CONTENT_MODES)}"
 
 
 def type_matches(pattern: str, event_type: str) -> bool:

@@ -33,6 +33,8 @@ from hub.outbound.subscriptions import (
     SUBSCRIPTION_ID,
     TIMEOUT_BOUNDS,
     Subscription,
+    content_mode_problem,
+    default_content_mode,
     dispatch_problems,
     retry_policy,
     retry_problem,
@@ -42,7 +44,7 @@ from hub.urls import url_problem
 from hub.yamlfile import load, refuse, where
 
 KEYS = {"id", "url", "events", "company", "secret", "timeout", "retry", "rate_limit",
-        "max_in_flight", "ordered", "batch"}  # fmt: skip
+        "max_in_flight", "ordered", "batch", "content_mode"}  # fmt: skip
 # Signs nothing anyone sees: it stands in for a secret whose variable `hub check` found unset.
 PLACEHOLDER = "whsec_" + "A" * 43 + "="
 
@@ -134,6 +136,9 @@ def parse_entry(
     retry = retry_problem(raw.get("retry"))
     if retry is not None:
         entry.fail(retry)
+    mode = content_mode_problem(raw.get("content_mode"))
+    if mode is not None:
+        entry.fail(f"content_mode: {mode}")
     sub = Subscription(
         id=str(sub_id),
         url=str(raw.get("url")),
@@ -146,6 +151,7 @@ def parse_entry(
         max_in_flight=raw.get("max_in_flight"),
         ordered=raw.get("ordered") is True,
         batch=parse_batch(raw.get("batch")) if not dispatch_problems(raw) else None,
+        content_mode=str(raw.get("content_mode") or default_content_mode(str(raw.get("url")))),
     )
     return (None if entry.problems else sub), entry.problems
 

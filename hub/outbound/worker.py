@@ -337,6 +337,8 @@ class DeliveryWorker:
         else:
             msg_id, body = jobs[0].event.id, message.envelope(jobs[0].event)
             content_type = message.CONTENT_TYPE
+        if subscription.content_mode == "json":
+            content_type = message.JSON_CONTENT_TYPE
         keys = subscription.signing_keys(now)
         signed = message.headers(keys, msg_id, int(self._wall.now()), body, content_type)
         headers = {**subscription.headers, **signed}

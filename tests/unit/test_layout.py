@@ -22,10 +22,12 @@ LAYERS = {
     "inbound": {"core", "store", "outbound"},
     "connectors": {"core", "inbound"},
     "state": {"core", "store", "inbound", "outbound"},
-    "api": {"core", "store", "inbound", "outbound", "state"},
-    "edge": {"core", "store", "inbound", "outbound", "state", "api", "connectors"},
+    # Low-code connectors, generated from the catalog, the message and the rules.
+    "integrations": {"core", "outbound", "state"},
+    "api": {"core", "store", "inbound", "outbound", "state", "integrations"},
+    "edge": {"core", "store", "inbound", "outbound", "state", "api", "connectors", "integrations"},
 }
-EDGES = {"hub.app", "hub.cli", "hub.server", "hub.listener", "hub.__main__"}
+EDGES = {"hub.app", "hub.cli", "hub.cli_integrations", "hub.server", "hub.listener", "hub.__main__"}
 
 
 def module_name(path: Path) -> str:
@@ -71,7 +73,8 @@ def layer(module: str) -> str:
     if parts[0] == "connectors":
         return "connectors"
     if len(parts) > 2 or (
-        len(parts) == 2 and parts[1] in ("store", "inbound", "outbound", "state", "api")
+        len(parts) == 2
+        and parts[1] in ("store", "inbound", "outbound", "state", "api", "integrations")
     ):
         return parts[1]
     return "core"

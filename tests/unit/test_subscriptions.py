@@ -89,6 +89,16 @@ def test_loads_a_full_entry(tmp_path: Path, catalog: Catalog) -> None:
     assert SECRET not in repr(loaded)
 
 
+def test_content_mode_is_read_or_follows_the_callback_host(tmp_path: Path,
+                                                            catalog: Catalog) -> None:  # fmt: skip
+    flow = "https://prod-27.westeurope.logic.azure.com/workflows/abc"
+    doc = {"subscriptions": [entry(content_mode="json"), entry(id="flow", url=flow),
+                             entry(id="plain"), entry(id="kept", url=flow,
+                                                      content_mode="cloudevents")]}  # fmt: skip
+    loaded = load_subscriptions(write(tmp_path, doc), {}, catalog)
+    assert [s.content_mode for s in loaded] == ["json", "json", "cloudevents", "cloudevents"]
+
+
 def test_a_missing_file_means_no_subscriptions(tmp_path: Path, catalog: Catalog) -> None:
     assert load_subscriptions(tmp_path / "absent.yaml", {}, catalog) == []
 
@@ -113,6 +123,7 @@ def test_a_missing_file_means_no_subscriptions(tmp_path: Path, catalog: Catalog)
         ({"subscriptions": [entry(retry={"jitter": 2})]}, "retry.jitter must be"),
         ({"subscriptions": [entry(retry={"tries": 2})]}, "retry takes only"),
         ({"subscriptions": [entry(colour="red")]}, "unknown key(s): colour"),
+        ({"subscriptions": [entry(content_mode="xml")]}, "content_mode: one of cloudevents, json"),
         ({"subscriptions": [entry(), entry()]}, "subscription 'erp': id is repeated"),
     ],
 )
