@@ -159,7 +159,7 @@ async def test_the_actions_look_up_list_and_replay(tmp_path: Path) -> None:
         await hub.send("order.created", {**order_data("P-4"), "company": "USMF"}, "msg_p4")
         await flow.next()
         await hub.hub.tracker.caught_up()
-        _, path, find = operation(platform.swagger, "Find a business object")
+        _, path, _ = operation(platform.swagger, "Find a business object")
         found = await platform.call("get", path.format(type="order", key="P-4"))
         assert found.status_code == 200 and found.json()["status"] == "company_assigned"
         _, path, _ = operation(platform.swagger, "List recent events")
