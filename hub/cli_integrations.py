@@ -12,7 +12,7 @@ from typing import Any
 from hub.app import rules_path
 from hub.catalog import load_catalog
 from hub.config import load_settings
-from hub.integrations import power_automate
+from hub.integrations import power_automate, zapier
 from hub.state.rules import load_rules
 
 
@@ -20,7 +20,7 @@ def add_commands(commands: Any) -> None:
     integrations = commands.add_parser("integrations", help="low-code connectors")
     verbs = integrations.add_subparsers(dest="verb", required=True)
     export = verbs.add_parser("export", help="write a platform's connector files")
-    export.add_argument("platform", choices=["power-automate"])
+    export.add_argument("platform", choices=["power-automate", "zapier"])
     export.add_argument("directory", type=Path)
     export.set_defaults(run=cmd_export)
 
@@ -31,6 +31,10 @@ def cmd_export(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     rules = load_rules(rules_path(settings.rules), catalog)
     out: Path = args.directory
     out.mkdir(parents=True, exist_ok=True)
+    if args.platform == "zapier":
+        count = zapier.export(out, catalog, rules, settings.public_base())
+        print(f"wrote a Zapier app with {count} triggers to {out}; `npm ci && npm test` there")
+        return 0
     swagger = power_automate.definition(catalog, rules, settings.public_base())
     (out / "apiDefinition.swagger.json").write_text(json.dumps(swagger, indent=2) + "\n")
     (out / "apiProperties.json").write_text(json.dumps(power_automate.properties(), indent=2))

@@ -36,7 +36,7 @@ def definition(catalog: Catalog, rules: Rules, public_url: str) -> Doc:
     paths: Doc = {}
     definitions: Doc = {"Subscription": SUBSCRIPTION, "BusinessObject": BUSINESS_OBJECT,
                         "Delivery": DELIVERY, "EventPage": EVENT_PAGE}  # fmt: skip
-    for event_type in _triggered(catalog):
+    for event_type in triggered(catalog):
         name = _definition_name(event_type.name)
         definitions[name] = _message(event_type)
         paths[f"/api/event-types/{event_type.name}/subscriptions"] = {
@@ -57,7 +57,7 @@ def definition(catalog: Catalog, rules: Rules, public_url: str) -> Doc:
     paths["/api/event-types"] = {"get": LIST_EVENT_TYPES}
     paths["/api/event-types/{type}/message-schema"] = {"get": MESSAGE_SCHEMA}
     paths["/api/objects/{type}/{key}"] = {"get": _get_object(sorted(rules.types))}
-    paths["/api/events"] = {"get": _list_events(sorted(t.name for t in _triggered(catalog)))}
+    paths["/api/events"] = {"get": _list_events(sorted(t.name for t in triggered(catalog)))}
     paths["/api/deliveries/{id}/replay"] = {"post": REPLAY}
     return {
         "swagger": "2.0",
@@ -125,7 +125,7 @@ def icon_png() -> bytes:
     return icon.hub_icon(230, BRAND_COLOR)
 
 
-def _triggered(catalog: Catalog) -> list[EventType]:
+def triggered(catalog: Catalog) -> list[EventType]:
     """Named types; families (status changes, overdue) get their triggers per object type."""
     found = [t for t in catalog if t.pattern is None]
     for object_type in OBJECT_TYPES_WITH_STATUS_EVENTS:
