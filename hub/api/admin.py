@@ -161,7 +161,7 @@ async def get_message_schema(request: Request) -> JSONResponse:
         return JSONResponse({"schema": to_swagger(schema)})
     if wanted is not None:
         raise InvalidParameter(f"format must be swagger (or absent), not {wanted[:20]!r}")
-    return JSONResponse(schema, media_type="application/schema+json")
+    return JSONResponse(schema)
 
 
 ROUTES = [

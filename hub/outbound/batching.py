@@ -70,7 +70,8 @@ def batch_problems(raw: object) -> list[str]:
 
 
 def parse_batch(raw: object) -> BatchPolicy | None:
-    """The policy of a checked ``batch`` setting."""
-    if not isinstance(raw, dict):
+    """The policy of a ``batch`` setting; None when absent or refused by `batch_problems`
+    (callers report those, and may build the rest of a subscription before they do)."""
+    if not isinstance(raw, dict) or batch_problems(raw):
         return None
     return BatchPolicy(int(raw["size"]), float(raw.get("max_wait", 5)))

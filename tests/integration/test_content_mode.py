@@ -68,3 +68,20 @@ async def test_json_mode_survives_a_restart(tmp_path: Path) -> None:
             assert (await hub.get(f"/api/subscriptions/{sub_id}"))["content_mode"] == "json"
             await hub.send("order.created", order_data("J-3"), "msg_j3")
             assert (await flow.next()).headers["content-type"].startswith("application/json")
+
+
+async def test_a_batch_without_its_size_is_a_422_not_a_500(tmp_path: Path) -> None:
+    """Found by schemathesis once the per-type subscribe route took the same body."""
+    async with Receiver(consent="*") as target, running_hub(hub_settings(tmp_path)) as hub:
+        for path in ("/api/subscriptions", "/api/event-types/order.created/subscriptions"):
+            body = {"url": target.url(), "batch": {}}
+            if path == "/api/subscriptions":
+                body["event"] = "order.created"
+            refused = await subscribe(hub, body) if path == "/api/subscriptions" else (
+                await hub.client.post(path, json=body, headers=hub.admin))  # fmt: skip
+            assert refused.status_code == 422, refused.text
+            assert "/batch" in refused.text
+        made = await subscribe(hub, {"url": target.url(), "event": "order.created"})
+        patched = await hub.client.patch(f"/api/subscriptions/{made.json()['id']}",
+                                         json={"batch": {}}, headers=hub.admin)  # fmt: skip
+        assert patched.status_code == 422, patched.text
