@@ -209,14 +209,10 @@ def _subscribe_responses(described: str) -> Doc:
     }
 
 
-def _trigger(event_type: EventType, definition_name: str) -> Doc:
-    summary = trigger_summary(event_type.name)
+def _subscribing(body: Doc, required: list[str], subscribed_to: str) -> Doc:
+    """What every trigger shares: the body parameter and the 201 with its Location."""
     return {
-        "operationId": _operation_id("On", event_type.name),
-        "summary": summary,
-        "description": f"{summary}: {event_type.description}".strip(),
         "x-ms-trigger": "single",
-        "x-ms-trigger-hint": f"Starts when the hub receives {event_type.name}",
         "parameters": [
             {
                 "name": "body",
@@ -224,18 +220,33 @@ def _trigger(event_type: EventType, definition_name: str) -> Doc:
                 "required": True,
                 "description": "The subscription",
                 "x-ms-summary": "Subscription",
-                "schema": {
-                    "type": "object",
-                    "required": ["callbackUrl"],
-                    "properties": {"callbackUrl": CALLBACK, "company": COMPANY},
-                },
+                "schema": {"type": "object", "required": required, "properties": body},
             }
         ],
-        "responses": _subscribe_responses(f"Subscribed to {event_type.name}"),
+        "responses": _subscribe_responses(f"Subscribed to {subscribed_to}"),
+    }
+
+
+def _delivers(event_type: str, definition_name: str) -> Doc:
+    return {
         "x-ms-notification-content": {
-            "description": f"The {event_type.name} message",
+            "description": f"The {event_type} message",
             "schema": {"$ref": f"#/definitions/{definition_name}"},
-        },
+        }
+    }
+
+
+def _trigger(event_type: EventType, definition_name: str) -> Doc:
+    summary = trigger_summary(event_type.name)
+    return {
+        "operationId": _operation_id("On", event_type.name),
+        "summary": summary,
+        "description": f"{summary}: {event_type.description}".strip(),
+        "x-ms-trigger-hint": f"Starts when the hub receives {event_type.name}",
+        **_subscribing(
+            {"callbackUrl": CALLBACK, "company": COMPANY}, ["callbackUrl"], event_type.name
+        ),
+        **_delivers(event_type.name, definition_name),
     }
 
 
@@ -243,86 +254,52 @@ def _status_trigger(object_type: str, statuses: list[str], definition_name: str)
     noun = object_type.replace("_", " ")
     article = "an" if noun[:1] in "aeiou" else "a"
     summary = f"When {article} {noun}'s status changes"
+    to_status = {
+        "type": "string",
+        "title": "New status",
+        "description": "The status entered (any when empty)",
+        "x-ms-summary": "New status",
+        "enum": statuses,
+    }
+    status_filter = {
+        "type": "object",
+        "title": "Status",
+        "description": "Only changes to this status",
+        "x-ms-summary": "Status",
+        "properties": {"to_status": to_status},
+    }
+    body = {"callbackUrl": CALLBACK, "company": COMPANY, "filter": status_filter}
+    status_type = f"{object_type}.status_changed"
     return {
         "operationId": _operation_id("OnStatusChanged", object_type),
         "summary": summary,
         "description": f"{summary} under the hub's status rules, to any status or to one",
-        "x-ms-trigger": "single",
-        "parameters": [
-            {
-                "name": "body",
-                "in": "body",
-                "required": True,
-                "description": "The subscription",
-                "x-ms-summary": "Subscription",
-                "schema": {
-                    "type": "object",
-                    "required": ["callbackUrl"],
-                    "properties": {
-                        "callbackUrl": CALLBACK,
-                        "company": COMPANY,
-                        "filter": {
-                            "type": "object",
-                            "title": "Status",
-                            "description": "Only changes to this status",
-                            "x-ms-summary": "Status",
-                            "properties": {
-                                "to_status": {
-                                    "type": "string",
-                                    "title": "New status",
-                                    "description": "The status entered (any when empty)",
-                                    "x-ms-summary": "New status",
-                                    "enum": statuses,
-                                }
-                            },
-                        },
-                    },
-                },
-            }
-        ],
-        "responses": _subscribe_responses(f"Subscribed to {object_type}.status_changed"),
-        "x-ms-notification-content": {
-            "description": f"The {object_type}.status_changed message",
-            "schema": {"$ref": f"#/definitions/{definition_name}"},
-        },
+        **_subscribing(body, ["callbackUrl"], status_type),
+        **_delivers(status_type, definition_name),
     }
 
 
+EVENT_TYPE_CHOICE = {
+    "type": "string",
+    "title": "Event type",
+    "description": "The event type, from the hub's catalog",
+    "x-ms-summary": "Event type",
+    "x-ms-dynamic-values": {
+        "operationId": "ListEventTypes",
+        "value-collection": "items",
+        "value-path": "type",
+        "value-title": "type",
+    },
+}
 GENERIC_TRIGGER: Doc = {
     "operationId": "OnBusinessEvent",
     "summary": "When a business event occurs",
     "description": "When the hub receives an event of the type chosen from its catalog",
-    "x-ms-trigger": "single",
-    "parameters": [
-        {
-            "name": "body",
-            "in": "body",
-            "required": True,
-            "description": "The subscription",
-            "x-ms-summary": "Subscription",
-            "schema": {
-                "type": "object",
-                "required": ["callbackUrl", "event"],
-                "properties": {
-                    "callbackUrl": CALLBACK,
-                    "event": {
-                        "type": "string",
-                        "title": "Event type",
-                        "description": "The event type, from the hub's catalog",
-                        "x-ms-summary": "Event type",
-                        "x-ms-dynamic-values": {
-                            "operationId": "ListEventTypes",
-                            "value-collection": "items",
-                            "value-path": "type",
-                            "value-title": "type",
-                        },
-                    },
-                    "company": COMPANY,
-                },
-            },
-        }
-    ],
-    "responses": _subscribe_responses("Subscribed"),
+    **_subscribing(
+        {"callbackUrl": CALLBACK, "event": EVENT_TYPE_CHOICE, "company": COMPANY},
+        ["callbackUrl", "event"],
+        "the chosen type",
+    ),
     "x-ms-notification-content": {
         "description": "The message of the chosen type",
         "schema": {
