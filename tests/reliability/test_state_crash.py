@@ -30,14 +30,9 @@ from tests.reliability.test_crash import hub_process
 ORDERS = 400
 SENDERS = 20
 KILL_AFTER = 150
-# The first hub's tracker looks at the log only on its poll interval, never when woken, so the
-# kill surely finds events committed and not yet applied: woken at once, the tracker keeps that
-# window to a few milliseconds, and the kill could miss it.
-LAGGING = (
-    "-c",
-    "from hub.state.tracker import StateTracker; StateTracker.notify = "
-    "lambda self: None; from hub.cli import main; raise SystemExit(main(['serve']))",
-)
+# The first hub's tracker lags on purpose (see lagging_hub.py), so the kill surely finds
+# events committed and not yet applied.
+LAGGING = ("-m", "tests.reliability.lagging_hub")
 
 
 def cursor_and_newest(db_path: Path) -> tuple[str | None, str]:
