@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -292,6 +293,8 @@ def state(seconds: int, repeats: int, rate: int, lag_seconds: int) -> dict[str, 
             with tempfile.TemporaryDirectory() as tmp:
                 got, _ = _hub_ingest(Path(tmp), seconds, subscribers=1, rules=rules)
             (off if rules == "off" else on).values.append(got["per_second"])
+    # The ingest runs' databases are flushed now, not by the kernel during the lag window.
+    os.sync()
     receiver_port, port = free_port(), free_port()
     with served("bench.apps:receiver", receiver_port), tempfile.TemporaryDirectory() as tmp:
         url = f"http://127.0.0.1:{receiver_port}"
