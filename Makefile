@@ -15,7 +15,7 @@ export D365_ENDPOINT_KEY             ?= demo-d365-endpoint-key
 # cannot reach any other local service.
 export HUB_ALLOW_TARGETS             ?= 127.0.0.1:9000
 
-.PHONY: run test lint typecheck unit check clean bench bench-quick soak
+.PHONY: run test node lint typecheck unit check clean bench bench-quick soak
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version' 
@@ -38,7 +38,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+# The Zapier app's own tests (tests/integration/test_zapier.py) run on Node and npm, Debian's
+# where the machine has none; its npm packages come from the registry, by its lock file.
+node:
+	@command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm) \
+	  || { echo "test: install Node and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+
+test: $(STAMP) lint typecheck node
 	$(BIN)/pytest
 
 BENCH_STAMP := $(VENV)/.bench-stamp

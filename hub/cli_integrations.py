@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from hub.app import rules_path
-from hub.catalog import load_catalog
+from hub.catalog import Catalog, load_catalog
+from hub.cli_admin import CliError
 from hub.config import load_settings
 from hub.integrations import power_automate, zapier
-from hub.state.rules import load_rules
+from hub.state.rules import Rules, load_rules
 
 
 def add_commands(commands: Any) -> None:
@@ -30,12 +31,19 @@ def cmd_export(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     catalog = load_catalog(settings.schemas_dir)
     rules = load_rules(rules_path(settings.rules), catalog)
     out: Path = args.directory
+    try:
+        return _export(args.platform, out, catalog, rules, settings.public_base())
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {exc.strerror or exc}", 2) from None  # a bad argument
+
+
+def _export(platform: str, out: Path, catalog: Catalog, rules: Rules, public_url: str) -> int:
     out.mkdir(parents=True, exist_ok=True)
-    if args.platform == "zapier":
-        count = zapier.export(out, catalog, rules, settings.public_base())
+    if platform == "zapier":
+        count = zapier.export(out, catalog, rules, public_url)
         print(f"wrote a Zapier app with {count} triggers to {out}; `npm ci && npm test` there")
         return 0
-    swagger = power_automate.definition(catalog, rules, settings.public_base())
+    swagger = power_automate.definition(catalog, rules, public_url)
     (out / "apiDefinition.swagger.json").write_text(json.dumps(swagger, indent=2) + "\n")
     (out / "apiProperties.json").write_text(json.dumps(power_automate.properties(), indent=2))
     (out / "icon.png").write_bytes(power_automate.icon_png())

@@ -194,9 +194,10 @@ def subscription_from_body(
         decode_secret(secret) if isinstance(secret, str) else None
     except ValueError:
         check.fail("/secret", "a whsec_ key (omit it and the hub makes one)")
+    url = check.target(body)
     sub = Subscription(
         id=new_id("sub"),
-        url=check.target(body),
+        url=url,
         events=check.events(body, catalog),
         secrets=(Secret(str(secret)),),
         company=check.text(body, "company", 64),
@@ -214,10 +215,7 @@ def subscription_from_body(
         max_in_flight=body.get("max_in_flight"),
         ordered=body.get("ordered") is True,
         batch=parse_batch(body.get("batch")),
-        content_mode=check.content_mode(body.get("content_mode"))
-        or default_content_mode(
-            str(body.get(next((k for k in TARGET_KEYS if k in body), "url"), ""))
-        ),
+        content_mode=check.content_mode(body.get("content_mode")) or default_content_mode(url),
     )
     for key, message in dispatch_problems(body):
         check.fail(f"/{key}", message)

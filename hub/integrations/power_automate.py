@@ -20,12 +20,12 @@ from hub import __version__
 from hub.catalog import Catalog, EventType
 from hub.integrations import icon
 from hub.integrations.swagger import to_swagger
+from hub.integrations.triggers import status_triggered, trigger_summary, triggered
 from hub.outbound.message import message_schema
 from hub.state.rules import Rules
 
 BRAND_COLOR = "#2d6a4f"  # the certification refuses #007ee5 and white
 TITLE = "Webhook Hub"
-OBJECT_TYPES_WITH_STATUS_EVENTS = ("order", "customer", "vendor", "product", "purchase_order")
 
 Doc = dict[str, Any]
 
@@ -36,20 +36,18 @@ def definition(catalog: Catalog, rules: Rules, public_url: str) -> Doc:
     paths: Doc = {}
     definitions: Doc = {"Subscription": SUBSCRIPTION, "BusinessObject": BUSINESS_OBJECT,
                         "Delivery": DELIVERY, "EventPage": EVENT_PAGE}  # fmt: skip
-    for event_type in triggered(catalog):
+    events = triggered(catalog)
+    for event_type in events:
         name = _definition_name(event_type.name)
         definitions[name] = _message(event_type)
         paths[f"/api/event-types/{event_type.name}/subscriptions"] = {
             "post": _trigger(event_type, name)
         }
-    for object_type, type_rules in rules.types.items():
-        status_type = f"{object_type}.status_changed"
-        if status_type not in catalog:
-            continue
-        name = _definition_name(status_type)
-        definitions[name] = _message(catalog.get(status_type))
-        statuses = sorted(type_rules.statuses)
-        paths[f"/api/event-types/{status_type}/subscriptions"] = {
+    for status_type, statuses in status_triggered(catalog, rules):
+        name = _definition_name(status_type.name)
+        definitions[name] = _message(status_type)
+        object_type = status_type.name.partition(".")[0]
+        paths[f"/api/event-types/{status_type.name}/subscriptions"] = {
             "post": _status_trigger(object_type, statuses, name)
         }
     paths["/api/subscriptions"] = {"post": GENERIC_TRIGGER}
@@ -57,7 +55,7 @@ def definition(catalog: Catalog, rules: Rules, public_url: str) -> Doc:
     paths["/api/event-types"] = {"get": LIST_EVENT_TYPES}
     paths["/api/event-types/{type}/message-schema"] = {"get": MESSAGE_SCHEMA}
     paths["/api/objects/{type}/{key}"] = {"get": _get_object(sorted(rules.types))}
-    paths["/api/events"] = {"get": _list_events(sorted(t.name for t in triggered(catalog)))}
+    paths["/api/events"] = {"get": _list_events(sorted(t.name for t in events))}
     paths["/api/deliveries/{id}/replay"] = {"post": REPLAY}
     return {
         "swagger": "2.0",
@@ -125,16 +123,6 @@ def icon_png() -> bytes:
     return icon.hub_icon(230, BRAND_COLOR)
 
 
-def triggered(catalog: Catalog) -> list[EventType]:
-    """Named types; families (status changes, overdue) get their triggers per object type."""
-    found = [t for t in catalog if t.pattern is None]
-    for object_type in OBJECT_TYPES_WITH_STATUS_EVENTS:
-        overdue = f"{object_type}.overdue"
-        if overdue in catalog:
-            found.append(catalog.get(overdue))
-    return found
-
-
 def _definition_name(event_type: str) -> str:
     return "Message_" + re.sub(r"[^A-Za-z0-9]", "_", event_type)
 
@@ -148,36 +136,6 @@ def _message(event_type: EventType) -> Doc:
 def _operation_id(prefix: str, event_type: str) -> str:
     words = re.split(r"[._]", event_type)
     return prefix + "".join(w.capitalize() for w in words)
-
-
-# Types whose names read badly when spelled out word by word.
-SUMMARIES = {
-    "erp.business_event": "When an ERP business event occurs",
-    "hub.unmapped": "When the hub receives an event it cannot map",
-    "hub.delivery.exhausted": "When a delivery runs out of retries",
-    "hub.subscription.disabled": "When a subscription is disabled",
-    "hub.subscription.validation_failed": "When a subscription's target refuses validation",
-}
-PARTICIPLES = ("paid", "sent", "built")  # past participles that do not end in -ed
-
-
-def trigger_summary(event_type: str) -> str:
-    """The trigger's name, "When an order is shipped": the noun from the prefix, the
-    participle from the rest."""
-    if event_type in SUMMARIES:
-        return SUMMARIES[event_type]
-    *nouns, last = event_type.split(".")
-    noun = " ".join(nouns).replace("_", " ")
-    article = "an" if noun[:1] in "aeiou" else "a"
-    words = last.split("_")
-    if last == "overdue":
-        return f"When {article} {noun} is overdue"
-    participle = words[-1].endswith("ed") or words[-1] in PARTICIPLES
-    if participle and len(words) == 1:
-        return f"When {article} {noun} is {last}"
-    if participle:
-        return f"When {article} {noun}'s {' '.join(words[:-1])} is {words[-1]}"
-    return f"When {article} {noun} {' '.join(words)} event occurs"
 
 
 CALLBACK = {

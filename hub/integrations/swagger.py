@@ -105,7 +105,7 @@ def _lower_type(out: Schema) -> None:
         out["x-nullable"] = True
     if len(real) == 1:
         out["type"] = real[0]
-    elif real == ["integer", "number"] or set(real) == {"integer", "number"}:
+    elif set(real) == {"integer", "number"}:
         out["type"] = "number"
     else:
         del out["type"]  # several types: any value
@@ -137,7 +137,7 @@ def _fold(branches: list[Schema]) -> Schema:
     """One schema accepting whatever any branch accepts, keeping every branch's fields."""
     if not branches:
         return {}
-    nullable = any(b.get("x-nullable") or b == {"x-nullable": True} for b in branches)
+    nullable = any(b.get("x-nullable") for b in branches)
     real = [b for b in branches if b != {"x-nullable": True}]
     if not real:
         return {"x-nullable": True}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.catalog import Catalog, EventType
-from hub.integrations.power_automate import trigger_summary, triggered
+from hub.integrations.triggers import status_triggered, trigger_summary, triggered
 from hub.model import Event
 from hub.outbound.message import envelope
 from hub.state.rules import Rules
@@ -27,11 +27,11 @@ FILES = ("index.js", "authentication.js", "triggers.js", "package.json", "packag
 
 def sample(event_type: EventType) -> dict[str, Any]:
     """The message a trigger's subscribers receive, with the catalog's example as data."""
+    data = event_type.example or {}
+    at = 1_767_225_600.0  # 2026-01-01, a fixed time: the sample is the same on every export
     event = Event(f"evt_sample_{event_type.name.replace('.', '_')}", event_type.name,
-                  "/connectors/standard", "standard", 1_767_225_600.0, 1_767_225_600.0,
-                  json.dumps(event_type.example or {}), event_type.subject_of(event_type.example
-                                                                            or {}),
-                  schema_version=event_type.version)  # fmt: skip
+                  "/connectors/standard", "standard", at, at, json.dumps(data),
+                  event_type.subject_of(data), schema_version=event_type.version)  # fmt: skip
     found: dict[str, Any] = json.loads(envelope(event))
     return found
 
@@ -57,10 +57,7 @@ def trigger(event_type: EventType, statuses: list[str] | None = None) -> dict[st
 
 def catalog_json(catalog: Catalog, rules: Rules, public_url: str) -> dict[str, Any]:
     triggers = [trigger(t) for t in triggered(catalog)]
-    for object_type, type_rules in rules.types.items():
-        status_type = f"{object_type}.status_changed"
-        if status_type in catalog:
-            triggers.append(trigger(catalog.get(status_type), sorted(type_rules.statuses)))
+    triggers += [trigger(t, statuses) for t, statuses in status_triggered(catalog, rules)]
     return {"publicUrl": public_url, "triggers": triggers}
 
 

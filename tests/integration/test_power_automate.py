@@ -15,8 +15,9 @@ from openapi_spec_validator import validate
 
 from hub.cli import main
 from hub.config import PROJECT_ROOT
-from hub.integrations.power_automate import BRAND_COLOR, trigger_summary
+from hub.integrations.power_automate import BRAND_COLOR
 from hub.integrations.swagger import as_draft4
+from hub.integrations.triggers import trigger_summary
 from tests.helpers import Receiver, RunningHub, hub_settings, order_data, running_hub
 
 RULES = str(PROJECT_ROOT / "rules.yaml")
