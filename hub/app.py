@@ -23,7 +23,9 @@ from starlette.routing import Mount, Route
 from hub import heap
 from hub.api import openapi, tokens
 from hub.api.arrivals import Arrivals
+from hub.api.audit import AuditTrail
 from hub.api.auth import AdminAuth
+from hub.api.metrics import serve_metrics
 from hub.api.registration import from_document
 from hub.api.routes import ROUTES as API_ROUTES
 from hub.api.services import Hub
@@ -45,6 +47,9 @@ from hub.inbound.connector_settings import load_connector_settings, secrets_of
 from hub.inbound.fetcher import Fetcher
 from hub.inbound.ingest import IngestLimits, Ingestor, Outcome
 from hub.integrations import power_automate
+from hub.model import ReceiptStatus
+from hub.observe.metrics import Metrics
+from hub.observe.request_id import RequestIds, current
 from hub.outbound.sender import Sender, build_sender
 from hub.outbound.ssrf import guarded_client
 from hub.outbound.ssrf import parse_policy as address_policy
@@ -163,7 +168,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         the_clock = clock or SystemClock()
-        the_store = store or open_store(settings.database_url, settings.commit_batch)
+        metrics = Metrics(enabled=settings.metrics == "on")
+        the_store = store or open_store(
+            settings.database_url, settings.commit_batch, metrics.commit_batch
+        )
         policy = address_policy(settings.allow_targets)
         the_sender = sender or build_sender(
             settings.http_client, settings.worker_concurrency, policy
@@ -192,7 +200,12 @@ def create_app(
                 [tokens.from_document(doc) for _, doc in await the_store.list_documents("token")]
             )
             worker = DeliveryWorker(
-                the_store, registry, the_sender, the_clock, _worker_settings(settings)
+                the_store,
+                registry,
+                the_sender,
+                the_clock,
+                _worker_settings(settings),
+                metrics=metrics,
             )
             worker.paused = worker_paused
             limits = IngestLimits(
@@ -214,6 +227,7 @@ def create_app(
                 fetchers=fetchers,
                 on_events=lambda: _both(arrivals.notify, tracker.notify),
                 clock=the_clock.now,
+                metrics=metrics,
             )
             worker.emit_with(ingestor.emit)
             tracker = StateTracker(
@@ -238,6 +252,7 @@ def create_app(
                 arrivals,
                 components.rules,
                 tracker,
+                metrics,
             )
             worker.start()
             tracker.start()
@@ -259,15 +274,21 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
+        Route("/metrics", serve_metrics, methods=["GET"]),
         Route(
             "/integrations/power-automate/apiDefinition.swagger.json",
             power_automate_json,
             methods=["GET"],
         ),
-        Mount("/api", routes=API_ROUTES, middleware=[Middleware(AdminAuth)]),
+        Mount(
+            "/api",
+            routes=API_ROUTES,
+            middleware=[Middleware(AdminAuth), Middleware(AuditTrail)],
+        ),
     ]
     return Starlette(
         routes=routes,
+        middleware=[Middleware(RequestIds)],
         lifespan=lifespan,
         exception_handlers={
             HubError: on_hub_error,
@@ -358,26 +379,41 @@ async def receive_webhook(request: Request) -> Response:
     name = request.path_params["connector"]
     now = hub.clock.now()
     headers = dict(request.headers)
+    request_id = current(request.scope)
     body = b""
     quiet = False
+    # Metric labels stay bounded: a name no connector has is "unknown", whatever was posted.
+    label = name if hub.ingestor.known(name) else "unknown"
     try:
         quiet = hub.ingestor.connector(name).quiet
         body = await read_body(request, hub.settings.max_body_bytes, hub.settings.body_timeout)
         query = dict(request.query_params) if request.scope["query_string"] else {}
-        inbound = InboundRequest(name, headers, query, body, now)
+        inbound = InboundRequest(name, headers, query, body, now, request_id)
         outcome = await hub.ingestor.receive(inbound, headers.get("content-type", ""))
     except RequestError as exc:
-        rejection_id = await hub.ingestor.reject(name, headers, body, now, exc)
-        log.info("refused %s webhook: %s %s", name[:64], exc.status, exc.title)
+        rejection_id = await hub.ingestor.reject(name, headers, body, now, exc, request_id)
+        hub.metrics.received(label, "refused")
+        log.info(
+            "refused %s webhook: %s %s", name[:64], exc.status, exc.title,
+            extra={"connector": label, "status": exc.status, "rejection_id": rejection_id},
+        )  # fmt: skip
         if quiet:  # the vendor wants the verdict in the status alone (Xero)
             return Response(status_code=exc.status)
         return error_response(exc, request.url.path, rejection_id)
     if outcome.reply is not None:
         reply = outcome.reply
         return Response(reply.body, reply.status, dict(reply.headers), reply.media_type)
+    hub.metrics.received(label, received_outcome(outcome))
     if quiet:
         return Response(status_code=200)
     return Response(render_outcome(outcome), 200 if outcome.duplicate else 202, media_type=JSON)
+
+
+def received_outcome(outcome: Outcome) -> str:
+    """The ``outcome`` label of an acknowledged webhook."""
+    if outcome.duplicate:
+        return "duplicate"
+    return "quarantined" if outcome.status is ReceiptStatus.QUARANTINED else "accepted"
 
 
 def render_outcome(outcome: Outcome) -> bytes:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import sys
 import time
@@ -22,6 +21,7 @@ from hub import cli_admin, cli_integrations, cli_objects, signing
 from hub.config import ENV_NAMES, Settings, load_settings
 from hub.errors import ConfigError
 from hub.inbound.connector import ConnectorConfig
+from hub.observe import logs
 
 
 def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
@@ -36,9 +36,7 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     settings = _settings(args, env)
     components = load_components(settings, env)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level, settings.log_format)
     sock = server.bind(settings.host, settings.port)
     app = create_app(settings, components, settle_heap=True)
     running = server.Server(server.config(app, settings))
@@ -154,7 +152,8 @@ def cmd_retry(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 def _serve_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per setting, named after it: --database-url for HUB_DATABASE_URL, and so on."""
     for name, env_name in ENV_NAMES.items():
-        note = " (prefer the variable: flags show in ps)" if name == "admin_token" else ""
+        secret = name in ("admin_token", "metrics_token")
+        note = " (prefer the variable: flags show in ps)" if secret else ""
         parser.add_argument(f"--{name.replace('_', '-')}", help=f"{env_name}{note}")
     parser.add_argument(
         "--connector-secret",

@@ -26,6 +26,8 @@ PAGE_COLUMNS = [
     ("LAST", "last"), ("NEXT ATTEMPT", "next_attempt_at"), ("CREATED", "created_at"),
 ]  # fmt: skip
 MAX_CELL = 40
+# The audit trail tells the CLI's actions by this name (`hub.api.audit`).
+CLI_AGENT = "hub-cli/0.1"
 
 
 class CliError(Exception):
@@ -43,7 +45,9 @@ class ApiClient:
         self._base = url.rstrip("/")
         try:
             self._client = httpx.AsyncClient(
-                base_url=self._base, headers={"authorization": f"Bearer {token}"}, timeout=30
+                base_url=self._base,
+                headers={"authorization": f"Bearer {token}", "user-agent": CLI_AGENT},
+                timeout=30,
             )
         except (httpx.InvalidURL, ValueError) as exc:
             raise CliError(f"the hub's URL {url!r} is not valid ({exc})", 2) from None

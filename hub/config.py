@@ -73,6 +73,10 @@ class Settings:
     rejection_body_cap: int = 64 * 1024
     rejections_max: int = 10_000
     log_level: str = "info"
+    log_format: str = "text"
+    metrics: str = "on"
+    # Lets a Prometheus scraper read /metrics without the admin token.
+    metrics_token: Secret | None = None
     origin: str = "webhook-hub"
     disable_after: float = 5 * 86_400.0
     allow_targets: str = ""
@@ -90,8 +94,7 @@ class Settings:
     def all_secrets(self) -> list[Secret]:
         """Every configured secret, for redaction."""
         found = [s for group in self.connector_secrets.values() for s in group]
-        if self.admin_token is not None:
-            found.append(self.admin_token)
+        found += [s for s in (self.admin_token, self.metrics_token) if s is not None]
         return found
 
 
@@ -118,6 +121,9 @@ ENV_NAMES: dict[str, str] = {
     "rejection_body_cap": "HUB_REJECTION_BODY_CAP",
     "rejections_max": "HUB_REJECTIONS_MAX",
     "log_level": "HUB_LOG_LEVEL",
+    "log_format": "HUB_LOG_FORMAT",
+    "metrics": "HUB_METRICS",
+    "metrics_token": "HUB_METRICS_TOKEN",
     "origin": "HUB_ORIGIN",
     "disable_after": "HUB_DISABLE_AFTER",
     "allow_targets": "HUB_ALLOW_TARGETS",
@@ -149,6 +155,8 @@ _BOUNDS: dict[str, tuple[float, float]] = {
 _CHOICES: dict[str, tuple[str, ...]] = {
     "http_client": ("aiohttp", "httpx"),
     "log_level": ("debug", "info", "warning", "error"),
+    "log_format": ("text", "json"),
+    "metrics": ("on", "off"),
 }
 
 

@@ -93,6 +93,7 @@ class Receipt:
     headers: dict[str, str] | None = None
     query: dict[str, str] | None = None
     event_ids: list[str] = field(default_factory=list)
+    request_id: str | None = None  # X-Request-Id of the request that brought it
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,7 @@ class Rejection:
     body: bytes
     body_size: int
     errors: list[dict[str, str]] = field(default_factory=list)
+    request_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,3 +297,40 @@ class StateChange:
     receipt: Receipt | None = None  # the status events and their deliveries, if any
     events: list[Event] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One admin action: who, what, when and from where.
+
+    Attributes:
+        actor_id: the token's id, or ``admin`` for the admin token.
+        action: the handler that acted, as ``area.verb`` (``subscriptions.rotate_secret``).
+        target: the ids in the path (``{"subscription_id": "sub_…"}``).
+        status: the HTTP status the action answered; refusals are kept too.
+        via: ``api``, ``cli`` or ``console``.
+        remote: the caller's address.
+    """
+
+    id: str
+    at: float
+    actor_id: str
+    actor_name: str
+    action: str
+    method: str
+    path: str
+    target: dict[str, str]
+    status: int
+    via: str
+    remote: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """Filters over the audit trail; `None` means any."""
+
+    actor_id: str | None = None
+    action: str | None = None
+    since: float | None = None
+    until: float | None = None

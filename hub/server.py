@@ -68,6 +68,7 @@ def config(app: Any, settings: Settings) -> uvicorn.Config:
         port=settings.port,
         http=protocol,
         log_level=settings.log_level,
+        log_config=None,  # `hub.observe.logs` formats every line, uvicorn's too
         access_log=False,  # URLs can carry credentials (?code=...); ingest logs its own lines
         timeout_graceful_shutdown=int(settings.drain_seconds) + 5,
         timeout_keep_alive=5,

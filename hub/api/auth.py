@@ -59,7 +59,7 @@ def authenticate(authorization: str | None, hub: Hub) -> Principal:
     token = hub.tokens.find(presented)
     if token is None:
         raise Unauthorized("the token is not valid")
-    return Principal(token.id)
+    return Principal(token.id, token.name)
 
 
 def within_scope(method: str, path: str) -> bool:

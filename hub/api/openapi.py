@@ -100,6 +100,15 @@ def _op(
     return op
 
 
+METRICS_OP: dict[str, Any] = {
+    "summary": "Prometheus metrics (the admin token or HUB_METRICS_TOKEN)",
+    "responses": {
+        "200": {"description": "the text exposition format",
+                "content": {"text/plain": {"schema": {"type": "string"}}}},
+        **_problems(401, 404),
+    },
+}  # fmt: skip
+
 # The dispatch options a subscription is created or patched with.
 DISPATCH: dict[str, Any] = {
     "rate_limit": {"type": "number", "minimum": 0.01, "maximum": 10000,
@@ -212,6 +221,20 @@ SCHEMAS: dict[str, Any] = {
             "headers": {"type": "object"},
             "body": {"type": "string"}, "body_encoding": {"type": "string"},
             "body_size": {"type": "integer"}, "body_truncated": {"type": "boolean"},
+            "request_id": {"type": ["string", "null"]},
+        },
+    },
+    "AuditEntry": {
+        "type": "object",
+        "properties": {
+            "id": ID, "at": TIME,
+            "actor": {"type": "object", "properties": {
+                "id": {"type": "string"}, "name": {"type": "string"}}},
+            "action": {"type": "string"}, "method": {"type": "string"},
+            "path": {"type": "string"}, "target": {"type": "object"},
+            "status": {"type": "integer"},
+            "via": {"type": "string", "enum": ["api", "cli", "console"]},
+            "remote": {"type": ["string", "null"]}, "request_id": {"type": ["string", "null"]},
         },
     },
     "Receipt": {
@@ -333,6 +356,12 @@ def document() -> dict[str, Any]:
         "/healthz": {"get": _op("Liveness", (200, {"type": "object"}), (), public=True)},
         "/readyz": {"get": _op("Readiness", (200, {"type": "object"}), (503,), public=True)},
         "/openapi.json": {"get": _op("This document", (200, {"type": "object"}), (), public=True)},
+        "/metrics": {"get": METRICS_OP},
+        "/api/audit": {"get": _op("The audit trail of admin actions", (200, _page("AuditEntry")),
+                                  params=[_query("actor", "a token id, or admin"),
+                                          _query("action", "e.g. replay_deliveries"),
+                                          _query("since", SINCE), _query("until", SINCE),
+                                          *PAGING])},
         "/integrations/power-automate/apiDefinition.swagger.json": {"get": _op(
             "The Power Automate / Logic Apps custom connector (Swagger 2.0)",
             (200, {"type": "object"}), (), public=True)},

@@ -71,6 +71,7 @@ def render_receipt(r: Receipt, with_body: bool) -> dict[str, Any]:
         "event_ids": r.event_ids,
         "headers": r.headers,
         "body_size": len(r.body),
+        "request_id": r.request_id,
     }
     if with_body:
         doc["body"], doc["body_encoding"] = _body(r.body)
@@ -92,4 +93,5 @@ def render_rejection(r: Rejection) -> dict[str, Any]:
         "body_encoding": encoding,
         "body_size": r.body_size,
         "body_truncated": len(r.body) < r.body_size,
+        "request_id": r.request_id,
     }

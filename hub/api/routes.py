@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.api import admin, deliveries, feed, objects, subscriptions
+from hub.api import admin, audit, deliveries, feed, objects, subscriptions
 
 ROUTES = [
     *admin.ROUTES,
@@ -10,4 +10,5 @@ ROUTES = [
     *subscriptions.ROUTES,
     *feed.ROUTES,
     *objects.ROUTES,
+    *audit.ROUTES,
 ]

@@ -12,6 +12,7 @@ from hub.catalog import Catalog
 from hub.clock import Clock
 from hub.config import Settings
 from hub.inbound.ingest import Ingestor
+from hub.observe.metrics import Metrics
 from hub.outbound.subscriptions import SubscriptionRegistry
 from hub.outbound.worker import DeliveryWorker
 from hub.state.rules import Rules
@@ -36,3 +37,4 @@ class Hub:
     arrivals: Arrivals
     rules: Rules
     tracker: StateTracker
+    metrics: Metrics

@@ -34,6 +34,7 @@ class Principal:
     """Who is calling the API: the admin (``token_id`` None) or a scoped token."""
 
     token_id: str | None = None
+    name: str = "admin"
 
     @property
     def admin(self) -> bool:

@@ -34,6 +34,7 @@ class InboundRequest:
     query: Mapping[str, str]
     body: bytes
     received_at: float
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)

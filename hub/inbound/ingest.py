@@ -37,6 +37,7 @@ from hub.inbound.policy import assign
 from hub.jsontext import dump_json
 from hub.model import CanonicalEvent, Delivery, DeliveryStatus, Event, Receipt, ReceiptStatus
 from hub.model import Rejection as RejectionRecord
+from hub.observe.metrics import Metrics
 from hub.outbound.subscriptions import SubscriptionRegistry
 from hub.store.base import Store
 
@@ -115,7 +116,9 @@ class Ingestor:
         fetchers: Mapping[str, Fetcher] | None = None,
         on_events: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or Metrics(enabled=False)
         self._connectors = connectors
         self._configs = configs
         self._catalog = catalog
@@ -128,6 +131,10 @@ class Ingestor:
         self._fetchers = fetchers or {}
         # Anything configured as secret is cut out of what the rejection store keeps.
         self._all_secrets = [*redact, *(s for c in configs.values() for s in c.secrets)]
+
+    def known(self, name: str) -> bool:
+        """Whether a connector of this name exists (enabled or not): a metric's label."""
+        return name in self._connectors
 
     def connector(self, name: str) -> Connector:
         """Raises: UnknownConnector (also for a connector disabled in connectors.yaml)."""
@@ -171,8 +178,9 @@ class Ingestor:
                     return Outcome(original, duplicate=True)
             raise
         receipt = Receipt(
-            new_id("rcp"), request.connector, sender_id, request.received_at, request.body
-        )
+            new_id("rcp"), request.connector, sender_id, request.received_at, request.body,
+            request_id=request.request_id,
+        )  # fmt: skip
         if isinstance(canonical, str):
             receipt = self._quarantined(receipt, request, canonical)
             result = await self._store.ingest(receipt, [], [])
@@ -189,6 +197,7 @@ class Ingestor:
     def _committed(self, duplicate: bool, events: list[Event], deliveries: list[Delivery]) -> None:
         if duplicate:
             return
+        self._metrics.events([e.type for e in events])
         if deliveries:
             self._on_commit()
         if events:
@@ -334,7 +343,13 @@ class Ingestor:
         )
 
     async def reject(
-        self, connector: str, headers: Mapping[str, str], body: bytes, now: float, exc: RequestError
+        self,
+        connector: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        now: float,
+        exc: RequestError,
+        request_id: str | None = None,
     ) -> str | None:
         """Keep a refused request for admins; returns its id, or None if it could not be kept."""
         errors = [dict(e) for e in exc.extensions().get("errors", [])]
@@ -349,6 +364,7 @@ class Ingestor:
             body=redact_body(body, self._all_secrets, self._limits.rejection_body_cap),
             body_size=len(body),
             errors=errors,
+            request_id=request_id,
         )
         try:
             await self._store.add_rejection(rejection, self._limits.rejections_max)

@@ -23,6 +23,7 @@ from hub.errors import StoreUnavailable
 from hub.health import DEFAULT_DISABLE_AFTER, Health, should_disable
 from hub.ids import new_id
 from hub.model import Attempt, AttemptRecord, DeliveryJob, DeliveryStatus, SubscriptionState
+from hub.observe.metrics import Metrics
 from hub.outbound import batching, message
 from hub.outbound.dispatch import Bucket, Gate, admit
 from hub.outbound.retry import Decision, Verdict, decide, parse_retry_after
@@ -38,6 +39,11 @@ HELD_RECHECK = 300.0  # seconds before a held delivery is looked at again, unles
 GATHER_BATCHES = 4  # a short batch gathers at most this many batches' worth of waiting ones
 REFILL_DELAY = 0.05  # seconds a refill smaller than a chunk may wait for more free slots (measured)
 
+_OUTCOME = {
+    DeliveryStatus.SUCCEEDED: "delivered",
+    DeliveryStatus.PENDING: "retrying",
+    DeliveryStatus.FAILED: "failed",
+}
 _STATUS = {
     Verdict.SUCCEEDED: DeliveryStatus.SUCCEEDED,
     Verdict.RETRY: DeliveryStatus.PENDING,
@@ -105,8 +111,10 @@ class DeliveryWorker:
         settings: WorkerSettings,
         spread: Callable[[], float] = lambda: random.uniform(-1.0, 1.0),
         wall_clock: Clock | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._store = store
+        self._metrics = metrics or Metrics(enabled=False)
         self._registry = registry
         self._sender = sender
         self._clock = clock
@@ -375,6 +383,7 @@ class DeliveryWorker:
             attempt = Attempt(new_id("att"), job.delivery.id, now, duration_ms, status, text, error)
             record = self._outcome(attempt, decision, subscription)
             await self._store.record(record)
+            self._observe(job, record, subscription)
             health = self._registry.note_attempt(subscription.id, record.succeeded, ended)
             if decision.verdict is Verdict.FAILED:
                 await self._exhausted(job, record)
@@ -391,6 +400,30 @@ class DeliveryWorker:
             await self._gone(subscription)
         if should_disable(health, ended, self._settings.disable_after):
             await self._give_up(subscription, health)
+
+    def _observe(self, job: DeliveryJob, record: AttemptRecord, subscription: Subscription) -> None:
+        """The attempt's metrics, and a log line for each one that failed."""
+        attempt = record.attempt
+        outcome = _OUTCOME[record.status]
+        self._metrics.attempt(subscription.id, outcome, attempt.duration_ms / 1000)
+        if record.succeeded:
+            return
+        # The subscription's id, never its URL: a URL can carry a credential (Logic Apps' sig).
+        answer = f"HTTP {attempt.status_code}" if attempt.status_code else "no answer"
+        why = (attempt.error or "")[:200].replace(subscription.url, f"<{subscription.id}>")
+        if record.status == DeliveryStatus.PENDING:
+            log.warning(
+                "delivery %s to %s failed (%s%s), attempt %d; next at %s", job.delivery.id,
+                subscription.id, answer, f": {why}" if why else "", job.delivery.attempts + 1,
+                to_rfc3339(record.next_attempt_at or 0.0),
+                extra={"delivery_id": job.delivery.id, "subscription_id": subscription.id},
+            )  # fmt: skip
+        else:
+            log.warning(
+                "delivery %s to %s dead-lettered after %d attempts (%s%s)", job.delivery.id,
+                subscription.id, job.delivery.attempts + 1, answer, f": {why}" if why else "",
+                extra={"delivery_id": job.delivery.id, "subscription_id": subscription.id},
+            )  # fmt: skip
 
     async def _exhausted(self, job: DeliveryJob, record: AttemptRecord) -> None:
         if job.event.type.startswith("hub."):

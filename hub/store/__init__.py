@@ -8,6 +8,7 @@ exist, so that a typo in a path is an error rather than a new, empty database.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -75,9 +76,11 @@ def check_location(url: str) -> None:
         )
 
 
-def open_store(url: str, commit_batch: int = 512) -> Store:
+def open_store(
+    url: str, commit_batch: int = 512, on_batch: Callable[[int], None] | None = None
+) -> Store:
     """Build (not yet open) the store a URL names; `commit_batch` caps how many writes share
-    one commit.
+    one commit, and `on_batch` is told the size of each commit (a metric).
 
     Raises:
         ConfigError: an unknown scheme or bad options.
@@ -90,7 +93,11 @@ def open_store(url: str, commit_batch: int = 512) -> Store:
     from hub.store.sqlite import SqliteStore
 
     return SqliteStore(
-        str(found.path), found.busy_timeout_ms, commit_batch, create_dir=found.create_dir
+        str(found.path),
+        found.busy_timeout_ms,
+        commit_batch,
+        create_dir=found.create_dir,
+        on_batch=on_batch,
     )
 
 

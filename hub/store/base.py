@@ -15,6 +15,8 @@ from hub.health import Health
 from hub.model import (
     Attempt,
     AttemptRecord,
+    AuditEntry,
+    AuditFilter,
     BusinessObject,
     Delivery,
     DeliveryFilter,
@@ -154,6 +156,9 @@ class Store(Protocol):
     async def release_expired(self, now: float) -> int:
         """End leases that ran out (a crashed worker's claims); returns how many."""
 
+    async def backlog(self) -> tuple[int, float | None]:
+        """Pending deliveries: how many, and when the oldest of them was created."""
+
     async def next_due(self) -> float | None:
         """When the earliest unleased pending delivery is due."""
 
@@ -221,6 +226,16 @@ class Store(Protocol):
         """Every ``(id, document)`` of a kind, by id."""
 
     async def set_meta(self, key: str, value: str) -> None: ...
+
+    # audit trail
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        """Keep one admin action."""
+
+    async def list_audit(
+        self, where: AuditFilter, cursor: str | None, limit: int
+    ) -> Page[AuditEntry]:
+        """Admin actions, newest first."""
 
     # business state (hub.state): objects, their aliases, logbook, timeline and deadlines
 

@@ -80,7 +80,14 @@ class _Outcome:
 class GroupCommitter:
     """Owns the write connection and its thread; runs queued operations in shared transactions."""
 
-    def __init__(self, path: Path, busy_timeout_ms: int, max_batch: int) -> None:
+    def __init__(
+        self,
+        path: Path,
+        busy_timeout_ms: int,
+        max_batch: int,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
+        self._on_batch = on_batch
         self._path = path
         self._busy_timeout_ms = busy_timeout_ms
         self._max_batch = max_batch
@@ -138,6 +145,8 @@ class GroupCommitter:
                 batch.append(self._queue.get_nowait())
             self.batches += 1
             self.largest_batch = max(self.largest_batch, len(batch))
+            if self._on_batch is not None:
+                self._on_batch(len(batch))
             try:
                 outcomes = await self._commit([item.operation for item in batch])
             except asyncio.CancelledError:

@@ -23,6 +23,7 @@ from hub.model import (
     Rejection,
 )
 from hub.store.base import MAX_PAGE, check_cursor, not_waiting, page
+from hub.store.memory_audit import MemoryAudit
 from hub.store.memory_state import MemoryState
 
 
@@ -49,11 +50,12 @@ def _newest_first(items: list[Listed], cursor: str | None, limit: int) -> Page[L
     return page(ordered[: limit + 1], limit)
 
 
-class MemoryStore(MemoryState):
+class MemoryStore(MemoryState, MemoryAudit):
     """`Store` held in dictionaries."""
 
     def __init__(self) -> None:
         self._state_init()
+        self._audit_init()
         self.senders: dict[tuple[str, str], list[str]] = {}
         self.receipts: dict[str, Receipt] = {}
         self.receipt_events: dict[str, list[str]] = {}
@@ -267,6 +269,11 @@ class MemoryStore(MemoryState):
         expired = [d for d, until in self.leases.items() if until < now]
         await self.release(expired)
         return len(expired)
+
+    async def backlog(self) -> tuple[int, float | None]:
+        pending = [d for d in self.deliveries.values() if d.status == DeliveryStatus.PENDING]
+        oldest = min(pending, key=lambda d: d.id, default=None)
+        return len(pending), None if oldest is None else oldest.created_at
 
     async def next_due(self) -> float | None:
         due = [

@@ -11,7 +11,7 @@ import fcntl
 import json
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
@@ -36,6 +36,7 @@ from hub.model import (
 )
 from hub.store.base import MAX_PAGE, check_cursor, not_waiting, page
 from hub.store.group_commit import GroupCommitter, Operation
+from hub.store.sqlite_audit import AUDIT_SCHEMA, SqliteAudit
 from hub.store.sqlite_sql import (
     CLAIM_DUE,
     CLAIM_SUBSCRIPTION,
@@ -86,7 +87,7 @@ def _leased(conn: sqlite3.Connection, select: str, params: Sequence[Any]) -> lis
     return [DeliveryJob(d, events[d.event_id]) for d in deliveries]
 
 
-class SqliteStore(SqliteState):
+class SqliteStore(SqliteState, SqliteAudit):
     """`Store` on one SQLite file."""
 
     def __init__(
@@ -95,8 +96,10 @@ class SqliteStore(SqliteState):
         busy_timeout_ms: int = 5000,
         commit_batch: int = 512,
         create_dir: bool = False,
+        on_batch: Callable[[int], None] | None = None,
     ) -> None:
         self.path = Path(path)
+        self._on_batch = on_batch
         self._create_dir = create_dir
         self._busy_timeout_ms = busy_timeout_ms
         self._commit_batch = commit_batch
@@ -117,7 +120,9 @@ class SqliteStore(SqliteState):
                 f"{self.path}: the directory {str(self.path.parent)!r} does not exist"
             )
         self._lock()
-        self._committer = GroupCommitter(self.path, self._busy_timeout_ms, self._commit_batch)
+        self._committer = GroupCommitter(
+            self.path, self._busy_timeout_ms, self._commit_batch, self._on_batch
+        )
         try:
             await self._committer.start(self._setup)
             self._read = await aiosqlite.connect(self.path, isolation_level=None)
@@ -131,6 +136,7 @@ class SqliteStore(SqliteState):
         migrate(conn)
         conn.executescript(SCHEMA)
         conn.executescript(STATE_SCHEMA)
+        conn.executescript(AUDIT_SCHEMA)
         # One process owns the file (see _lock), so every lease left is a dead run's.
         conn.execute("UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL")
 
@@ -181,7 +187,7 @@ class SqliteStore(SqliteState):
         limit = min(limit, MAX_PAGE)
         sql = (
             "SELECT id, connector, received_at, status, reason, detail, headers, body, "
-            "body_size, errors FROM rejections"
+            "body_size, errors, request_id FROM rejections"
         )
         params: list[Any] = []
         if check_cursor(cursor):
@@ -200,6 +206,7 @@ class SqliteStore(SqliteState):
                 body=bytes(r[7]),
                 body_size=r[8],
                 errors=json.loads(r[9]),
+                request_id=r[10],
             )
             for r in rows
         ]
@@ -211,6 +218,14 @@ class SqliteStore(SqliteState):
             "WHERE status = 'pending' AND lease_until IS NULL"
         )
         return None if row is None else row[0]
+
+    async def backlog(self) -> tuple[int, float | None]:
+        row = await self._one(
+            "SELECT count(*), (SELECT created_at FROM deliveries INDEXED BY deliveries_status "
+            "WHERE status = 'pending' ORDER BY id LIMIT 1) "
+            "FROM deliveries INDEXED BY deliveries_status WHERE status = 'pending'"
+        )
+        return (0, None) if row is None else (int(row[0]), row[1])
 
     async def subscription_health(self) -> dict[str, Health]:
         rows = await self._all(
@@ -337,9 +352,10 @@ class SqliteStore(SqliteState):
         def operation(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "INSERT INTO rejections (id, connector, received_at, status, reason, detail, "
-                "headers, body, body_size, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "headers, body, body_size, errors, request_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (r.id, r.connector, r.received_at, r.status, r.reason, r.detail,
-                 json.dumps(r.headers), r.body, r.body_size, json.dumps(r.errors)),
+                 json.dumps(r.headers), r.body, r.body_size, json.dumps(r.errors), r.request_id),
             )  # fmt: skip
             # The quarantine is capped so hostile traffic cannot fill the disk.
             conn.execute(

@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS receipts (
     id TEXT PRIMARY KEY, connector TEXT NOT NULL, sender_id TEXT,
     received_at REAL NOT NULL, body BLOB NOT NULL, event_ids TEXT NOT NULL,
-    status TEXT, reason TEXT, headers TEXT, query TEXT);
+    status TEXT, reason TEXT, headers TEXT, query TEXT, request_id TEXT);
 CREATE UNIQUE INDEX IF NOT EXISTS receipts_sender
     ON receipts (connector, sender_id) WHERE sender_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS receipts_status ON receipts (status, id) WHERE status IS NOT NULL;
@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS rejections (
     id TEXT PRIMARY KEY, connector TEXT NOT NULL, received_at REAL NOT NULL,
     status INTEGER NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL,
     headers TEXT NOT NULL, body BLOB NOT NULL, body_size INTEGER NOT NULL,
-    errors TEXT NOT NULL);
+    errors TEXT NOT NULL, request_id TEXT);
 CREATE TABLE IF NOT EXISTS documents (
     kind TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, id));
 CREATE TABLE IF NOT EXISTS subscription_health (
@@ -69,11 +69,13 @@ CREATE TABLE IF NOT EXISTS subscription_states (
 
 # Columns added after the first release, with what `migrate` adds to an older file.
 ADDED_COLUMNS = {
-    "receipts": ("status TEXT", "reason TEXT", "headers TEXT", "query TEXT"),
+    "receipts": ("status TEXT", "reason TEXT", "headers TEXT", "query TEXT", "request_id TEXT"),
+    "rejections": ("request_id TEXT",),
 }
 
 RECEIPT_COLUMNS = (
-    "id, connector, sender_id, received_at, body, event_ids, status, reason, headers, query"
+    "id, connector, sender_id, received_at, body, event_ids, status, reason, headers, query, "
+    "request_id"
 )
 EVENT_COLUMNS = (
     "id, type, source, connector, subject, company, time, received_at, schema_version, "
@@ -212,7 +214,7 @@ def receipt_row(row: Sequence[Any]) -> Receipt:
         event_ids=list(json.loads(row[5])),
         status=ReceiptStatus(row[6]) if row[6] else ReceiptStatus.PROCESSED,
         reason=row[7], headers=json.loads(row[8]) if row[8] else None,
-        query=json.loads(row[9]) if row[9] else None,
+        query=json.loads(row[9]) if row[9] else None, request_id=row[10],
     )  # fmt: skip
 
 
@@ -223,5 +225,5 @@ def receipt_values(r: Receipt, event_ids: list[str]) -> tuple[Any, ...]:
     return (
         r.id, r.connector, r.sender_id, r.received_at, r.body, orjson.dumps(event_ids).decode(),
         status, r.reason, json.dumps(r.headers) if r.headers is not None else None,
-        json.dumps(r.query) if r.query is not None else None,
+        json.dumps(r.query) if r.query is not None else None, r.request_id,
     )  # fmt: skip

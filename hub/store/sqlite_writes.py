@@ -46,7 +46,7 @@ class IngestWrite:
             fresh.append(item)
             results.append(IngestResult(event_ids, duplicate=False))
         conn.executemany(
-            f"INSERT INTO receipts ({RECEIPT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO receipts ({RECEIPT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [receipt_values(i.receipt, [e.id for e in i.events]) for i in fresh],
         )
         insert_events(conn, [e for i in fresh for e in i.events])

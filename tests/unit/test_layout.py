@@ -17,15 +17,27 @@ PACKAGES = ("hub", "connectors")
 # import anything; connectors are vendor mappings on top of the inbound interface.
 LAYERS = {
     "core": set(),
+    # Log lines, request ids and metrics: what every layer may report through.
+    "observe": {"core"},
     "store": {"core"},
-    "outbound": {"core", "store"},
-    "inbound": {"core", "store", "outbound"},
+    "outbound": {"core", "store", "observe"},
+    "inbound": {"core", "store", "outbound", "observe"},
     "connectors": {"core", "inbound"},
     "state": {"core", "store", "inbound", "outbound"},
     # Low-code connectors, generated from the catalog, the message and the rules.
     "integrations": {"core", "outbound", "state"},
-    "api": {"core", "store", "inbound", "outbound", "state", "integrations"},
-    "edge": {"core", "store", "inbound", "outbound", "state", "api", "connectors", "integrations"},
+    "api": {"core", "store", "inbound", "outbound", "state", "integrations", "observe"},
+    "edge": {
+        "core",
+        "store",
+        "inbound",
+        "outbound",
+        "state",
+        "api",
+        "connectors",
+        "integrations",
+        "observe",
+    },
 }
 EDGES = {"hub.app", "hub.cli", "hub.cli_integrations", "hub.server", "hub.listener", "hub.__main__"}
 
@@ -74,7 +86,7 @@ def layer(module: str) -> str:
         return "connectors"
     if len(parts) > 2 or (
         len(parts) == 2
-        and parts[1] in ("store", "inbound", "outbound", "state", "api", "integrations")
+        and parts[1] in ("store", "inbound", "outbound", "state", "api", "integrations", "observe")
     ):
         return parts[1]
     return "core"

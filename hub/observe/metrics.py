@@ -1,0 +1,149 @@
+"""Prometheus metrics (``GET /metrics``), through `prometheus_client`.
+
+Counters and histograms are kept by the process that counts them. Under several processes on
+one machine, `prometheus_client`'s own ``PROMETHEUS_MULTIPROC_DIR`` makes each process write
+them to that directory and every scrape sum them all. The gauges are read from the store at
+scrape time (the backlog, the oldest pending delivery, open issues), so they are the same
+whichever process or node answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    values,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+RECEIVED_OUTCOMES = ("accepted", "duplicate", "refused", "quarantined")
+DELIVERY_OUTCOMES = ("delivered", "retrying", "failed")
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+ATTEMPT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+@dataclass(frozen=True)
+class Gauges:
+    """What the store says at scrape time."""
+
+    pending: int
+    oldest_pending_age: float
+    issues_open: int | None = None  # None until the store keeps issues
+
+
+class _StoreGauges(Collector):
+    """The gauges of one scrape; set just before rendering, on the event loop's one thread."""
+
+    def __init__(self) -> None:
+        self.gauges = Gauges(0, 0.0)
+
+    def collect(self) -> Any:
+        g = self.gauges
+        yield GaugeMetricFamily(
+            "hub_deliveries_pending", "Deliveries waiting for an attempt.", value=g.pending
+        )
+        yield GaugeMetricFamily(
+            "hub_oldest_pending_delivery_age_seconds",
+            "Age of the oldest pending delivery (0 with none).",
+            value=g.oldest_pending_age,
+        )
+        if g.issues_open is not None:
+            yield GaugeMetricFamily(
+                "hub_issues_open", "Issues open or acknowledged.", value=g.issues_open
+            )
+
+
+def multiprocess() -> bool:
+    """Whether `prometheus_client` runs in its multi-process mode (chosen at its import)."""
+    return values.ValueClass is not values.MutexValue
+
+
+class Metrics:
+    """The hub's counters and histograms; with ``enabled=False`` every call is a no-op.
+
+    Label children are cached: `labels()` takes a lock and builds a key each time, which on
+    the ingest path cost more than the increment.
+    """
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._registry = CollectorRegistry(auto_describe=True)
+        self._gauges = _StoreGauges()
+        self._children: dict[Hashable, Any] = {}
+        r = self._registry
+        self._received = Counter(
+            "hub_webhooks_received", "Inbound webhooks by connector and outcome.",
+            ["connector", "outcome"], registry=r,
+        )  # fmt: skip
+        self._events = Counter("hub_events", "Events committed, by type.", ["type"], registry=r)
+        self._deliveries = Counter(
+            "hub_deliveries", "Delivery attempts by subscription and outcome.",
+            ["subscription", "outcome"], registry=r,
+        )  # fmt: skip
+        self._duration = Histogram(
+            "hub_delivery_attempt_duration_seconds", "Time to a subscriber's answer.",
+            ["subscription"], buckets=ATTEMPT_BUCKETS, registry=r,
+        )  # fmt: skip
+        self._batch = Histogram(
+            "hub_commit_batch_size", "Writes that shared one commit.", buckets=BATCH_BUCKETS,
+            registry=r,
+        )  # fmt: skip
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
+    def received(self, connector: str, outcome: str) -> None:
+        """One inbound webhook; `connector` must be a known name (labels stay bounded)."""
+        if self.enabled:
+            self._child(self._received, connector, outcome).inc()
+
+    def events(self, types: list[str]) -> None:
+        if self.enabled:
+            for event_type in types:
+                self._child(self._events, event_type).inc()
+
+    def attempt(self, subscription: str, outcome: str, seconds: float) -> None:
+        if self.enabled:
+            self._child(self._deliveries, subscription, outcome).inc()
+            self._child(self._duration, subscription).observe(seconds)
+
+    def commit_batch(self, size: int) -> None:
+        if self.enabled:
+            self._batch.observe(size)
+
+    def render(self, gauges: Gauges) -> bytes:
+        """The text exposition: this process's metrics, or every process's under multiprocess
+        mode, and the store's gauges."""
+        self._gauges.gauges = gauges
+        if multiprocess():
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        else:
+            registry = CollectorRegistry()
+            registry.register(_Forward(self._registry))
+        registry.register(self._gauges)
+        return generate_latest(registry)
+
+
+class _Forward(Collector):
+    """Collects another registry, so one scrape joins it with the store's gauges."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def collect(self) -> Any:
+        return self._registry.collect()
