@@ -246,6 +246,7 @@ SCHEMAS: dict[str, Any] = {
             "reason": TEXT, "event_ids": {"type": "array", "items": ID},
             "headers": {"type": ["object", "null"]}, "body_size": {"type": "integer"},
             "body": {"type": "string"}, "body_encoding": {"type": "string"},
+            "request_id": {"type": ["string", "null"]},
         },
     },
     "Subscription": {

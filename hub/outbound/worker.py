@@ -39,6 +39,11 @@ HELD_RECHECK = 300.0  # seconds before a held delivery is looked at again, unles
 GATHER_BATCHES = 4  # a short batch gathers at most this many batches' worth of waiting ones
 REFILL_DELAY = 0.05  # seconds a refill smaller than a chunk may wait for more free slots (measured)
 
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt" if count == 1 else f"{count} attempts"
+
+
 _OUTCOME = {
     DeliveryStatus.SUCCEEDED: "delivered",
     DeliveryStatus.PENDING: "retrying",
@@ -413,15 +418,16 @@ class DeliveryWorker:
         why = (attempt.error or "")[:200].replace(subscription.url, f"<{subscription.id}>")
         if record.status == DeliveryStatus.PENDING:
             log.warning(
-                "delivery %s to %s failed (%s%s), attempt %d; next at %s", job.delivery.id,
+                "delivery %s to %s failed (%s%s) on attempt %d; next at %s", job.delivery.id,
                 subscription.id, answer, f": {why}" if why else "", job.delivery.attempts + 1,
                 to_rfc3339(record.next_attempt_at or 0.0),
                 extra={"delivery_id": job.delivery.id, "subscription_id": subscription.id},
             )  # fmt: skip
         else:
             log.warning(
-                "delivery %s to %s dead-lettered after %d attempts (%s%s)", job.delivery.id,
-                subscription.id, job.delivery.attempts + 1, answer, f": {why}" if why else "",
+                "delivery %s to %s dead-lettered after %s (%s%s)", job.delivery.id,
+                subscription.id, _attempts(job.delivery.attempts + 1), answer,
+                f": {why}" if why else "",
                 extra={"delivery_id": job.delivery.id, "subscription_id": subscription.id},
             )  # fmt: skip
 

@@ -121,7 +121,12 @@ async def test_deliveries_and_replay_against_a_running_hub(tmp_path: Path) -> No
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             )  # fmt: skip
             _, wrong_err = await wrong.communicate()
+            trail = (await hub.get("/api/audit"))["items"]
     assert listed[0] == 0
+    # The trail tells the CLI's actions from the API's.
+    assert [(e["action"], e["via"]) for e in reversed(trail)] == [
+        ("replay_delivery", "cli"), ("replay_deliveries", "cli"), ("replay_deliveries", "cli"),
+    ]  # fmt: skip
     assert listed[1].count(" failed ") == 3
     assert single[1].startswith(f"queued {one_id} again")
     assert bulk[0] == 0

@@ -13,6 +13,8 @@ from hub.ids import new_id
 from hub.model import (
     Attempt,
     AttemptRecord,
+    AuditEntry,
+    AuditFilter,
     Delivery,
     DeliveryFilter,
     DeliveryStatus,
@@ -369,12 +371,23 @@ async def test_an_older_database_is_migrated(tmp_path: Path) -> None:
             " received_at REAL NOT NULL, body BLOB NOT NULL, event_ids TEXT NOT NULL)"
         )
         conn.execute("INSERT INTO receipts VALUES ('rcp_old', 'standard', 'm', 1.0, x'7b7d', '[]')")
+        conn.execute(  # the rejections table before request ids
+            "CREATE TABLE rejections (id TEXT PRIMARY KEY, connector TEXT NOT NULL, "
+            "received_at REAL NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL, "
+            "detail TEXT NOT NULL, headers TEXT NOT NULL, body BLOB NOT NULL, "
+            "body_size INTEGER NOT NULL, errors TEXT NOT NULL)"
+        )
+        conn.execute("INSERT INTO rejections VALUES "
+                     "('rej_old', 'standard', 1.0, 401, 'r', 'd', '{}', x'', 0, '[]')")  # fmt: skip
     store = SqliteStore(str(path))
     await store.open()
     try:
         old = await store.get_receipt("rcp_old")
         assert old is not None and old.status == ReceiptStatus.PROCESSED
+        assert old.request_id is None
         assert await store.find_receipt("standard", "m") == []
+        [rejection] = (await store.list_rejections(None, 10)).items
+        assert (rejection.id, rejection.request_id) == ("rej_old", None)
     finally:
         await store.close()
 
@@ -389,3 +402,49 @@ async def test_documents_by_kind(store: Store) -> None:
     assert not await store.delete_document("subscription", "a")
     assert await store.list_documents("subscription") == [("b", '{"v": 3}')]
     assert await store.list_documents("token") == [("a", '{"t": 1}')]
+
+
+def audit_entry(actor: str, action: str, at: float) -> AuditEntry:
+    return AuditEntry(new_id("aud"), at, actor, f"name of {actor}", action, "POST",
+                      "/api/x", {"id": "x1"}, 200, "api", "127.0.0.1", "req_1")  # fmt: skip
+
+
+async def test_the_audit_trail_is_listed_newest_first_by_filter(store: Store) -> None:
+    first = audit_entry("admin", "replay_delivery", NOW)
+    second = audit_entry("tok_1", "create_subscription", NOW + 10)
+    third = audit_entry("admin", "create_token", NOW + 20)
+    for entry in (first, second, third):
+        await store.add_audit(entry)
+    everything = await store.list_audit(AuditFilter(), None, 10)
+    assert everything.items == [third, second, first]
+    admin = await store.list_audit(AuditFilter(actor_id="admin"), None, 1)
+    assert admin.items == [third] and admin.next_cursor == third.id
+    rest = await store.list_audit(AuditFilter(actor_id="admin"), admin.next_cursor, 1)
+    assert rest.items == [first] and rest.next_cursor is None
+    by_action = await store.list_audit(AuditFilter(action="create_subscription"), None, 10)
+    assert by_action.items == [second]
+    window = await store.list_audit(AuditFilter(since=NOW + 5, until=NOW + 20), None, 10)
+    assert window.items == [second]
+
+
+async def test_the_backlog_counts_pending_deliveries_and_dates_the_oldest(store: Store) -> None:
+    assert await store.backlog() == (0, None)
+    e = event()
+    older = Delivery(new_id("dlv"), e.id, "erp", e.type, DeliveryStatus.PENDING, NOW - 60, NOW)
+    newer = Delivery(new_id("dlv"), e.id, "wms", e.type, DeliveryStatus.PENDING, NOW, NOW)
+    await store.ingest(Receipt(new_id("rcp"), "standard", "b1", NOW, b"{}"), [e], [older, newer])
+    assert await store.backlog() == (2, NOW - 60)
+    await store.claim(NOW, 1, NOW + 30)  # leased is still pending
+    assert (await store.backlog())[0] == 2
+
+
+async def test_request_ids_are_kept_with_receipts_and_rejections(store: Store) -> None:
+    receipt = Receipt(new_id("rcp"), "shopify", "wh-r", NOW, b"{}", ReceiptStatus.QUARANTINED,
+                      "no rule", {}, {}, request_id="trace-1")  # fmt: skip
+    await store.ingest(receipt, [], [])
+    got = await store.get_receipt(receipt.id)
+    assert got is not None and got.request_id == "trace-1"
+    rejection = Rejection(new_id("rej"), "standard", NOW, 401, "r", "d", {}, b"", 0,
+                          request_id="trace-2")  # fmt: skip
+    await store.add_rejection(rejection, 10)
+    assert [r.request_id for r in (await store.list_rejections(None, 10)).items] == ["trace-2"]
