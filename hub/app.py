@@ -39,6 +39,7 @@ from hub.errors import (
     PayloadTooLarge,
     RequestError,
     RequestTimeout,
+    SchemaViolation,
     ServiceUnavailable,
     StoreUnavailable,
 )
@@ -50,6 +51,7 @@ from hub.integrations import power_automate
 from hub.model import ReceiptStatus
 from hub.observe.metrics import Metrics
 from hub.observe.request_id import RequestIds, current
+from hub.outbound.issues import Issues, inbound_issue
 from hub.outbound.sender import Sender, build_sender
 from hub.outbound.ssrf import guarded_client
 from hub.outbound.ssrf import parse_policy as address_policy
@@ -199,6 +201,8 @@ def create_app(
             token_registry = TokenRegistry(
                 [tokens.from_document(doc) for _, doc in await the_store.list_documents("token")]
             )
+            issues = Issues(the_store, the_clock.now)
+            await issues.load()
             worker = DeliveryWorker(
                 the_store,
                 registry,
@@ -206,6 +210,7 @@ def create_app(
                 the_clock,
                 _worker_settings(settings),
                 metrics=metrics,
+                issues=issues,
             )
             worker.paused = worker_paused
             limits = IngestLimits(
@@ -230,6 +235,7 @@ def create_app(
                 metrics=metrics,
             )
             worker.emit_with(ingestor.emit)
+            issues.emit_with(ingestor.emit)
             tracker = StateTracker(
                 the_store,
                 components.rules,
@@ -253,6 +259,7 @@ def create_app(
                 components.rules,
                 tracker,
                 metrics,
+                issues,
             )
             worker.start()
             tracker.start()
@@ -393,6 +400,8 @@ async def receive_webhook(request: Request) -> Response:
     except RequestError as exc:
         rejection_id = await hub.ingestor.reject(name, headers, body, now, exc, request_id)
         hub.metrics.received(label, "refused")
+        if label != "unknown":  # a scan of made-up names is not an issue of ours
+            await hub.issues.failed(inbound_issue(name, exc), _issue_detail(exc))
         log.info(
             "refused %s webhook: %s %s", name[:64], exc.status, exc.title,
             extra={"connector": label, "status": exc.status, "rejection_id": rejection_id},
@@ -404,9 +413,26 @@ async def receive_webhook(request: Request) -> Response:
         reply = outcome.reply
         return Response(reply.body, reply.status, dict(reply.headers), reply.media_type)
     hub.metrics.received(label, received_outcome(outcome))
+    if not outcome.duplicate:
+        await _recovered(hub, name, outcome.types)
     if quiet:
         return Response(status_code=200)
     return Response(render_outcome(outcome), 200 if outcome.duplicate else 202, media_type=JSON)
+
+
+def _issue_detail(exc: RequestError) -> str:
+    # The problem's title, or a schema's first complaint: never the request's own text,
+    # which the rejection keeps redacted.
+    if isinstance(exc, SchemaViolation) and exc.violations:
+        first = exc.violations[0]
+        return f"{first.pointer}: {first.message}"[:200]
+    return exc.title
+
+
+async def _recovered(hub: Hub, connector: str, types: tuple[str, ...]) -> None:
+    await hub.issues.recovered(("inbound",), connector)
+    for event_type in set(types):
+        await hub.issues.recovered(("schema",), f"{connector}/{event_type}")
 
 
 def received_outcome(outcome: Outcome) -> str:

@@ -191,6 +191,12 @@ class SchemaViolation(InvalidDocument):
     slug = "schema-violation"
     title = "Schema violation"
 
+    def __init__(
+        self, detail: str, violations: list[Violation], event_type: str | None = None
+    ) -> None:
+        super().__init__(detail, violations)
+        self.event_type = event_type  # the first event at fault: what groups its issue
+
 
 class UnknownEventType(SchemaViolation):
     slug = "unknown-event-type"

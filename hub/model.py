@@ -334,3 +334,48 @@ class AuditFilter:
     action: str | None = None
     since: float | None = None
     until: float | None = None
+
+
+class IssueStatus(StrEnum):
+    """Where an issue stands; acknowledged ones still count as open until resolved."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True, slots=True)
+class IssueKey:
+    """What groups failures into one issue: a kind, a scope and a class within it.
+
+    Attributes:
+        kind: ``delivery`` (scope: a subscription), ``inbound`` or ``schema`` (a connector).
+        group: the class of failure within the scope (``503``, ``invalid-signature``,
+            ``order.created /lines/0/price``).
+    """
+
+    kind: str
+    scope: str
+    group: str
+    title: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.scope}:{self.group}"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """Failures of one kind, counted as one item an admin can act on."""
+
+    id: str
+    key: str
+    kind: str
+    scope: str
+    title: str
+    status: IssueStatus
+    count: int
+    first_seen: float
+    last_seen: float
+    detail: str | None = None
+    resolved_at: float | None = None

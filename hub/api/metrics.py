@@ -39,5 +39,6 @@ async def serve_metrics(request: Request) -> Response:
         raise Unauthorized("the token is not valid for /metrics")
     pending, oldest = await hub.store.backlog()
     now = hub.clock.now()
-    gauges = Gauges(pending, max(0.0, now - oldest) if oldest is not None else 0.0)
+    issues_open = len(await hub.store.live_issues())
+    gauges = Gauges(pending, max(0.0, now - oldest) if oldest is not None else 0.0, issues_open)
     return Response(hub.metrics.render(gauges), media_type=CONTENT_TYPE)

@@ -224,6 +224,16 @@ SCHEMAS: dict[str, Any] = {
             "request_id": {"type": ["string", "null"]},
         },
     },
+    "Issue": {
+        "type": "object",
+        "properties": {
+            "id": ID, "kind": {"type": "string", "enum": ["delivery", "inbound", "schema"]},
+            "scope": {"type": "string"}, "title": {"type": "string"},
+            "status": {"type": "string", "enum": ["open", "acknowledged", "resolved"]},
+            "count": {"type": "integer"}, "first_seen": TIME, "last_seen": TIME,
+            "detail": {"type": ["string", "null"]}, "resolved_at": {"type": ["string", "null"]},
+        },
+    },
     "AuditEntry": {
         "type": "object",
         "properties": {
@@ -358,6 +368,18 @@ def document() -> dict[str, Any]:
         "/readyz": {"get": _op("Readiness", (200, {"type": "object"}), (503,), public=True)},
         "/openapi.json": {"get": _op("This document", (200, {"type": "object"}), (), public=True)},
         "/metrics": {"get": METRICS_OP},
+        "/api/issues": {"get": _op("Failures grouped into issues", (200, _page("Issue")),
+                                   params=[_query("status", "open, acknowledged or resolved",
+                                                  {"type": "string", "enum": [
+                                                      "open", "acknowledged", "resolved"]}),
+                                           *PAGING])},
+        "/api/issues/{id}": {
+            "get": _op("An issue", (200, "Issue"), (401, 403, 404), sub_id),
+            "patch": _op("Acknowledge or resolve an issue", (200, "Issue"),
+                         (400, 401, 403, 404, 409), sub_id,
+                         body={"type": "object", "properties": {"status": {
+                             "type": "string", "enum": ["acknowledged", "resolved"]}}}),
+        },
         "/api/audit": {"get": _op("The audit trail of admin actions", (200, _page("AuditEntry")),
                                   params=[_query("actor", "a token id, or admin"),
                                           _query("action", "e.g. replay_deliveries"),

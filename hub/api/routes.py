@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.api import admin, audit, deliveries, feed, objects, subscriptions
+from hub.api import admin, audit, deliveries, feed, issues, objects, subscriptions
 
 ROUTES = [
     *admin.ROUTES,
@@ -11,4 +11,5 @@ ROUTES = [
     *feed.ROUTES,
     *objects.ROUTES,
     *audit.ROUTES,
+    *issues.ROUTES,
 ]

@@ -13,6 +13,7 @@ from hub.clock import Clock
 from hub.config import Settings
 from hub.inbound.ingest import Ingestor
 from hub.observe.metrics import Metrics
+from hub.outbound.issues import Issues
 from hub.outbound.subscriptions import SubscriptionRegistry
 from hub.outbound.worker import DeliveryWorker
 from hub.state.rules import Rules
@@ -38,3 +39,4 @@ class Hub:
     rules: Rules
     tracker: StateTracker
     metrics: Metrics
+    issues: Issues

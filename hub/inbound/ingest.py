@@ -98,6 +98,7 @@ class Outcome:
     receipt_id: str | None = None
     reason: str | None = None
     reply: Reply | None = None
+    types: tuple[str, ...] = ()  # of the events committed
 
 
 class Ingestor:
@@ -192,7 +193,8 @@ class Ingestor:
         events, deliveries = self._fan_out(receipt, canonical)
         result = await self._store.ingest(receipt, events, deliveries)
         self._committed(result.duplicate, events, deliveries)
-        return Outcome(result.event_ids, result.duplicate, receipt.status, receipt.id)
+        types = tuple(e.type for e in events)
+        return Outcome(result.event_ids, result.duplicate, receipt.status, receipt.id, types=types)
 
     def _committed(self, duplicate: bool, events: list[Event], deliveries: list[Delivery]) -> None:
         if duplicate:
@@ -303,14 +305,18 @@ class Ingestor:
 
     def _validate(self, canonical: list[CanonicalEvent]) -> None:
         violations = []
+        at_fault: str | None = None
         for index, event in enumerate(canonical):
             prefix = "/data" if len(canonical) == 1 else f"/events/{index}/data"
-            violations += self._catalog.violations(event.type, event.data, prefix)
+            found = self._catalog.violations(event.type, event.data, prefix)
+            at_fault = at_fault or (event.type if found else None)
+            violations += found
         if violations:
             names = ", ".join(sorted({e.type for e in canonical}))
             raise SchemaViolation(
                 f"data does not match the schema of {names} ({len(violations)} problem(s))",
                 violations,
+                at_fault,
             )
 
     def _event(self, receipt: Receipt, canonical: CanonicalEvent) -> Event:

@@ -38,14 +38,14 @@ class Gauges:
 
     pending: int
     oldest_pending_age: float
-    issues_open: int | None = None  # None until the store keeps issues
+    issues_open: int = 0
 
 
 class _StoreGauges(Collector):
     """The gauges of one scrape; set just before rendering, on the event loop's one thread."""
 
     def __init__(self) -> None:
-        self.gauges = Gauges(0, 0.0)
+        self.gauges = Gauges(0, 0.0, 0)
 
     def collect(self) -> Any:
         g = self.gauges
@@ -57,10 +57,9 @@ class _StoreGauges(Collector):
             "Age of the oldest pending delivery (0 with none).",
             value=g.oldest_pending_age,
         )
-        if g.issues_open is not None:
-            yield GaugeMetricFamily(
-                "hub_issues_open", "Issues open or acknowledged.", value=g.issues_open
-            )
+        yield GaugeMetricFamily(
+            "hub_issues_open", "Issues open or acknowledged.", value=g.issues_open
+        )
 
 
 def multiprocess() -> bool:

@@ -26,6 +26,7 @@ from hub.model import Attempt, AttemptRecord, DeliveryJob, DeliveryStatus, Subsc
 from hub.observe.metrics import Metrics
 from hub.outbound import batching, message
 from hub.outbound.dispatch import Bucket, Gate, admit
+from hub.outbound.issues import Issues, delivery_issue
 from hub.outbound.retry import Decision, Verdict, decide, parse_retry_after
 from hub.outbound.sender import Sender, SendError
 from hub.outbound.subscriptions import Subscription, SubscriptionRegistry
@@ -117,8 +118,10 @@ class DeliveryWorker:
         spread: Callable[[], float] = lambda: random.uniform(-1.0, 1.0),
         wall_clock: Clock | None = None,
         metrics: Metrics | None = None,
+        issues: Issues | None = None,
     ) -> None:
         self._store = store
+        self._issues = issues
         self._metrics = metrics or Metrics(enabled=False)
         self._registry = registry
         self._sender = sender
@@ -389,6 +392,7 @@ class DeliveryWorker:
             record = self._outcome(attempt, decision, subscription)
             await self._store.record(record)
             self._observe(job, record, subscription)
+            await self._group(record, subscription)
             health = self._registry.note_attempt(subscription.id, record.succeeded, ended)
             if decision.verdict is Verdict.FAILED:
                 await self._exhausted(job, record)
@@ -405,6 +409,20 @@ class DeliveryWorker:
             await self._gone(subscription)
         if should_disable(health, ended, self._settings.disable_after):
             await self._give_up(subscription, health)
+
+    async def _group(self, record: AttemptRecord, subscription: Subscription) -> None:
+        """Count a failure on its issue, or let a success resolve the subscription's."""
+        if self._issues is None:
+            return
+        if record.succeeded:
+            await self._issues.recovered(("delivery",), subscription.id)
+            return
+        attempt = record.attempt
+        detail = (attempt.error or attempt.response_body or "")[:200] or None
+        if detail is not None:
+            detail = detail.replace(subscription.url, f"<{subscription.id}>")
+        key = delivery_issue(subscription.id, attempt.status_code, attempt.error)
+        await self._issues.failed(key, detail)
 
     def _observe(self, job: DeliveryJob, record: AttemptRecord, subscription: Subscription) -> None:
         """The attempt's metrics, and a log line for each one that failed."""

@@ -24,6 +24,9 @@ from hub.model import (
     Event,
     EventFilter,
     IngestResult,
+    Issue,
+    IssueKey,
+    IssueStatus,
     LogEntry,
     ObjectDeadline,
     ObjectFilter,
@@ -236,6 +239,29 @@ class Store(Protocol):
         self, where: AuditFilter, cursor: str | None, limit: int
     ) -> Page[AuditEntry]:
         """Admin actions, newest first."""
+
+    # issues: failures grouped into items an admin can act on
+
+    async def note_issue(self, key: IssueKey, now: float, detail: str | None) -> Issue | None:
+        """Count a failure on its live issue; with none, open one and return it."""
+
+    async def resolve_issues(self, kinds: list[str], scope: str, now: float) -> list[Issue]:
+        """Resolve the live issues of these kinds in a scope; returns those resolved."""
+
+    async def set_issue_status(
+        self, issue_id: str, status: IssueStatus, now: float
+    ) -> Issue | None:
+        """An admin's acknowledgement or resolution; None if there is no such issue."""
+
+    async def get_issue(self, issue_id: str) -> Issue | None: ...
+
+    async def list_issues(
+        self, status: IssueStatus | None, cursor: str | None, limit: int
+    ) -> Page[Issue]:
+        """Issues, newest first."""
+
+    async def live_issues(self) -> list[Issue]:
+        """Open and acknowledged issues, oldest first."""
 
     # business state (hub.state): objects, their aliases, logbook, timeline and deadlines
 

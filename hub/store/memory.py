@@ -24,6 +24,7 @@ from hub.model import (
 )
 from hub.store.base import MAX_PAGE, check_cursor, not_waiting, page
 from hub.store.memory_audit import MemoryAudit
+from hub.store.memory_issues import MemoryIssues
 from hub.store.memory_state import MemoryState
 
 
@@ -50,12 +51,13 @@ def _newest_first(items: list[Listed], cursor: str | None, limit: int) -> Page[L
     return page(ordered[: limit + 1], limit)
 
 
-class MemoryStore(MemoryState, MemoryAudit):
+class MemoryStore(MemoryState, MemoryAudit, MemoryIssues):
     """`Store` held in dictionaries."""
 
     def __init__(self) -> None:
         self._state_init()
         self._audit_init()
+        self._issues_init()
         self.senders: dict[tuple[str, str], list[str]] = {}
         self.receipts: dict[str, Receipt] = {}
         self.receipt_events: dict[str, list[str]] = {}

@@ -37,6 +37,7 @@ from hub.model import (
 from hub.store.base import MAX_PAGE, check_cursor, not_waiting, page
 from hub.store.group_commit import GroupCommitter, Operation
 from hub.store.sqlite_audit import AUDIT_SCHEMA, SqliteAudit
+from hub.store.sqlite_issues import ISSUES_SCHEMA, SqliteIssues
 from hub.store.sqlite_sql import (
     CLAIM_DUE,
     CLAIM_SUBSCRIPTION,
@@ -87,7 +88,7 @@ def _leased(conn: sqlite3.Connection, select: str, params: Sequence[Any]) -> lis
     return [DeliveryJob(d, events[d.event_id]) for d in deliveries]
 
 
-class SqliteStore(SqliteState, SqliteAudit):
+class SqliteStore(SqliteState, SqliteAudit, SqliteIssues):
     """`Store` on one SQLite file."""
 
     def __init__(
@@ -137,6 +138,7 @@ class SqliteStore(SqliteState, SqliteAudit):
         conn.executescript(SCHEMA)
         conn.executescript(STATE_SCHEMA)
         conn.executescript(AUDIT_SCHEMA)
+        conn.executescript(ISSUES_SCHEMA)
         # One process owns the file (see _lock), so every lease left is a dead run's.
         conn.execute("UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL")
 

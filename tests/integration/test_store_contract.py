@@ -20,6 +20,8 @@ from hub.model import (
     DeliveryStatus,
     Event,
     EventFilter,
+    IssueKey,
+    IssueStatus,
     Receipt,
     ReceiptStatus,
     Rejection,
@@ -448,3 +450,28 @@ async def test_request_ids_are_kept_with_receipts_and_rejections(store: Store) -
                           request_id="trace-2")  # fmt: skip
     await store.add_rejection(rejection, 10)
     assert [r.request_id for r in (await store.list_rejections(None, 10)).items] == ["trace-2"]
+
+
+async def test_failures_count_on_one_live_issue_until_it_resolves(store: Store) -> None:
+    key = IssueKey("delivery", "erp", "503", "erp: 503 from the receiver")
+    other = IssueKey("delivery", "wms", "503", "wms: 503 from the receiver")
+    opened = await store.note_issue(key, NOW, "first")
+    assert opened is not None and (opened.count, opened.status) == (1, IssueStatus.OPEN)
+    assert await store.note_issue(key, NOW + 5, "second") is None
+    assert await store.note_issue(other, NOW + 6, None) is not None
+    live = await store.get_issue(opened.id)
+    assert live is not None and (live.count, live.last_seen, live.detail) == (2, NOW + 5, "second")
+    assert [i.scope for i in await store.live_issues()] == ["erp", "wms"]
+    [done] = await store.resolve_issues(["delivery"], "erp", NOW + 9)
+    assert (done.id, done.status, done.resolved_at) == (opened.id, IssueStatus.RESOLVED, NOW + 9)
+    assert await store.resolve_issues(["delivery"], "erp", NOW + 10) == []
+    again = await store.note_issue(key, NOW + 20, None)  # the next outage is a new issue
+    assert again is not None and again.id != opened.id
+    acked = await store.set_issue_status(again.id, IssueStatus.ACKNOWLEDGED, NOW + 21)
+    assert acked is not None and acked.status == IssueStatus.ACKNOWLEDGED
+    assert await store.note_issue(key, NOW + 22, None) is None  # still counts when acknowledged
+    listed = await store.list_issues(IssueStatus.RESOLVED, None, 10)
+    assert [i.id for i in listed.items] == [opened.id]
+    everything = await store.list_issues(None, None, 2)
+    assert len(everything.items) == 2 and everything.next_cursor is not None
+    assert await store.set_issue_status("iss_" + "0" * 32, IssueStatus.RESOLVED, NOW) is None
