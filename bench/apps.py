@@ -58,8 +58,10 @@ def paused_hub() -> Starlette:
 
     from hub.app import create_app, load_components
     from hub.config import load_settings
+    from hub.observe import logs
 
     settings = load_settings(os.environ)
+    logs.configure(settings.log_level, settings.log_format)  # as `hub serve` does
     return create_app(
         settings, load_components(settings, os.environ), worker_paused=True, settle_heap=True
     )

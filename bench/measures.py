@@ -125,13 +125,18 @@ def ingest(seconds: int, repeats: int) -> dict[str, Any]:
 
 
 def _hub_ingest(
-    workdir: Path, seconds: int, subscribers: int, rules: str | None = None
+    workdir: Path,
+    seconds: int,
+    subscribers: int,
+    rules: str | None = None,
+    extra: dict[str, str] | None = None,
 ) -> tuple[dict[str, float], int]:
     """wrk against a paused hub; returns wrk's figures and how many events were stored."""
     port = free_port()
     pool = workdir / "hub-pool.bin"
     write_pool(pool, 20_000 * seconds, f"127.0.0.1:{port}", new_id("run"))
     env = hub_env(workdir, "http://127.0.0.1:9", subscribers=subscribers, rules=rules)
+    env.update(extra or {})
     with served("bench.apps:paused_hub", port, env, factory=True):
         got = wrk(port, pool, seconds)
     return got, count_rows(workdir / "hub.db", "SELECT count(*) FROM events")
@@ -323,6 +328,28 @@ def state(seconds: int, repeats: int, rate: int, lag_seconds: int) -> dict[str, 
         "lag_p95_ms": lag[int(len(lag) * 0.95)],
         "lag_p99_ms": lag[int(len(lag) * 0.99)],
         "lag_max_ms": lag[-1],
+    }
+
+
+# What a production hub runs with, against counting nothing and logging only warnings.
+OBSERVED = {"HUB_METRICS": "on", "HUB_LOG_FORMAT": "json", "HUB_LOG_LEVEL": "info"}
+UNOBSERVED = {"HUB_METRICS": "off", "HUB_LOG_FORMAT": "text", "HUB_LOG_LEVEL": "warning"}
+
+
+def observability(seconds: int, repeats: int) -> dict[str, Any]:
+    """Ingest with metrics on and JSON logs at info, against metrics off and warnings only
+    (pairs in alternating order, rules off so business state adds no noise). The request-id
+    middleware runs in both: its cost is counted by `bench.instructions` instead."""
+    on, off = Series(), Series()
+    for n in range(repeats):
+        for extra in (OBSERVED, UNOBSERVED) if n % 2 == 0 else (UNOBSERVED, OBSERVED):
+            with tempfile.TemporaryDirectory() as tmp:
+                got, _ = _hub_ingest(Path(tmp), seconds, 1, rules="off", extra=dict(extra))
+            (on if extra is OBSERVED else off).values.append(got["per_second"])
+    return {
+        "ingest_observed": on.summary(),
+        "ingest_unobserved": off.summary(),
+        "ratio": statistics.median(on.values) / statistics.median(off.values),
     }
 
 

@@ -38,6 +38,7 @@ PLANS = {
         {"seconds": 5, "rates": [250, 500, 1000, 1500]},
     ),
     "scale": ({"events": 1_000_000, "seconds": 10}, {"events": 100_000, "seconds": 5}),
+    "observability": ({"seconds": 10, "repeats": 4}, {"seconds": 5, "repeats": 2}),
     "state": (
         {"seconds": 10, "repeats": 4, "rate": 200, "lag_seconds": 60},
         {"seconds": 5, "repeats": 2, "rate": 200, "lag_seconds": 10},
@@ -136,6 +137,18 @@ def _windows_line(sustained: dict[str, Any]) -> str:
     )
 
 
+def _observability_rows(report: dict[str, Any]) -> list[str]:
+    ob = report.get("observability")
+    if ob is None:
+        return []
+    return [
+        f"| observability: ingest with metrics on and JSON logs at info, against metrics off "
+        f"and warnings only (pairs, {ob['ingest_observed']['runs']} each) "
+        f"| {_range(ob['ingest_observed'])} | {_range(ob['ingest_unobserved'])} (off) "
+        f"| **{ob['ratio']:.2f}×** | cost ≤ 3 % (≥ 0.97×) |",
+    ]
+
+
 def _state_rows(report: dict[str, Any]) -> list[str]:
     st = report.get("state")
     if st is None:
@@ -198,6 +211,7 @@ def markdown(report: dict[str, Any], images: list[str]) -> str:
         f"| scale: bulk replay of 10,000 failed deliveries | {sc['bulk_replay_10k_ms']:,.0f} ms "
         f"| — | — | ≤ 2,000 ms |",
         *_state_rows(report),
+        *_observability_rows(report),
         "",
         "Throughput versus subscribers (ingest, worker paused): " + _fanout_line(report) + ".",
         "",

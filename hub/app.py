@@ -413,7 +413,7 @@ async def receive_webhook(request: Request) -> Response:
         reply = outcome.reply
         return Response(reply.body, reply.status, dict(reply.headers), reply.media_type)
     hub.metrics.received(label, received_outcome(outcome))
-    if not outcome.duplicate:
+    if not outcome.duplicate and hub.issues.any_live:
         await _recovered(hub, name, outcome.types)
     if quiet:
         return Response(status_code=200)

@@ -9,6 +9,7 @@ whichever process or node answers.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+FLUSH_SECONDS = 1.0
 RECEIVED_OUTCOMES = ("accepted", "duplicate", "refused", "quarantined")
 DELIVERY_OUTCOMES = ("delivered", "retrying", "failed")
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
@@ -70,8 +72,11 @@ def multiprocess() -> bool:
 class Metrics:
     """The hub's counters and histograms; with ``enabled=False`` every call is a no-op.
 
-    Label children are cached: `labels()` takes a lock and builds a key each time, which on
-    the ingest path cost more than the increment.
+    Counts on the ingest path go to a plain dict first, and into `prometheus_client`'s
+    counters at most `FLUSH_SECONDS` later and before every scrape: its `inc()` takes a lock
+    and checks its arguments, 2 µs of every webhook for two counters, where the dict takes
+    0.2 µs. Under multiprocess mode the flush is what other processes' scrapes see, so they
+    lag by at most that second.
     """
 
     def __init__(self, enabled: bool = True) -> None:
@@ -79,6 +84,8 @@ class Metrics:
         self._registry = CollectorRegistry(auto_describe=True)
         self._gauges = _StoreGauges()
         self._children: dict[Hashable, Any] = {}
+        self._pending: dict[tuple[Any, ...], int] = {}
+        self._flush_due = False
         r = self._registry
         self._received = Counter(
             "hub_webhooks_received", "Inbound webhooks by connector and outcome.",
@@ -105,15 +112,32 @@ class Metrics:
             child = self._children[key] = metric.labels(*labels)
         return child
 
+    def _count(self, key: tuple[Any, ...]) -> None:
+        pending = self._pending
+        pending[key] = pending.get(key, 0) + 1
+        if not self._flush_due:
+            self._flush_due = True
+            try:
+                asyncio.get_running_loop().call_later(FLUSH_SECONDS, self.flush)
+            except RuntimeError:  # no loop (a test's direct call): count at once
+                self.flush()
+
+    def flush(self) -> None:
+        """Move the pending counts into the counters."""
+        self._flush_due = False
+        pending, self._pending = self._pending, {}
+        for (metric, *labels), count in pending.items():
+            self._child(metric, *labels).inc(count)
+
     def received(self, connector: str, outcome: str) -> None:
         """One inbound webhook; `connector` must be a known name (labels stay bounded)."""
         if self.enabled:
-            self._child(self._received, connector, outcome).inc()
+            self._count((self._received, connector, outcome))
 
     def events(self, types: list[str]) -> None:
         if self.enabled:
             for event_type in types:
-                self._child(self._events, event_type).inc()
+                self._count((self._events, event_type))
 
     def attempt(self, subscription: str, outcome: str, seconds: float) -> None:
         if self.enabled:
@@ -127,6 +151,7 @@ class Metrics:
     def render(self, gauges: Gauges) -> bytes:
         """The text exposition: this process's metrics, or every process's under multiprocess
         mode, and the store's gauges."""
+        self.flush()
         self._gauges.gauges = gauges
         if multiprocess():
             registry = CollectorRegistry()

@@ -79,6 +79,12 @@ class Issues:
     async def load(self) -> None:
         self._live = {(i.kind, i.scope) for i in await self._store.live_issues()}
 
+    @property
+    def any_live(self) -> bool:
+        """Whether any issue is live: without one, a success has nothing to resolve (the
+        ingest path asks this before it pays for a coroutine)."""
+        return bool(self._live)
+
     def emit_with(self, emitter: Emitter) -> None:
         self._emitter = emitter
 

@@ -75,4 +75,4 @@ def test_a_presented_request_id_is_kept_only_when_safe(presented: bytes | None, 
     if kept:
         assert presented is not None and found == presented.decode()
     else:
-        assert found.startswith("req_") and len(found) == 28
+        assert found.startswith("req_") and len(found) == 32
