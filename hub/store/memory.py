@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TypeVar
 
 from hub.errors import Conflict
 from hub.health import Health
@@ -22,7 +21,7 @@ from hub.model import (
     ReceiptStatus,
     Rejection,
 )
-from hub.store.base import MAX_PAGE, check_cursor, not_waiting, page
+from hub.store.base import MAX_PAGE, check_cursor, newest_first, not_waiting
 from hub.store.memory_audit import MemoryAudit
 from hub.store.memory_issues import MemoryIssues
 from hub.store.memory_state import MemoryState
@@ -37,18 +36,6 @@ def _wanted(d: Delivery, where: DeliveryFilter) -> bool:
         and (where.event_id is None or d.event_id == where.event_id)
         and (where.since is None or d.created_at >= where.since)
     )
-
-
-Listed = TypeVar("Listed", Event, Delivery, Rejection, Receipt)
-
-
-def _newest_first(items: list[Listed], cursor: str | None, limit: int) -> Page[Listed]:
-    cursor = check_cursor(cursor)
-    ordered = sorted(items, key=lambda item: item.id, reverse=True)
-    if cursor is not None:
-        ordered = [item for item in ordered if item.id < cursor]
-    limit = min(limit, MAX_PAGE)
-    return page(ordered[: limit + 1], limit)
 
 
 class MemoryStore(MemoryState, MemoryAudit, MemoryIssues):
@@ -124,7 +111,7 @@ class MemoryStore(MemoryState, MemoryAudit, MemoryIssues):
         self, status: ReceiptStatus, cursor: str | None, limit: int
     ) -> Page[Receipt]:
         matching = [self._complete(r) for r in self.receipts.values() if r.status == status]
-        return _newest_first(matching, cursor, limit)
+        return newest_first(matching, cursor, limit)
 
     async def resolve_receipt(
         self, receipt_id: str, events: list[Event], deliveries: list[Delivery]
@@ -147,7 +134,7 @@ class MemoryStore(MemoryState, MemoryAudit, MemoryIssues):
             del self.rejections[old]
 
     async def list_rejections(self, cursor: str | None, limit: int) -> Page[Rejection]:
-        return _newest_first(list(self.rejections.values()), cursor, limit)
+        return newest_first(list(self.rejections.values()), cursor, limit)
 
     async def claim(self, now: float, limit: int, lease_until: float) -> list[DeliveryJob]:
         due = sorted(
@@ -323,7 +310,7 @@ class MemoryStore(MemoryState, MemoryAudit, MemoryIssues):
             and (where.since is None or e.time >= where.since)
             and (where.until is None or e.time < where.until)
         ]
-        return _newest_first(found, cursor, limit)
+        return newest_first(found, cursor, limit)
 
     def _listed(self, d: Delivery) -> Delivery:
         event = self.events.get(d.event_id)
@@ -345,7 +332,7 @@ class MemoryStore(MemoryState, MemoryAudit, MemoryIssues):
     async def list_deliveries(
         self, where: DeliveryFilter, cursor: str | None, limit: int
     ) -> Page[Delivery]:
-        return _newest_first(self._matching(where), cursor, limit)
+        return newest_first(self._matching(where), cursor, limit)
 
     async def count_deliveries(self, where: DeliveryFilter) -> int:
         return len(self._matching(where))

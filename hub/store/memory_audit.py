@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hub.model import AuditEntry, AuditFilter, Page
-from hub.store.base import MAX_PAGE, check_cursor, page
+from hub.store.base import newest_first
 
 
 def admitted(entry: AuditEntry, where: AuditFilter) -> bool:
@@ -28,13 +28,4 @@ class MemoryAudit:
     async def list_audit(
         self, where: AuditFilter, cursor: str | None, limit: int
     ) -> Page[AuditEntry]:
-        cursor = check_cursor(cursor)
-        found = sorted(
-            (e for e in self.audit.values() if admitted(e, where)),
-            key=lambda e: e.id,
-            reverse=True,
-        )
-        if cursor is not None:
-            found = [e for e in found if e.id < cursor]
-        limit = min(limit, MAX_PAGE)
-        return page(found[: limit + 1], limit)
+        return newest_first([e for e in self.audit.values() if admitted(e, where)], cursor, limit)

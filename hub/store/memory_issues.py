@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from hub.ids import new_id
 from hub.model import Issue, IssueKey, IssueStatus, Page
-from hub.store.base import MAX_PAGE, check_cursor, page
+from hub.store.base import newest_first
 
 LIVE = (IssueStatus.OPEN, IssueStatus.ACKNOWLEDGED)
 
@@ -54,16 +54,8 @@ class MemoryIssues:
     async def list_issues(
         self, status: IssueStatus | None, cursor: str | None, limit: int
     ) -> Page[Issue]:
-        cursor = check_cursor(cursor)
-        found = sorted(
-            (i for i in self.issues.values() if status is None or i.status == status),
-            key=lambda i: i.id,
-            reverse=True,
-        )
-        if cursor is not None:
-            found = [i for i in found if i.id < cursor]
-        limit = min(limit, MAX_PAGE)
-        return page(found[: limit + 1], limit)
+        found = [i for i in self.issues.values() if status is None or i.status == status]
+        return newest_first(found, cursor, limit)
 
     async def live_issues(self) -> list[Issue]:
         return sorted((i for i in self.issues.values() if i.status in LIVE), key=lambda i: i.id)
