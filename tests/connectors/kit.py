@@ -105,9 +105,10 @@ async def post(
 
 
 async def events_of(hub: RunningHub) -> list[dict[str, Any]]:
-    """Every stored event, oldest first (an ack means they are committed)."""
+    """Every stored event, oldest first (an ack means they are committed), but the issues
+    that refusals open and acceptances resolve (``hub.issue.*``)."""
     items = (await hub.get("/api/events", limit=200))["items"]
-    return list(reversed(items))
+    return [e for e in reversed(items) if not e["type"].startswith("hub.issue.")]
 
 
 def data_of(event: Mapping[str, Any]) -> Any:

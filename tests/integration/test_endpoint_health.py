@@ -22,7 +22,8 @@ def subscriptions(tmp_path: Path, failing: Receiver, ops: Receiver, schedule: li
     entries: list[dict[str, Any]] = [
         {"id": "erp", "url": failing.url(), "events": ["order.*"], "secret": SUBSCRIBER_SECRET,
          "retry": {"schedule": schedule, "jitter": 0}},
-        {"id": "ops", "url": ops.url(), "events": ["hub.*"], "secret": SUBSCRIBER_SECRET},
+        {"id": "ops", "url": ops.url(), "events": ["hub.delivery.*", "hub.subscription.*"],
+         "secret": SUBSCRIBER_SECRET},
     ]  # fmt: skip
     (tmp_path / "subscriptions.yaml").write_text(subscriptions_yaml(entries))
 

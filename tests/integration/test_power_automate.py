@@ -188,7 +188,7 @@ def test_export_writes_the_three_files_paconn_takes(tmp_path: Path, capsys: Any,
     png = (tmp_path / "icon.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", png[16:24]) == (230, 230)
-    assert "35 triggers" in capsys.readouterr().out
+    assert "37 triggers" in capsys.readouterr().out
     for methods in swagger["paths"].values():  # the certification's offline checks
         for op in methods.values():
             assert op["summary"] and op["description"], op["operationId"]
