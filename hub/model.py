@@ -305,10 +305,10 @@ class AuditEntry:
 
     Attributes:
         actor_id: the token's id, or ``admin`` for the admin token.
-        action: the handler that acted, as ``area.verb`` (``subscriptions.rotate_secret``).
-        target: the ids in the path (``{"subscription_id": "sub_…"}``).
+        action: the name of the handler that acted (``rotate_secret``).
+        target: the ids in the path (``{"id": "sub_…"}``).
         status: the HTTP status the action answered; refusals are kept too.
-        via: ``api``, ``cli`` or ``console``.
+        via: ``api`` or ``cli`` (the console, when it comes, adds ``console``).
         remote: the caller's address.
     """
 

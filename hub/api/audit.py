@@ -1,5 +1,5 @@
-"""The audit trail: every state-changing admin request, through the API, the CLI or the
-console, is kept with who made it, what it did, when and from where, and logged as one line;
+"""The audit trail: every state-changing admin request, through the API or the CLI, is kept
+with who made it, what it did, when and from where, and logged as one line;
 ``GET /api/audit`` lists it, newest first (admin only).
 
 `AuditTrail` sits inside `AdminAuth` on the ``/api`` mount, so it knows the caller, and after
@@ -39,10 +39,8 @@ CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def via_of(scope: Scope) -> str:
-    """Which of our clients made the request: the console marks its own, the CLI names
-    itself in its User-Agent; anything else is the API."""
-    if scope.get("state", {}).get("via") == "console":
-        return "console"
+    """Which of our clients made the request: the CLI names itself in its User-Agent;
+    anything else is the API."""
     agent = next((v for k, v in scope["headers"] if k == b"user-agent"), b"")
     return "cli" if agent.decode("latin-1").startswith("hub-cli/") else "api"
 

@@ -243,7 +243,7 @@ SCHEMAS: dict[str, Any] = {
             "action": {"type": "string"}, "method": {"type": "string"},
             "path": {"type": "string"}, "target": {"type": "object"},
             "status": {"type": "integer"},
-            "via": {"type": "string", "enum": ["api", "cli", "console"]},
+            "via": {"type": "string", "enum": ["api", "cli"]},
             "remote": {"type": ["string", "null"]}, "request_id": {"type": ["string", "null"]},
         },
     },

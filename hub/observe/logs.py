@@ -17,7 +17,6 @@ import orjson
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("hub_request_id", default=None)
 
-FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(request)s"
 
 # `logging.LogRecord` attributes: whatever else a line carries (``extra=``) is its context.

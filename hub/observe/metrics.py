@@ -28,8 +28,6 @@ from prometheus_client.registry import Collector
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 FLUSH_SECONDS = 1.0
-RECEIVED_OUTCOMES = ("accepted", "duplicate", "refused", "quarantined")
-DELIVERY_OUTCOMES = ("delivered", "retrying", "failed")
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 ATTEMPT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 

@@ -16,7 +16,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hub.observe.logs import REQUEST_ID
 
 HEADER = b"x-request-id"
-MAX_LENGTH = 128
 _ACCEPTABLE = re.compile(r"^[A-Za-z0-9._:/+=@-]{1,128}$")
 # Unique is all a request id must be (it authorizes nothing): 64 random bits per process and a
 # counter cost 0.3 µs, where a time-ordered id cost 2 µs of every webhook.

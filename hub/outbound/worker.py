@@ -41,6 +41,12 @@ GATHER_BATCHES = 4  # a short batch gathers at most this many batches' worth of 
 REFILL_DELAY = 0.05  # seconds a refill smaller than a chunk may wait for more free slots (measured)
 
 
+def _scrubbed(text: str | None, subscription: Subscription) -> str:
+    """An attempt's error or answer, cut short and naming the subscription by its id, never
+    its URL: a URL can carry a credential (Logic Apps' sig)."""
+    return (text or "")[:200].replace(subscription.url, f"<{subscription.id}>")
+
+
 def _attempts(count: int) -> str:
     return f"{count} attempt" if count == 1 else f"{count} attempts"
 
@@ -418,11 +424,9 @@ class DeliveryWorker:
             await self._issues.recovered(("delivery",), subscription.id)
             return
         attempt = record.attempt
-        detail = (attempt.error or attempt.response_body or "")[:200] or None
-        if detail is not None:
-            detail = detail.replace(subscription.url, f"<{subscription.id}>")
+        detail = _scrubbed(attempt.error or attempt.response_body, subscription)
         key = delivery_issue(subscription.id, attempt.status_code, attempt.error)
-        await self._issues.failed(key, detail)
+        await self._issues.failed(key, detail or None)
 
     def _observe(self, job: DeliveryJob, record: AttemptRecord, subscription: Subscription) -> None:
         """The attempt's metrics, and a log line for each one that failed."""
@@ -431,9 +435,8 @@ class DeliveryWorker:
         self._metrics.attempt(subscription.id, outcome, attempt.duration_ms / 1000)
         if record.succeeded:
             return
-        # The subscription's id, never its URL: a URL can carry a credential (Logic Apps' sig).
         answer = f"HTTP {attempt.status_code}" if attempt.status_code else "no answer"
-        why = (attempt.error or "")[:200].replace(subscription.url, f"<{subscription.id}>")
+        why = _scrubbed(attempt.error, subscription)
         if record.status == DeliveryStatus.PENDING:
             log.warning(
                 "delivery %s to %s failed (%s%s) on attempt %d; next at %s", job.delivery.id,
