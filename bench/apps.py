@@ -61,7 +61,7 @@ def paused_hub() -> Starlette:
     from hub.observe import logs
 
     settings = load_settings(os.environ)
-    logs.configure(settings.log_level, settings.log_format)  # as `hub serve` does
+    logs.configure(settings.log_level, settings.log_format, settings.log_buffer)  # as `hub serve`
     return create_app(
         settings, load_components(settings, os.environ), worker_paused=True, settle_heap=True
     )

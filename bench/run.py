@@ -13,8 +13,11 @@ import argparse
 import json
 import os
 import platform
+import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
 from typing import Any
 
@@ -25,6 +28,8 @@ RESULTS = ROOT / "bench" / "results"
 PACKAGES = ["starlette", "uvicorn", "uvloop", "httptools", "aiohttp", "aiosqlite",
             "jsonschema-rs", "orjson"]  # fmt: skip
 
+# The slowest figure takes about 6 minutes in a full run; one that runs for much longer is stuck.
+FIGURE_BUDGET_S = {False: 20 * 60, True: 5 * 60}
 PLANS = {
     # figure: (full, quick)
     "ingest": ({"seconds": 10, "repeats": 3}, {"seconds": 5, "repeats": 1}),
@@ -68,10 +73,31 @@ def run(quick: bool, only: list[str]) -> dict[str, Any]:
         plan = plans[1] if quick else plans[0]
         print(f"bench: {figure} {plan}", flush=True)
         began = time.perf_counter()
-        report[figure] = getattr(measures, figure)(**plan)
+        with deadline(figure, FIGURE_BUDGET_S[quick]):
+            report[figure] = getattr(measures, figure)(**plan)
         report[figure]["took_s"] = round(time.perf_counter() - began, 1)
         latest.write_text(json.dumps(report, indent=2))
     return report
+
+
+class FigureStalled(RuntimeError):
+    """A figure ran past its budget: the server under test, or the harness, is stuck."""
+
+
+@contextmanager
+def deadline(figure: str, seconds: int) -> Iterator[None]:
+    """Fail a figure that runs past `seconds`, naming it, instead of hanging the whole run."""
+
+    def expired(signum: int, frame: Any) -> None:
+        raise FigureStalled(f"bench: {figure} did not finish within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def plots(report: dict[str, Any]) -> list[str]:

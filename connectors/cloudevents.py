@@ -93,6 +93,19 @@ def uri_reference(value: str) -> bool:
     return re.search(r"%(?![0-9A-Fa-f]{2})", value) is None
 
 
+def source_reference(value: str) -> bool:
+    """A URI-reference, or an IRI once its disallowed characters are percent-encoded.
+
+    Senders name their systems as people do (``urn:nordwind:crm süd``), and the HTTP binding
+    percent-encodes such a value in ``ce-source``; refusing it would lose the event. What is
+    kept out: control characters (C0, DEL, C1), never part of a name and a way to forge log
+    lines, and a ``%`` that starts no escape.
+    """
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in value):
+        return False
+    return re.search(r"%(?![0-9A-Fa-f]{2})", value) is None
+
+
 def base64_text(value: str) -> bool:
     try:
         base64.b64decode(value, validate=True)
@@ -112,7 +125,7 @@ def _absolute_uri(value: str) -> bool:
 # The core attributes of string type with a rule beyond being a non-empty string.
 RULES: dict[str, tuple[Callable[[str], bool], str]] = {
     "specversion": (lambda v: v == "1.0", "specversion must be 1.0"),
-    "source": (uri_reference, "source must be a URI-reference"),
+    "source": (source_reference, "source must be a URI-reference or an IRI"),
     "time": (rfc3339, "time must be an RFC 3339 date-time with seconds and an offset"),
     "datacontenttype": (_media_type, "datacontenttype must be an RFC 2046 type/subtype"),
     "dataschema": (_absolute_uri, "dataschema must be an absolute URI"),

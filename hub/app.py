@@ -501,8 +501,11 @@ async def power_automate_json(request: Request) -> Response:
 
 
 def default_app() -> Starlette:
-    """For ``uvicorn hub.app:default_app --factory``: settings from the environment."""
+    """For ``uvicorn hub.app:default_app --factory``: settings from the environment, and
+    logging as ``hub serve`` sets it up."""
     from hub.config import load_settings
+    from hub.observe import logs
 
     settings = load_settings(os.environ)
+    logs.configure(settings.log_level, settings.log_format, settings.log_buffer)
     return create_app(settings, load_components(settings, os.environ), settle_heap=True)

@@ -36,7 +36,7 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     settings = _settings(args, env)
     components = load_components(settings, env)
-    logs.configure(settings.log_level, settings.log_format)
+    logs.configure(settings.log_level, settings.log_format, settings.log_buffer)
     sock = server.bind(settings.host, settings.port)
     app = create_app(settings, components, settle_heap=True)
     running = server.Server(server.config(app, settings))

@@ -74,6 +74,7 @@ class Settings:
     rejections_max: int = 10_000
     log_level: str = "info"
     log_format: str = "text"
+    log_buffer: int = 10_000  # lines held for a slow log reader before new ones are dropped
     metrics: str = "on"
     # Lets a Prometheus scraper read /metrics without the admin token.
     metrics_token: Secret | None = None
@@ -122,6 +123,7 @@ ENV_NAMES: dict[str, str] = {
     "rejections_max": "HUB_REJECTIONS_MAX",
     "log_level": "HUB_LOG_LEVEL",
     "log_format": "HUB_LOG_FORMAT",
+    "log_buffer": "HUB_LOG_BUFFER",
     "metrics": "HUB_METRICS",
     "metrics_token": "HUB_METRICS_TOKEN",
     "origin": "HUB_ORIGIN",
@@ -151,6 +153,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "header_timeout": (0.5, 300),
     "body_timeout": (0.5, 600),
     "max_connections": (10, 100_000),
+    "log_buffer": (10, 1_000_000),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "http_client": ("aiohttp", "httpx"),

@@ -145,6 +145,18 @@ CALLBACK = {
     "x-ms-notification-url": True,
     "x-ms-visibility": "internal",
 }
+# The designer parses application/json only. The callback's host would get it by default
+# (`*.logic.azure.com`), but a flow behind another host (a sovereign cloud, a custom domain)
+# would not, so every subscribe operation asks for it: required, internal, with its default,
+# which is how the platform sends a value the maker never sees.
+CONTENT_MODE = {
+    "type": "string",
+    "title": "Content mode",
+    "description": "Messages as plain JSON, which the flow designer parses",
+    "default": "json",
+    "enum": ["json"],
+    "x-ms-visibility": "internal",
+}
 COMPANY = {
     "type": "string",
     "title": "Company",
@@ -168,7 +180,10 @@ def _subscribe_responses(described: str) -> Doc:
 
 
 def _subscribing(body: Doc, required: list[str], subscribed_to: str) -> Doc:
-    """What every trigger shares: the body parameter and the 201 with its Location."""
+    """What every trigger shares: the body parameter (with JSON messages asked for) and the
+    201 with its Location."""
+    body = {**body, "content_mode": CONTENT_MODE}
+    required = [*required, "content_mode"]
     return {
         "x-ms-trigger": "single",
         "parameters": [

@@ -10,7 +10,7 @@ whichever process or node answers.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+
+from hub.observe import logs
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 FLUSH_SECONDS = 1.0
@@ -77,8 +79,12 @@ class Metrics:
     lag by at most that second.
     """
 
-    def __init__(self, enabled: bool = True) -> None:
+    def __init__(
+        self, enabled: bool = True, dropped_lines: Callable[[], int] = logs.dropped_lines
+    ) -> None:
         self.enabled = enabled
+        self._dropped_lines = dropped_lines
+        self._dropped_seen = 0
         self._registry = CollectorRegistry(auto_describe=True)
         self._gauges = _StoreGauges()
         self._children: dict[Hashable, Any] = {}
@@ -98,6 +104,11 @@ class Metrics:
             "hub_delivery_attempt_duration_seconds", "Time to a subscriber's answer.",
             ["subscription"], buckets=ATTEMPT_BUCKETS, registry=r,
         )  # fmt: skip
+        self._dropped = Counter(
+            "hub_log_lines_dropped",
+            "Log lines dropped because the log reader fell behind.",
+            registry=r,
+        )
         self._batch = Histogram(
             "hub_commit_batch_size", "Writes that shared one commit.", buckets=BATCH_BUCKETS,
             registry=r,
@@ -126,6 +137,10 @@ class Metrics:
         pending, self._pending = self._pending, {}
         for (metric, *labels), count in pending.items():
             self._child(metric, *labels).inc(count)
+        dropped = self._dropped_lines()
+        if dropped > self._dropped_seen:
+            self._dropped.inc(dropped - self._dropped_seen)
+            self._dropped_seen = dropped
 
     def received(self, connector: str, outcome: str) -> None:
         """One inbound webhook; `connector` must be a known name (labels stay bounded)."""

@@ -24,6 +24,7 @@ from hub.health import DEFAULT_DISABLE_AFTER, Health, should_disable
 from hub.ids import new_id
 from hub.model import Attempt, AttemptRecord, DeliveryJob, DeliveryStatus, SubscriptionState
 from hub.observe.metrics import Metrics
+from hub.observe.pacing import Pacer
 from hub.outbound import batching, message
 from hub.outbound.dispatch import Bucket, Gate, admit
 from hub.outbound.issues import Issues, delivery_issue
@@ -125,8 +126,11 @@ class DeliveryWorker:
         wall_clock: Clock | None = None,
         metrics: Metrics | None = None,
         issues: Issues | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self._store = store
+        # Real time: it paces log lines, it schedules nothing.
+        self._pacer = pacer or Pacer(time.monotonic)
         self._issues = issues
         self._metrics = metrics or Metrics(enabled=False)
         self._registry = registry
@@ -206,6 +210,7 @@ class DeliveryWorker:
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
+            self._summarize()
             try:
                 claimed, full = await self._fill()
             except StoreUnavailable as exc:
@@ -429,13 +434,17 @@ class DeliveryWorker:
         await self._issues.failed(key, detail or None)
 
     def _observe(self, job: DeliveryJob, record: AttemptRecord, subscription: Subscription) -> None:
-        """The attempt's metrics, and a log line for each one that failed."""
+        """The attempt's metrics, and a log line for one that failed: in full for the first of
+        its kind (subscription, answer, retrying or dead-lettered), counted for the rest of
+        the interval."""
         attempt = record.attempt
         outcome = _OUTCOME[record.status]
         self._metrics.attempt(subscription.id, outcome, attempt.duration_ms / 1000)
         if record.succeeded:
             return
         answer = f"HTTP {attempt.status_code}" if attempt.status_code else "no answer"
+        if not self._pacer.admit((subscription.id, outcome, answer)):
+            return
         why = _scrubbed(attempt.error, subscription)
         if record.status == DeliveryStatus.PENDING:
             log.warning(
@@ -450,6 +459,17 @@ class DeliveryWorker:
                 subscription.id, _attempts(job.delivery.attempts + 1), answer,
                 f": {why}" if why else "",
                 extra={"delivery_id": job.delivery.id, "subscription_id": subscription.id},
+            )  # fmt: skip
+
+    def _summarize(self) -> None:
+        """One line per kind of failure that went on repeating since its last line."""
+        for summary in self._pacer.due():
+            subscription_id, outcome, answer = summary.key
+            what = "attempts failed with" if outcome == "retrying" else "dead-lettered after"
+            log.warning(
+                "%s: %s %s %s in the last %.0f s", subscription_id, f"{summary.count:,}", what,
+                answer, summary.seconds,
+                extra={"subscription_id": subscription_id, "count": summary.count},
             )  # fmt: skip
 
     async def _exhausted(self, job: DeliveryJob, record: AttemptRecord) -> None:

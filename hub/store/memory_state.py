@@ -27,8 +27,11 @@ from hub.store.base import MAX_PAGE, check_cursor, page
 STATE_CURSOR = "state_cursor"
 
 
-def matches(obj: BusinessObject, where: ObjectFilter, deadline: ObjectDeadline | None) -> bool:
-    """Whether an object passes a filter (shared by both backends' tests of each other)."""
+def matches(
+    obj: BusinessObject, where: ObjectFilter, deadline: ObjectDeadline | None, raised: bool
+) -> bool:
+    """Whether an object passes a filter (shared by both backends' tests of each other);
+    `raised` says a deadline was raised in the status the object is still in."""
     if where.type is not None and obj.type != where.type:
         return False
     if where.status is not None and obj.status != where.status:
@@ -37,7 +40,9 @@ def matches(obj: BusinessObject, where: ObjectFilter, deadline: ObjectDeadline |
         return False
     if where.company is not None and obj.company != where.company:
         return False
-    if where.overdue_at is not None and (deadline is None or deadline.due_at > where.overdue_at):
+    if where.overdue_at is not None and not (
+        (deadline is not None and deadline.due_at <= where.overdue_at) or raised
+    ):
         return False
     if where.text is not None:
         text = where.text.lower()
@@ -96,6 +101,12 @@ class MemoryState:
                 return found[0]
         return None
 
+    def _raised(self, obj: BusinessObject) -> bool:
+        return any(
+            e.outcome == "overdue" and e.to_status == obj.status and e.at >= obj.since
+            for e in self.logs.get(obj.id, [])
+        )
+
     async def list_objects(
         self, where: ObjectFilter, cursor: str | None, limit: int
     ) -> Page[BusinessObject]:
@@ -103,7 +114,7 @@ class MemoryState:
         found = [
             o
             for o in self.objects.values()
-            if matches(o, where, self.pending_deadlines.get(o.id))
+            if matches(o, where, self.pending_deadlines.get(o.id), self._raised(o))
             and (cursor is None or o.id < cursor)
         ]
         limit = min(limit, MAX_PAGE)

@@ -193,7 +193,14 @@ def object_where(where: ObjectFilter) -> tuple[list[str], list[Any]]:
             clauses.append(f"{column} = ?")
             params.append(value)
     if where.overdue_at is not None:
-        clauses.append("id IN (SELECT object_id FROM object_deadlines WHERE due_at <= ?)")
+        # Overdue from the moment the deadline passes until the object leaves the status: a
+        # deadline passed but not raised yet, or one raised in the status it is still in
+        # (a raised deadline leaves object_deadlines; its logbook entry stays).
+        clauses.append(
+            "(id IN (SELECT object_id FROM object_deadlines WHERE due_at <= ?) OR EXISTS ("
+            "SELECT 1 FROM logbook l WHERE l.object_id = objects.id AND l.outcome = 'overdue' "
+            "AND l.to_status = objects.status AND l.at >= objects.since))"
+        )
         params.append(where.overdue_at)
     if where.text is not None:
         clauses.append(

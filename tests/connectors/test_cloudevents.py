@@ -120,7 +120,8 @@ VALID = {"specversion": "1.0", "id": "E-1", "source": "/shop", "type": "com.exam
         ({"id": ""}, "/id", "must not be empty"),
         ({"id": 7}, "/id", "must be a string"),
         ({"source": ""}, "/source", "must not be empty"),
-        ({"source": "/a b"}, "/source", "URI-reference"),
+        ({"source": "/a\x07b"}, "/source", "URI-reference"),  # a control character
+        ({"source": "/a\u0085b"}, "/source", "URI-reference"),  # a C1 control
         ({"source": "/a%zz"}, "/source", "URI-reference"),
         ({"type": ""}, "/type", "must not be empty"),
         ({"specversion": "0.3"}, "/specversion", "must be 1.0"),
@@ -194,6 +195,28 @@ async def test_an_invalid_event_is_refused_before_the_duplicate_check(tmp_path: 
 
 
 BINARY = {"ce-specversion": "1.0", "ce-source": "/erp", "ce-type": "com.example.erp.note"}
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["urn:nordwind:crm süd", "/Zürich store", "https://example.com/a b", "urn:x:%C3%BC", "日本/店"],
+)
+def test_a_source_that_is_an_iri_once_encoded_is_valid(source: str) -> None:
+    assert problems(VALID | {"source": source}, "/") == []
+
+
+async def test_a_binary_source_with_a_space_and_an_umlaut_is_kept_as_sent(tmp_path: Path) -> None:
+    headers = BINARY | {
+        "ce-id": "S-1",
+        "ce-source": "urn:nordwind:crm%20s%C3%BCd",
+        "content-type": "application/json",
+        "authorization": f"Bearer {TOKEN}",
+    }
+    async with vendor_hub(tmp_path, {"cloudevents": ENTRY}, ENV) as hub:
+        response = await post(hub, "cloudevents", b'{"note": 1}', headers)
+        assert response.status_code == 202, response.text
+        [event] = await events_of(hub)
+    assert event["data"]["payload"]["source"] == "urn:nordwind:crm süd"
 
 
 @pytest.mark.parametrize(

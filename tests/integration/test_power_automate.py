@@ -42,14 +42,18 @@ def operation(swagger: dict[str, Any], summary: str) -> tuple[str, str, dict[str
 
 def body_for(swagger: dict[str, Any], op: dict[str, Any], callback: str,
              **values: Any) -> dict[str, Any]:  # fmt: skip
-    """The body the platform sends: the notification URL where it is marked, and what the
-    maker chose in the other fields."""
+    """The body the platform sends: the notification URL where it is marked, the default of
+    each required field the maker never sees (internal), and what the maker chose in the
+    other fields."""
     [param] = [p for p in op["parameters"] if p["in"] == "body"]
+    schema = resolved(swagger, param["schema"])
     body: dict[str, Any] = dict(values)
-    for name, prop in resolved(swagger, param["schema"])["properties"].items():
+    for name, prop in schema["properties"].items():
         if prop.get("x-ms-notification-url"):
             assert prop["x-ms-visibility"] == "internal"
             body[name] = callback
+        elif prop.get("x-ms-visibility") == "internal" and name in schema["required"]:
+            body[name] = prop["default"]
     return body
 
 
@@ -115,7 +119,10 @@ async def test_a_flow_subscribes_receives_and_unsubscribes_by_the_definition(
 
         shipped = order_data("P-1", carrier="UPS", tracking_number="1Z999")
         assert (await hub.send("order.shipped", shipped, "msg_p1")).status_code == 202
-        got = json.loads((await flow.next()).body)
+        arrived = await flow.next()
+        # The flow is on no Logic Apps host: the connector itself asked for plain JSON.
+        assert arrived.headers["content-type"].startswith("application/json")
+        got = json.loads(arrived.body)
         content = resolved(swagger, trigger["x-ms-notification-content"]["schema"])
         Draft4Validator(as_draft4(content)).validate(got)
         assert got["data"]["tracking_number"] == "1Z999"

@@ -107,6 +107,14 @@ async def test_objects_are_listed_by_their_filters(store: Store) -> None:
     assert await ids(text="fedex.tracking:1Z99") == ["2"]
     assert await ids(overdue_at=NOW + 10) == ["2"]
     assert await ids(overdue_at=NOW + 9) == []
+    # Raised: the deadline leaves the table, its logbook entry stays, and so does "overdue".
+    raised = LogEntry(new_id("log"), second.id, NOW + 11, "order.overdue", "overdue",
+                      "shipped", "shipped")  # fmt: skip
+    await store.apply_state(StateChange(None, None, log=[raised], fired=[second.id]))
+    assert await ids(overdue_at=NOW + 12) == ["2"]
+    left = replace(second, status="delivered", since=NOW + 20)
+    await store.apply_state(StateChange(None, None, objects=[left]))
+    assert await ids(overdue_at=NOW + 21) == []  # until it leaves the status
     page = await store.list_objects(ObjectFilter(), None, 1)
     rest = await store.list_objects(ObjectFilter(), page.next_cursor, 1)
     assert [o.key for o in page.items + rest.items] == ["2", "1"]

@@ -176,14 +176,20 @@ async def test_a_deadline_is_raised_once_across_a_restart(tmp_path: Path) -> Non
             late = verify_outbound(await receiver.next())
             assert late["type"] == "customer.overdue"
             assert (late["data"]["status"], late["subject"]) == ("credit_check", "customer/C-1")
-            overdue = await hub.get("/api/objects", overdue="true")
-            assert overdue["items"] == []  # raised: no longer pending
+            # Raised, and still overdue: it has not left the status.
+            overdue = await hub.get("/api/objects", type="customer", overdue="true")
+            assert [o["key"] for o in overdue["items"]] == ["C-1"]
         async with await plain_hub(tmp_path, receiver, clock) as hub:
             clock.advance(60)
             await hub.send("customer.updated", customer, "c2", timestamp=clock.now())
             await hub.hub.tracker.caught_up()
             raised = await hub.get("/api/events", type="customer.overdue")
             assert len(raised["items"]) == 1  # raised once, never again
+            overdue = await hub.get("/api/objects", type="customer", overdue="true")
+            assert [o["key"] for o in overdue["items"]] == ["C-1"]
+            moved = await hub.post("/api/objects/customer/C-1/transitions", {"to": "active"})
+            assert moved.status_code == 200, moved.text
+            assert (await hub.get("/api/objects", overdue="true"))["items"] == []  # it left
 
 
 async def test_two_objects_that_prove_one_are_merged(tmp_path: Path) -> None:
