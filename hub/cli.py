@@ -36,10 +36,10 @@ def cmd_serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     settings = _settings(args, env)
     components = load_components(settings, env)
-    logs.configure(settings.log_level, settings.log_format, settings.log_buffer)
+    writer = logs.configure(settings.log_level, settings.log_format, settings.log_buffer)
     sock = server.bind(settings.host, settings.port)
     app = create_app(settings, components, settle_heap=True)
-    running = server.Server(server.config(app, settings))
+    running = server.Server(server.config(app, settings), on_exit=writer.stop)
     try:
         running.run(sockets=[sock])
     except SystemExit:  # uvicorn's own code for a failed start-up; ours is the usage one

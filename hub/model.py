@@ -175,6 +175,9 @@ class AttemptRecord:
     # Set for attempts that reached the endpoint (or tried to): they count toward its health.
     subscription_id: str | None = None
     succeeded: bool = False
+    # An ordered subscription's head that is done (delivered or dead-lettered): the subject's
+    # deliveries held behind it become due in the same write, so no crash can strand them.
+    release_subject: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

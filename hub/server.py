@@ -11,8 +11,10 @@ the webhook route (``HUB_MAX_BODY_BYTES``, ``HUB_BODY_TIMEOUT``), and connection
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import socket
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import uvicorn
@@ -95,7 +97,25 @@ def bind(host: str, port: int, setting: str = "HUB_PORT") -> socket.socket:
 
 
 class Server(uvicorn.Server):
-    """uvicorn's server, announcing itself once it really serves: bound, and started up."""
+    """uvicorn's server, announcing itself once it really serves: bound, and started up.
+
+    Args:
+        config: uvicorn's configuration.
+        on_exit: called once serving is over, before uvicorn re-raises the signal that stopped
+            it (which ends the process without running `atexit`): flushes the log writer.
+    """
+
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None] = lambda: None):
+        super().__init__(config)
+        self._on_exit = on_exit
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._on_exit()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)

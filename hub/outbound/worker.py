@@ -400,21 +400,15 @@ class DeliveryWorker:
             )
             verdicts.add(decision.verdict)
             attempt = Attempt(new_id("att"), job.delivery.id, now, duration_ms, status, text, error)
-            record = self._outcome(attempt, decision, subscription)
+            record = self._outcome(attempt, decision, subscription, job.event.subject)
             await self._store.record(record)
             self._observe(job, record, subscription)
             await self._group(record, subscription)
             health = self._registry.note_attempt(subscription.id, record.succeeded, ended)
             if decision.verdict is Verdict.FAILED:
                 await self._exhausted(job, record)
-            if (
-                subscription.ordered
-                and job.event.subject
-                and record.status != DeliveryStatus.PENDING
-            ):
-                # The head is done (delivered or dead-lettered): its subject's next one may go.
-                await self._store.reschedule_subject(subscription.id, job.event.subject, ended)
-                self.notify()
+            if record.release_subject is not None:
+                self.notify()  # the subject's next one is due now
             self._count_recorded()
         if Verdict.GONE in verdicts:
             await self._gone(subscription)
@@ -520,8 +514,11 @@ class DeliveryWorker:
         await self._disabled(subscription, "unsubscribed: the target answered 410 Gone")
 
     @staticmethod
-    def _outcome(attempt: Attempt, decision: Decision, subscription: Subscription) -> AttemptRecord:
+    def _outcome(
+        attempt: Attempt, decision: Decision, subscription: Subscription, subject: str | None
+    ) -> AttemptRecord:
         gone = decision.verdict is Verdict.GONE
+        done = decision.verdict is not Verdict.RETRY
         return AttemptRecord(
             attempt=attempt,
             status=_STATUS[decision.verdict],
@@ -537,6 +534,8 @@ class DeliveryWorker:
             else None,
             subscription_id=subscription.id,
             succeeded=decision.verdict is Verdict.SUCCEEDED,
+            # The head is done (delivered or dead-lettered): its subject's next one may go.
+            release_subject=subject if subscription.ordered and subject and done else None,
         )
 
     def _skipped(self, job: DeliveryJob, subscription: Subscription | None) -> AttemptRecord:

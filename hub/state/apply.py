@@ -210,14 +210,13 @@ def apply_event(
         return Applied()
     type_rules = rules.types[object_type]
     aliases = correlate.aliases_of(data, event.subject, object_type, rules.links)
-    if not aliases:
+    fresh = not known
+    if not aliases or (fresh and not correlate.creates(object_type, aliases)):
         return Applied()
     applied = Applied(removed=[o.id for o in known[1:]])
-    fresh = not known
     if fresh:
-        obj = _fresh(
-            type_rules, correlate.key_of(object_type, event.subject, aliases), now, make_id
-        )
+        key = correlate.key_of(object_type, event.subject, aliases, data)
+        obj = _fresh(type_rules, key, now, make_id)
     else:
         obj = _merged(known)
     obj = replace(obj, aliases=tuple(sorted({*obj.aliases, *aliases})), updated_at=now)
@@ -236,7 +235,8 @@ def apply_event(
                 f"{event.type} is older than what {event.connector} told before",
             )
         )
-        applied.object = step.obj
+        # It moves no status, but what it says that nothing newer contradicts is kept.
+        applied.object = replace(step.obj, facts=facts.fold_under(step.obj.facts, data))
         return applied
     step.obj = replace(
         step.obj,

@@ -10,6 +10,13 @@ relative of another type (an order's customer) are not aliases. The store answer
 objects hold any of those aliases; `match` decides: none creates an object, one updates it,
 several are one object seen by two systems before either knew the other, and are merged into
 the oldest.
+
+An order fact names its order by more than its subject: ``order.invoiced`` is keyed by its
+invoice and ``order.delivered`` by its tracking number, while their data also carries the
+``order_id``, the order number or the tracking number of the order they are about. Each of
+those is an alias (`IDENTIFIERS`), so the invoice lands on its order instead of making an
+order of its own. Ids of things attached to an order (an invoice) find a known order, but
+never make one (`ATTACHED`): a free-text invoice with no order is no order.
 """
 
 from __future__ import annotations
@@ -53,6 +60,55 @@ RELATIVES = {
 }
 
 
+# Data fields that name an object of a type, in the order a new object takes its key from.
+# The first is the type's own id, written as the subject alias (``subject:order/SO-1``), so
+# that it meets the subject of the events keyed by it.
+IDENTIFIERS: dict[str, tuple[str, ...]] = {
+    "order": ("order_id", "order_number", "tracking_number"),
+}
+# Data fields naming something attached to an object: they find it, never make it.
+ATTACHED: dict[str, tuple[str, ...]] = {"order": ("invoice_id",)}
+
+
+def _field_value(data: Mapping[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+        return str(value)[:MAX_VALUE]
+    return None
+
+
+def naming_subject(object_type: str, subject: str | None, data: Mapping[str, Any]) -> str | None:
+    """The subject an event names its object by: its own, unless that was derived from a
+    field that is not the object's id (an invoice's, a tracking number's); then the object's
+    id from the data, when it carries one."""
+    names = IDENTIFIERS.get(object_type)
+    if not names:
+        return subject
+    own = _field_value(data, names[0])
+    others = (*names[1:], *ATTACHED.get(object_type, ()))
+    derived = {f"{object_type}/{v}" for n in others if (v := _field_value(data, n))}
+    if subject and (subject not in derived or subject == f"{object_type}/{own}"):
+        return subject
+    return f"{object_type}/{own}" if own else None
+
+
+def _field_aliases(object_type: str, data: Mapping[str, Any]) -> set[str]:
+    names = IDENTIFIERS.get(object_type, ())
+    found = {f"subject:{object_type}/{v}" for v in [_field_value(data, n) for n in names[:1]] if v}
+    for name in (*names[1:], *ATTACHED.get(object_type, ())):
+        value = _field_value(data, name)
+        if value is not None:
+            found.add(f"{name}:{value}")
+    return found
+
+
+def creates(object_type: str, aliases: Iterable[str]) -> bool:
+    """Whether aliases that no known object holds may make a new object: not when all of
+    them name things attached to one (an invoice without its order)."""
+    attached = tuple(f"{name}:" for name in ATTACHED.get(object_type, ()))
+    return any(not alias.startswith(attached) for alias in aliases) if attached else True
+
+
 def identifies(kind: str, object_type: str) -> bool:
     """Whether a reference kind names the object itself, rather than something it shares."""
     return kind not in SHARED_KINDS and RELATIVES.get(kind, object_type) == object_type
@@ -62,7 +118,8 @@ def aliases_of(
     data: Mapping[str, Any], subject: str | None, object_type: str, links: Iterable[Link] = ()
 ) -> list[str]:
     """Every alias an event carries for its object, sorted, with the declared links applied."""
-    found: set[str] = set()
+    found = _field_aliases(object_type, data)
+    subject = naming_subject(object_type, subject, data)
     references = data.get("references")
     if isinstance(references, dict):
         for system, ids in references.items():
@@ -100,11 +157,19 @@ def value_of(alias: str) -> str:
     return alias.partition(":")[2]
 
 
-def key_of(object_type: str, subject: str | None, aliases: list[str]) -> str:
-    """The key an object is shown by: its first event's subject key, else its first alias."""
+def key_of(
+    object_type: str, subject: str | None, aliases: list[str], data: Mapping[str, Any]
+) -> str:
+    """The key an object is shown by: its first event's subject key (the object's own id when
+    the subject named something else), else its first identifier, else its first alias."""
+    subject = naming_subject(object_type, subject, data)
     prefix = f"{object_type}/"
     if subject and subject.startswith(prefix) and len(subject) > len(prefix):
         return subject[len(prefix) :]
+    for name in IDENTIFIERS.get(object_type, ()):
+        value = _field_value(data, name)
+        if value is not None:
+            return value
     return value_of(aliases[0]) if aliases else ""
 
 

@@ -60,6 +60,12 @@ def fold(facts: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
     return found
 
 
+def fold_under(facts: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The facts once an older event's data is known: it fills in what is missing and
+    changes nothing already known (anything known came from something newer)."""
+    return {**fold({}, data), **facts}
+
+
 def source_order(connector: str, data: Mapping[str, Any], time: float) -> list[Any]:
     """Where an event stands in its source's own order: D365's control number, else its time."""
     d365 = data.get("references", {}).get("d365", {}) if isinstance(data, dict) else {}

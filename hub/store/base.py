@@ -149,16 +149,15 @@ class Store(Protocol):
         due sooner). Returns False, changing nothing, when there is no such head.
 
         The look and the hold are one write, serialized with the head's own attempt record,
-        so a head that ends in between can never leave its follower held.
+        which releases what waits behind it (`AttemptRecord.release_subject`) in the same
+        write: a head that ends in between, or a crash after it ends, can never leave its
+        followers held.
         """
 
     async def blocked_subjects(
         self, subscription_id: str, limit: int
     ) -> list[tuple[str, str, int]]:
         """Subjects with deliveries waiting behind a pending head: (subject, head id, waiting)."""
-
-    async def reschedule_subject(self, subscription_id: str, subject: str, at: float) -> None:
-        """Make a subject's waiting deliveries due at `at` (its head is done)."""
 
     async def postpone(self, delivery_ids: list[str], until: float) -> None:
         """Release leased pending deliveries without an attempt, due again at `until`."""

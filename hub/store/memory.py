@@ -201,6 +201,10 @@ class MemoryStore(MemoryState, MemoryAudit, MemoryIssues):
             updated_at=a.attempted_at,
         )
         self.leases.pop(a.delivery_id, None)
+        if record.release_subject is not None and record.subscription_id is not None:
+            for d in self._subject_pending(record.subscription_id, record.release_subject):
+                if d.id not in self.leases and (d.next_attempt_at or 0) > a.attempted_at:
+                    self.deliveries[d.id] = replace(d, next_attempt_at=a.attempted_at)
         if record.disable_subscription is not None:
             await self.set_subscription_active(
                 record.disable_subscription, False, record.disable_reason or "", a.attempted_at
@@ -231,11 +235,6 @@ class MemoryStore(MemoryState, MemoryAudit, MemoryIssues):
             if len(pending) > 1:
                 found.append((str(subject), pending[0].id, len(pending) - 1))
         return sorted(found, key=lambda f: f[1])[:limit]
-
-    async def reschedule_subject(self, subscription_id: str, subject: str, at: float) -> None:
-        for d in self._subject_pending(subscription_id, subject):
-            if d.id not in self.leases and (d.next_attempt_at or 0) > at:
-                self.deliveries[d.id] = replace(d, next_attempt_at=at)
 
     async def postpone(self, delivery_ids: list[str], until: float) -> None:
         for delivery_id in delivery_ids:

@@ -425,14 +425,6 @@ class SqliteStore(SqliteState, SqliteAudit, SqliteIssues):
         )
         return [(str(r[0]), str(r[1]), int(r[2]) - 1) for r in rows]
 
-    async def reschedule_subject(self, subscription_id: str, subject: str, at: float) -> None:
-        sql = (
-            "UPDATE deliveries SET next_attempt_at = ? WHERE subscription_id = ? "
-            "AND status = 'pending' AND lease_until IS NULL AND next_attempt_at > ? "
-            "AND event_id IN (SELECT id FROM events WHERE subject = ?)"
-        )
-        await self._write(lambda conn: conn.execute(sql, (at, subscription_id, at, subject)))
-
     async def postpone(self, delivery_ids: list[str], until: float) -> None:
         marks = ",".join("?" * len(delivery_ids))
         sql = (

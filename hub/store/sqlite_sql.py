@@ -96,6 +96,12 @@ ORDERED_HEAD = (
     "WHERE e.subject = ? AND d.subscription_id = ? AND d.status = 'pending' AND d.id < ? "
     "ORDER BY d.id LIMIT 1"
 )
+# A head is done: what waits behind it on its subject is due now (not leased ones: in flight).
+RELEASE_SUBJECT = (
+    "UPDATE deliveries SET next_attempt_at = ? WHERE subscription_id = ? "
+    "AND status = 'pending' AND lease_until IS NULL AND next_attempt_at > ? "
+    "AND event_id IN (SELECT id FROM events WHERE subject = ?)"
+)
 CLAIM_SUBSCRIPTION = (
     "SELECT id FROM deliveries INDEXED BY deliveries_subscription WHERE subscription_id = ? "
     "AND status = 'pending' AND lease_until IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?"

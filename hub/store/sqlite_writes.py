@@ -16,6 +16,7 @@ from hub.store.sqlite_sql import (
     DELIVERY_COLUMNS,
     EVENT_COLUMNS,
     RECEIPT_COLUMNS,
+    RELEASE_SUBJECT,
     receipt_values,
 )
 
@@ -85,6 +86,11 @@ class RecordWrite:
             ],
         )  # fmt: skip
         _record_health(conn, records)
+        conn.executemany(
+            RELEASE_SUBJECT,
+            [(r.attempt.attempted_at, r.subscription_id, r.attempt.attempted_at, r.release_subject)
+             for r in records if r.release_subject is not None],
+        )  # fmt: skip
         for r in records:
             if r.disable_subscription is not None:
                 set_active(conn, r.disable_subscription, False,

@@ -10,6 +10,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from hub.clock import ManualClock
+from hub.model import AttemptRecord
 from hub.store.sqlite import SqliteStore
 from tests.helpers import Receiver, Reply, RunningHub, hub_settings, order_data, running_hub
 
@@ -197,9 +198,10 @@ class HeadEndsAroundTheHold(SqliteStore):
         await self._head_ends()  # the hold as it was once written: a read, then this
         await super().postpone(delivery_ids, until)
 
-    async def reschedule_subject(self, subscription_id: str, subject: str, at: float) -> None:
-        await super().reschedule_subject(subscription_id, subject, at)
-        self.rescheduled.set()
+    async def record(self, record: AttemptRecord) -> None:
+        await super().record(record)
+        if record.release_subject is not None:  # the head's end released its subject
+            self.rescheduled.set()
 
 
 @pytest.mark.parametrize("after", [False, True], ids=["head-ends-first", "head-ends-after"])

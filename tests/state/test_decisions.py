@@ -200,3 +200,39 @@ def test_a_manual_move_is_logged_with_who_asked(rules: Rules) -> None:
     assert (entry.trigger, entry.outcome, entry.message, entry.created_by) == (
         "manual", "moved", "to the 3PL", "admin")  # fmt: skip
     assert applied.emitted[0].data["created_by"] == "admin"
+
+
+@pytest.mark.parametrize(
+    ("subject", "data", "aliases", "key", "creates"),
+    [
+        # keyed by its invoice, about order SO-1: the order's id is its name, not the invoice's
+        ("order/INV-1", {"invoice_id": "INV-1", "order_id": "SO-1"},
+         ["invoice_id:INV-1", "subject:order/SO-1"], "SO-1", True),
+        # an invoice naming no order finds one by the invoice, and never makes one
+        ("order/INV-9", {"invoice_id": "INV-9"}, ["invoice_id:INV-9"], "INV-9", False),
+        # keyed by its tracking number: a tracking number names the order it ships
+        ("order/1Z9", {"tracking_number": "1Z9"}, ["tracking_number:1Z9"], "1Z9", True),
+        ("order/SO-1", {"order_id": "SO-1", "order_number": "#1001", "tracking_number": "1Z9"},
+         ["order_number:#1001", "subject:order/SO-1", "tracking_number:1Z9"], "SO-1", True),
+        (None, {"order_number": "#1001"}, ["order_number:#1001"], "#1001", True),
+        # a subject the sender chose is kept as it is
+        ("order/SO-2", {"invoice_id": "INV-2"}, ["invoice_id:INV-2", "subject:order/SO-2"],
+         "SO-2", True),
+        (None, {"order_id": True, "order_number": ""}, [], "", False),  # not ids: no object
+    ],
+)  # fmt: skip
+def test_an_order_fact_is_named_by_its_order_identifiers(
+    subject: str | None, data: dict[str, Any], aliases: list[str], key: str, creates: bool
+) -> None:
+    found = correlate.aliases_of(data, subject, "order", ())
+    assert found == aliases
+    assert correlate.key_of("order", subject, found, data) == key
+    assert correlate.creates("order", found) is creates
+
+
+def test_older_facts_fill_in_and_never_overwrite() -> None:
+    known = {"carrier": "UPS", "status": "shipped"}
+    older = {"carrier": "DHL", "currency": "EUR", "total": "12.50", "status": "open"}
+    assert facts.fold_under(known, older) == {
+        "carrier": "UPS", "status": "shipped", "currency": "EUR", "total": "12.50"
+    }  # fmt: skip
