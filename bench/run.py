@@ -191,6 +191,17 @@ def _state_rows(report: dict[str, Any]) -> list[str]:
     ]
 
 
+def _signing_drain_row(dr: dict[str, Any]) -> list[str]:
+    if "bare_signing_per_second" not in dr:  # a report from before this figure existed
+        return []
+    return [
+        f"| delivery drain, against a forwarder: the same backlog "
+        f"| {_range(dr['hub_per_second'])} | {_range(dr['bare_signing_per_second'])} (bare "
+        f"aiohttp client that builds and signs each message, as any forwarder must) "
+        f"| **{dr['ratio_signing']:.2f}×** | ≥ 0.5× |"
+    ]
+
+
 def markdown(report: dict[str, Any], images: list[str]) -> str:
     ing, dr, lat, mem = report["ingest"], report["drain"], report["latency"], report["memory"]
     sus, sc = report["sustained"], report["scale"]
@@ -215,8 +226,9 @@ def markdown(report: dict[str, Any], images: list[str]) -> str:
         f"| **{ing['ratio']:.2f}×** | ≥ 0.5× |",
         f"| delivery drain: deliveries/s for a backlog of {dr['backlog']:,} "
         f"(concurrency {dr['concurrency']}) | {_range(dr['hub_per_second'])} "
-        f"| {_range(dr['bare_per_second'])} (bare aiohttp client, same bodies) "
-        f"| **{dr['ratio']:.2f}×** | ≥ 0.5× |",
+        f"| {_range(dr['bare_per_second'])} (bare aiohttp client, same bodies, signed) "
+        f"| **{dr['ratio']:.2f}×** | — |",
+        *_signing_drain_row(dr),
         f"| end-to-end latency at {lat['rate']} events/s for {lat['seconds']} s, "
         f"{lat['subscribers']} subscribers ({lat['deliveries']:,} deliveries) "
         f"| p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms, p99 {lat['p99_ms']:.1f} ms "

@@ -86,11 +86,12 @@ class RecordWrite:
             ],
         )  # fmt: skip
         _record_health(conn, records)
-        conn.executemany(
-            RELEASE_SUBJECT,
-            [(r.attempt.attempted_at, r.subscription_id, r.attempt.attempted_at, r.release_subject)
-             for r in records if r.release_subject is not None],
-        )  # fmt: skip
+        released = [
+            (r.attempt.attempted_at, r.subscription_id, r.attempt.attempted_at, r.release_subject)
+            for r in records if r.release_subject is not None
+        ]  # fmt: skip
+        if released:
+            conn.executemany(RELEASE_SUBJECT, released)
         for r in records:
             if r.disable_subscription is not None:
                 set_active(conn, r.disable_subscription, False,
