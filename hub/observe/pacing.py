@@ -58,3 +58,11 @@ class Pacer:
             else:
                 del self._windows[key]
         return ended
+
+    def drain(self) -> list[Summary]:
+        """Summaries of every window still holding lines, ended now (at shutdown)."""
+        now = self._now()
+        held = [Summary(key, count, now - start)
+                for key, (start, count) in self._windows.items() if count]  # fmt: skip
+        self._windows.clear()
+        return held

