@@ -152,7 +152,7 @@ class DeliveryWorker:
         # The tasks whose request is still out: what the concurrency bounds. A task whose
         # answer is in waits for its record's commit without holding a slot: holding slots
         # through a shared commit idled them (measured: twice the slots drained 18 % faster).
-        self._sending: set[asyncio.Task[None]] = set()
+        self._sending: set[str] = set()  # each by its first delivery's id
         self._task: asyncio.Task[None] | None = None
         # Real time, not the injectable clock: it paces claims, it schedules nothing.
         self._last_claim = 0.0
@@ -248,7 +248,7 @@ class DeliveryWorker:
         for group in await self._groups(jobs, now):
             task = asyncio.create_task(self._deliver(group))
             self._inflight[task] = [job.delivery.id for job in group]
-            self._sending.add(task)
+            self._sending.add(group[0].delivery.id)
             task.add_done_callback(self._finished)
         return len(jobs), len(jobs) == limit
 
@@ -286,8 +286,9 @@ class DeliveryWorker:
         return await self._store.claim_subscription(sub_id, flush_at, limit, lease_until)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
-        self._inflight.pop(task, None)
-        self._sending.discard(task)
+        ids = self._inflight.pop(task, None)
+        if ids:
+            self._sending.discard(ids[0])
         if not task.cancelled() and task.exception() is not None:
             log.error("delivery task failed", exc_info=task.exception())
         self._wake.set()
@@ -399,7 +400,7 @@ class DeliveryWorker:
             text = response.body.decode("utf-8", errors="replace")
         except SendError as exc:
             error = str(exc)
-        self._answered()
+        self._sending.discard(jobs[0].delivery.id)  # its slot may carry another while it records
         duration_ms = (time.perf_counter() - started) * 1000
         ended = self._clock.now()
         waited = parse_retry_after(retry_after, ended)
@@ -425,13 +426,6 @@ class DeliveryWorker:
             await self._gone(subscription)
         if should_disable(health, ended, self._settings.disable_after):
             await self._give_up(subscription, health)
-
-    def _answered(self) -> None:
-        """This task's request is done: its slot may carry another while it records. (No
-        wake-up: the next task to finish wakes the loop, which then sees the free slot.)"""
-        task = asyncio.current_task()
-        if task is not None:
-            self._sending.discard(task)
 
     async def _group(self, record: AttemptRecord, subscription: Subscription) -> None:
         """Count a failure on its issue, or let a success resolve the subscription's."""
