@@ -94,8 +94,18 @@ def load_components(
         ConfigError: naming the file, the line and the entry at fault.
     """
     check_location(settings.database_url)
+    # Read here, so that `hub check` refuses exactly what `hub serve` would.
+    address_policy(settings.allow_targets)
+    if not settings.subscriptions.is_file():
+        raise ConfigError(missing_subscriptions(settings.subscriptions))
     catalog = load_catalog(settings.schemas_dir)
     connectors = discover()
+    unknown = sorted(set(settings.connector_secrets) - set(connectors))
+    if unknown:
+        raise ConfigError(
+            f"HUB_CONNECTOR_{unknown[0].upper()}_SECRET: there is no connector "
+            f"{unknown[0]!r} (connectors: {', '.join(sorted(connectors))})"
+        )
     return Components(
         catalog=catalog,
         connectors=connectors,
@@ -105,6 +115,18 @@ def load_components(
         ),
         rules=load_rules(rules_path(settings.rules), catalog),
     )
+
+
+def missing_subscriptions(path: Path) -> str:
+    """The one line for a subscriptions file that is not there, with the likely mix-up if
+    there is one (``subscriptions.yml`` for ``.yaml``): a hub that started without its
+    subscriptions would answer 202 and deliver nothing."""
+    if path.is_dir():
+        return f"HUB_SUBSCRIPTIONS: {path} is a directory, not a file"
+    twins = {".yaml": ".yml", ".yml": ".yaml"}
+    twin = path.with_suffix(twins[path.suffix]) if path.suffix in twins else None
+    hint = f"; did you mean {twin}?" if twin is not None and twin.is_file() else ""
+    return f"HUB_SUBSCRIPTIONS: {path} does not exist (an empty file means none){hint}"
 
 
 def rules_path(setting: str) -> Path | None:
@@ -133,9 +155,8 @@ async def _admin_token_hash(store: Store, settings: Settings) -> str:
     stored = await store.get_meta(ADMIN_TOKEN_KEY)
     if stored is not None:
         return stored
-    token = "hub_" + secrets.token_urlsafe(32)
+    token = await _new_admin_token(store)
     digest = tokens.token_hash(token)
-    await store.set_meta(ADMIN_TOKEN_KEY, digest)
     # The one time this token is ever shown: only its hash is kept.
     sys.stdout.write(
         "\n  No HUB_ADMIN_TOKEN was set, so the hub created an admin token.\n"
@@ -144,6 +165,31 @@ async def _admin_token_hash(store: Store, settings: Settings) -> str:
     )
     sys.stdout.flush()
     return digest
+
+
+async def _new_admin_token(store: Store) -> str:
+    """Make an admin token and keep its hash, replacing any before it."""
+    token = "hub_" + secrets.token_urlsafe(32)
+    await store.set_meta(ADMIN_TOKEN_KEY, tokens.token_hash(token))
+    return token
+
+
+async def rotate_admin_token(settings: Settings) -> str:
+    """A new stored admin token for the database of `settings` (`hub admin-token rotate`).
+
+    Raises:
+        ConfigError: the database cannot be opened, or a running hub holds it.
+    """
+    check_location(settings.database_url)
+    store = open_store(settings.database_url, settings.commit_batch)
+    try:
+        await store.open()
+    except ConfigError as exc:  # held by a running hub: it would keep its token in memory
+        raise ConfigError(f"{exc.detail}; stop the hub, then rotate") from None
+    try:
+        return await _new_admin_token(store)
+    finally:
+        await store.close()
 
 
 def create_app(

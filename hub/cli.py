@@ -124,10 +124,37 @@ def cmd_listen(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     secret = args.secret or env.get("HUB_DEMO_SUBSCRIPTION_SECRET", "")
     if not secret:
         raise ConfigError("give --secret or set HUB_DEMO_SUBSCRIPTION_SECRET")
+    source = "--secret" if args.secret else "HUB_DEMO_SUBSCRIPTION_SECRET"
+    if not secret.startswith(signing.SECRET_PREFIX):
+        raise ConfigError(f"{source}: not a whsec_ key (the subscription's signing secret)")
+    try:
+        signing.decode_secret(secret)
+    except ValueError:
+        raise ConfigError(f"{source}: the whsec_ key is not base64") from None
     from hub import server
 
     sock = server.bind("127.0.0.1", args.port, "--port")
     listener.run(sock, secret, args.status)
+    return 0
+
+
+def cmd_admin_token(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """`hub admin-token rotate`: a new admin token, printed once; the old one stops working.
+
+    It writes the database itself, so the hub must be stopped (its lock says so otherwise).
+    """
+    from hub.app import rotate_admin_token
+
+    settings = _settings(args, env)
+    if settings.admin_token is not None:
+        raise ConfigError(
+            "HUB_ADMIN_TOKEN is set, and the hub takes it over any stored token: "
+            "choose a new value for it instead (or unset it, then rotate)"
+        )
+    token = asyncio.run(rotate_admin_token(settings))
+    print("A new admin token; it is shown once and stored only as a hash. The old one")
+    print("no longer works once the hub starts again:\n")
+    print(f"    export HUB_ADMIN_TOKEN={token}")
     return 0
 
 
@@ -172,6 +199,11 @@ def parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate configuration, subscriptions, schemas")
     _serve_flags(check)
     check.set_defaults(run=cmd_check)
+    admin_token = commands.add_parser("admin-token", help="replace a lost admin token")
+    verbs = admin_token.add_subparsers(dest="verb", required=True)
+    rotate = verbs.add_parser("rotate", help="store a new admin token (the hub stopped)")
+    rotate.add_argument("--database-url", help="HUB_DATABASE_URL")
+    rotate.set_defaults(run=cmd_admin_token)
     types = commands.add_parser("event-types", help="print the event catalog")
     types.add_argument("--schemas-dir")
     types.add_argument("--json", action="store_true")

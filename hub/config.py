@@ -6,6 +6,7 @@ variable. Secrets are wrapped in `Secret`, whose repr never shows the value.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -189,7 +190,39 @@ def _cast(name: str, raw: Any, source: str) -> Any:
                               "https://hub.example.com")  # fmt: skip
     if name in _CHOICES and value not in _CHOICES[name]:
         raise ConfigError(f"{source}: {value!r} is not one of {', '.join(_CHOICES[name])}")
+    if name == "host" and not host_name(value):
+        raise ConfigError(f"{source}: {value!r} is not an IP address or a host name")
+    if name == "trusted_callback_hosts":
+        wrong = [p for p in value.split(",") if p.strip() and not host_pattern(p.strip())]
+        if wrong:
+            raise ConfigError(f"{source}: {wrong[0].strip()!r} is not a host name or a "
+                              "*.domain pattern (such as *.logic.azure.com)")  # fmt: skip
     return value
+
+
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def host_name(value: str) -> bool:
+    """An IP address (v4, or v6 with or without brackets) or an RFC 1123 host name; a name of
+    digits and dots alone must be a valid IPv4 address (``999.1.1.1`` is neither)."""
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+        return True
+    except ValueError:
+        pass
+    labels = value.rstrip(".").split(".")
+    if not value or len(value) > 253 or all(label.isdigit() for label in labels):
+        return False
+    return all(_LABEL.match(label) for label in labels)
+
+
+def host_pattern(value: str) -> bool:
+    """A host name, or ``*.`` and a domain of at least two labels (``*.logic.azure.com``)."""
+    if value.startswith("*."):
+        domain = value[2:]
+        return "." in domain and host_name(domain) and "*" not in domain
+    return host_name(value)
 
 
 def connector_secrets(env: Mapping[str, str]) -> dict[str, tuple[Secret, ...]]:

@@ -79,11 +79,15 @@ def config(app: Any, settings: Settings) -> uvicorn.Config:
     )
 
 
-def bind(host: str, port: int, setting: str = "HUB_PORT") -> socket.socket:
+def bind(
+    host: str, port: int, setting: str = "HUB_PORT", host_setting: str = "HUB_HOST"
+) -> socket.socket:
     """A listening socket, bound before anything else starts, so a port in use is one line.
 
     Raises:
-        ConfigError: the address is in use, or cannot be bound.
+        ConfigError: the address is in use (naming the port's setting), or cannot be bound
+            (naming the host's: an address this machine does not have, a name that does not
+            resolve).
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
@@ -91,9 +95,9 @@ def bind(host: str, port: int, setting: str = "HUB_PORT") -> socket.socket:
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             why = "is already in use (another hub, or another program?)"
-        else:
-            why = f"cannot be listened on: {exc.strerror or exc}"
-        raise ConfigError(f"{setting}: {host}:{port} {why}") from None
+            raise ConfigError(f"{setting}: {host}:{port} {why}") from None
+        why = f"cannot be listened on: {exc.strerror or exc}"
+        raise ConfigError(f"{host_setting}: {host}:{port} {why}") from None
 
 
 class Server(uvicorn.Server):

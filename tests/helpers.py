@@ -200,6 +200,11 @@ def subscriptions_yaml(entries: list[dict[str, Any]]) -> str:
 
 
 def hub_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings of a test hub in `tmp_path`, with an empty subscriptions file there unless
+    the test wrote one (a named file that is missing stops start-up)."""
+    subscriptions = tmp_path / "subscriptions.yaml"
+    if not subscriptions.exists():
+        subscriptions.write_text(subscriptions_yaml([]))
     base = Settings(
         database_url=f"sqlite:///{tmp_path}/hub.db",
         subscriptions=tmp_path / "subscriptions.yaml",

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from hub.cli import main
 from tests.helpers import (
     ADMIN_TOKEN,
     SUBSCRIBER_SECRET,
@@ -291,3 +294,88 @@ async def test_a_database_held_by_another_hub_is_a_line_not_a_traceback(tmp_path
     assert "Traceback" not in text
     assert "hub: configuration error: " in text and "another hub process" in text
     assert "serving on" not in text
+
+
+def run_check(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`hub check` on a directory of its own, with an empty subscriptions file there."""
+    subscriptions = tmp_path / "subscriptions.yaml"
+    if not subscriptions.exists():
+        subscriptions.write_text(subscriptions_yaml([]))
+    base = {
+        "HUB_SUBSCRIPTIONS": str(subscriptions),
+        "HUB_DATABASE_URL": f"sqlite:///{tmp_path}/h.db",
+    }
+    return hub_cli("check", *args, env={**base, **env})
+
+
+def one_line(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and "configuration OK" not in done.stdout
+    [line] = done.stderr.splitlines()
+    return line
+
+
+def test_a_named_subscriptions_file_that_is_missing_stops_check_and_serve(tmp_path: Path) -> None:
+    (tmp_path / "subscriptions.yml").write_text(subscriptions_yaml([]))
+    missing = tmp_path / "subscriptions.yaml"
+    for command in ("check", "serve"):
+        done = hub_cli(command, env={"HUB_SUBSCRIPTIONS": str(missing)})
+        line = one_line(done)
+        assert line.startswith(f"hub: configuration error: HUB_SUBSCRIPTIONS: {missing} does not")
+        assert line.endswith(f"did you mean {tmp_path / 'subscriptions.yml'}?")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "named"),
+    [
+        ((), {"HUB_ALLOW_TARGETS": "garbage"}, "HUB_ALLOW_TARGETS: 'garbage' is not a network"),
+        (("--allow-targets", "10.0.0.0/33"), {}, "HUB_ALLOW_TARGETS: '10.0.0.0/33'"),
+        ((), {"HUB_HOST": "999.1.1.1"}, "HUB_HOST: '999.1.1.1'"),
+        ((), {"HUB_TRUSTED_CALLBACK_HOSTS": "***"}, "HUB_TRUSTED_CALLBACK_HOSTS: '***'"),
+        ((), {"HUB_CONNECTOR_SHOPFY_SECRET": "x"},
+         "HUB_CONNECTOR_SHOPFY_SECRET: there is no connector 'shopfy'"),
+    ],
+)  # fmt: skip
+def test_a_bad_setting_is_one_line_from_check_and_serve_alike(
+    tmp_path: Path, args: tuple[str, ...], env: dict[str, str], named: str
+) -> None:
+    checked = one_line(run_check(tmp_path, *args, **env))
+    assert named in checked
+    served = hub_cli("serve", *args, env={
+        "HUB_SUBSCRIPTIONS": str(tmp_path / "subscriptions.yaml"),
+        "HUB_DATABASE_URL": f"sqlite:///{tmp_path}/h.db", **env})  # fmt: skip
+    assert one_line(served) == checked
+
+
+def test_a_host_this_machine_does_not_have_is_named_as_the_host(tmp_path: Path) -> None:
+    (tmp_path / "subscriptions.yaml").write_text(subscriptions_yaml([]))
+    done = hub_cli("serve", env={
+        "HUB_HOST": "192.0.2.1", "HUB_SUBSCRIPTIONS": str(tmp_path / "subscriptions.yaml"),
+        "HUB_DATABASE_URL": f"sqlite:///{tmp_path}/h.db"})  # fmt: skip
+    assert one_line(done).startswith("hub: configuration error: HUB_HOST: 192.0.2.1:8000 cannot")
+
+
+def test_listen_refuses_a_secret_that_is_not_a_whsec_key() -> None:
+    done = hub_cli("listen", "--port", "0", "--secret", "plain-secret-value")
+    line = one_line(done)
+    assert line.endswith("--secret: not a whsec_ key (the subscription's signing secret)")
+    assert "plain-secret-value" not in done.stderr
+
+
+async def test_admin_token_rotate_replaces_a_lost_token(tmp_path: Path, capsys: Any) -> None:
+    settings = hub_settings(tmp_path, admin_token=None)
+    rotate = ["admin-token", "rotate", "--database-url", settings.database_url]
+    async with running_hub(settings):  # the first start makes a token and shows it once
+        lost = re.findall(r"HUB_ADMIN_TOKEN=(\S+)", capsys.readouterr().out)[0]
+        assert await asyncio.to_thread(main, rotate) == 2  # the running hub holds the database
+        refused = capsys.readouterr().err.strip()
+        assert refused.endswith("another hub process is using this database; stop the hub, "
+                                "then rotate")  # fmt: skip
+    assert await asyncio.to_thread(main, rotate) == 0
+    shown = capsys.readouterr().out
+    [token] = re.findall(r"HUB_ADMIN_TOKEN=(\S+)", shown)
+    async with running_hub(settings) as hub:
+        before = await hub.client.get("/api/events", headers={"authorization": f"Bearer {lost}"})
+        after = await hub.client.get("/api/events", headers={"authorization": f"Bearer {token}"})
+    assert (before.status_code, after.status_code) == (401, 200)
+    assert token != lost and lost not in shown

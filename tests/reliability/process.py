@@ -39,6 +39,7 @@ def serve_hub_process(
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """As `serve_hub`, yielding the process too (for its memory)."""
     entries = {name: {"secrets": ["env:FUZZ_SECRET"]} for name in discover()}
+    (tmp / "none.yaml").write_text('{"subscriptions": []}')
     (tmp / "connectors.yaml").write_text(json.dumps({"connectors": entries}))
     port = free_port()
     env = {

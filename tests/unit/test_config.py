@@ -42,6 +42,11 @@ def test_connector_secrets_allow_several_for_rotation() -> None:
         ({"HUB_MAX_BODY_BYTES": "10"}, "HUB_MAX_BODY_BYTES"),
         ({"HUB_HTTP_CLIENT": "curl"}, "not one of aiohttp, httpx"),
         ({"HUB_DELIVERY_TIMEOUT": "-1"}, "HUB_DELIVERY_TIMEOUT"),
+        ({"HUB_HOST": "999.1.1.1"}, "HUB_HOST: '999.1.1.1' is not an IP address or a host"),
+        ({"HUB_HOST": "bad host"}, "HUB_HOST"),
+        ({"HUB_TRUSTED_CALLBACK_HOSTS": "***"}, "HUB_TRUSTED_CALLBACK_HOSTS: '\\*\\*\\*'"),
+        ({"HUB_TRUSTED_CALLBACK_HOSTS": "hooks.zapier.com,*.com"}, "'\\*.com' is not"),
+        ({"HUB_TRUSTED_CALLBACK_HOSTS": "https://x.example.com"}, "TRUSTED_CALLBACK_HOSTS"),
     ],
 )
 def test_bad_values_fail_fast_naming_the_variable(env: dict[str, str], message: str) -> None:
@@ -87,3 +92,15 @@ def test_integers_of_any_size_parse_exactly(body: bytes, expected: int) -> None:
     value = parsed["id"] if "id" in parsed else parsed["a"][-1]
     assert value == expected
     assert isinstance(value, int)
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "0.0.0.0", "::1", "[::1]", "localhost", "hub.example.com", "hub-1"]
+)
+def test_good_hosts_are_taken(host: str) -> None:
+    assert load_settings({"HUB_HOST": host}).host == host
+
+
+def test_trusted_hosts_take_names_and_wildcard_domains() -> None:
+    value = "hooks.zapier.com, *.logic.azure.us,*.api.powerplatform.com"
+    assert load_settings({"HUB_TRUSTED_CALLBACK_HOSTS": value}).trusted_callback_hosts == value
