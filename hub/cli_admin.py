@@ -190,6 +190,8 @@ async def bulk(args: argparse.Namespace, env: Mapping[str, str], action: str) ->
     path, done_key = f"/api/deliveries/{action}", "queued" if action == "replay" else "retried"
     try:
         preview = await api.call("POST", path, json=body | {"dry_run": True})
+        for reason, count in preview.get("skipped", {}).items():
+            print(f"{count} skipped: {reason.replace('_', ' ')}")
         if not confirmed(preview["count"], action, args.yes, input):
             print("nothing changed")
             return 1

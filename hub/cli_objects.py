@@ -107,8 +107,9 @@ def readable(doc: Mapping[str, Any]) -> list[str]:
     for deadline in doc.get("deadlines", []):
         lines.append(f"deadline  {deadline['emit']} due {when(deadline['due_at'])} "
                      f"(in {deadline['status']} since {when(deadline['since'])})")  # fmt: skip
-    lines.append("timeline")
-    for event in doc.get("timeline", []):
+    lines.append("timeline (in the order it happened)")
+    happened = sorted(doc.get("timeline", []), key=lambda e: (e.get("time") or "", e["id"]))
+    for event in happened:
         count = len(event.get("deliveries", []))
         lines.append(f"  {when(event.get('time'))}  {event.get('connector', '-'):<12} "
                      f"{event['type']:<28} {event['id']}  {count} deliveries")  # fmt: skip
@@ -152,7 +153,10 @@ def add_commands(commands: Any) -> None:
     listing.add_argument("--limit", type=int, default=50)
     listing.add_argument("--cursor", help="the next page, as the previous one says")
     show = verbs.add_parser("show", help="one object by any alias, with its timeline")
-    show.add_argument("type", help="order, customer, vendor, product or purchase_order")
+    show.add_argument(
+        "type", help="a type of the status rules (the default rules: order, customer, vendor, "
+        "purchase_order)"
+    )  # fmt: skip
     show.add_argument("key", help="any alias: #1042, a Shopify id, SO-001, a tracking number")
     state = commands.add_parser("state", help="the business state of a running hub")
     state_verbs = state.add_subparsers(dest="verb", required=True)

@@ -192,6 +192,8 @@ class DeliveryFilter:
     subject: str | None = None
     # Pending deliveries waiting for a time after this one (a backoff), not being attempted.
     due_after: float | None = None
+    # Only deliveries of these subscriptions (a bulk action skips deleted or disabled ones).
+    subscription_ids: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

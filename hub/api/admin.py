@@ -83,9 +83,10 @@ async def replay_event(request: Request) -> JSONResponse:
         targets = [s.id for s in route]
     now = hub.clock.now()
     deliveries = [
-        Delivery(new_id("dlv"), event.id, sub_id, event.type, DeliveryStatus.PENDING, now, now)
+        Delivery(new_id("dlv"), event.id, sub_id, event.type, DeliveryStatus.PENDING, now, now,
+                 subject=event.subject)  # deliveries keep no subject: shown from the event
         for sub_id in targets
-    ]
+    ]  # fmt: skip
     await hub.store.add_deliveries(deliveries)
     hub.worker.notify()
     return JSONResponse({"deliveries": [render_delivery(d) for d in deliveries]}, 202)

@@ -7,6 +7,7 @@ unknown subscription with a 404.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -152,11 +153,24 @@ async def _bulk(request: Request, accepted: tuple[str, ...]) -> tuple[dict[str, 
     return params, limit, bool_param(params, "dry_run")
 
 
-async def _preview(hub: Hub, where: DeliveryFilter) -> JSONResponse:
+async def _preview(hub: Hub, where: DeliveryFilter, skipped: dict[str, int]) -> JSONResponse:
     found = await hub.store.list_deliveries(where, None, PREVIEW)
     count = await hub.store.count_deliveries(where)
     first = [render_delivery(d) for d in found.items]
-    return JSONResponse({"dry_run": True, "count": count, "first": first})
+    return JSONResponse({"dry_run": True, "count": count, "first": first, "skipped": skipped})
+
+
+async def _sendable_only(hub: Hub, where: DeliveryFilter) -> tuple[DeliveryFilter, dict[str, int]]:
+    """The filter narrowed to subscriptions that exist and are enabled, and how many matches
+    that leaves out, by reason: queued again, those would only fail again at once."""
+    known = sorted(s.id for s in hub.registry.all())
+    enabled = tuple(i for i in known if hub.registry.is_active(i))
+    total = await hub.store.count_deliveries(where)
+    existing = await hub.store.count_deliveries(replace(where, subscription_ids=tuple(known)))
+    sendable = replace(where, subscription_ids=enabled)
+    count = await hub.store.count_deliveries(sendable)
+    reasons = {"subscription_deleted": total - existing, "subscription_disabled": existing - count}
+    return sendable, {reason: n for reason, n in reasons.items() if n}
 
 
 @accepts(*BULK_FIELDS)
@@ -168,12 +182,13 @@ async def replay_deliveries(request: Request) -> JSONResponse:
     where = delivery_filter(params, DeliveryStatus.FAILED, hub.clock.now())
     if where.status == DeliveryStatus.PENDING:
         raise InvalidParameter("pending deliveries are already queued; retry them instead")
+    where, skipped = await _sendable_only(hub, where)
     if dry_run:
-        return await _preview(hub, where)
+        return await _preview(hub, where, skipped)
     queued = await hub.store.replay_many(where, hub.clock.now(), limit)
     remaining = await hub.store.count_deliveries(where)
     hub.worker.notify()
-    return JSONResponse({"queued": queued, "remaining": remaining}, 202)
+    return JSONResponse({"queued": queued, "remaining": remaining, "skipped": skipped}, 202)
 
 
 @accepts(*RETRY_FIELDS)
@@ -189,12 +204,13 @@ async def retry_deliveries(request: Request) -> JSONResponse:
         status=DeliveryStatus.PENDING, subscription_id=where.subscription_id,
         event_type=where.event_type, since=where.since, subject=where.subject, due_after=now,
     )  # fmt: skip
+    waiting, skipped = await _sendable_only(hub, waiting)
     if dry_run:
-        return await _preview(hub, waiting)
-    retried = await hub.store.retry_now_many(where, now, limit)
+        return await _preview(hub, waiting, skipped)
+    retried = await hub.store.retry_now_many(waiting, now, limit)
     remaining = await hub.store.count_deliveries(waiting)
     hub.worker.notify()
-    return JSONResponse({"retried": retried, "remaining": remaining}, 202)
+    return JSONResponse({"retried": retried, "remaining": remaining, "skipped": skipped}, 202)
 
 
 ROUTES = [

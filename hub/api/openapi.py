@@ -335,11 +335,19 @@ SCHEMAS: dict[str, Any] = {
 }  # fmt: skip
 
 
+# Matches a bulk replay or retry leaves out, by reason: they would only fail again at once.
+SKIPPED = {
+    "type": "object",
+    "description": "matches left out, by reason: subscription_deleted, subscription_disabled",
+    "additionalProperties": {"type": "integer"},
+}
+
+
 def _with_dry_run(op: dict[str, Any]) -> dict[str, Any]:
     """A bulk action asked for ``dry_run`` answers 200 with what it would touch."""
     preview = {"type": "object", "properties": {
         "dry_run": {"type": "boolean"}, "count": {"type": "integer"},
-        "first": {"type": "array", "items": _ref("Delivery")}}}  # fmt: skip
+        "first": {"type": "array", "items": _ref("Delivery")}, "skipped": SKIPPED}}  # fmt: skip
     op["responses"]["200"] = {"description": "dry run: the count and the first matches",
                               "content": {JSON: {"schema": preview}}}  # fmt: skip
     return op

@@ -235,6 +235,8 @@ async def _unsubscribe(hub: Hub, sub: Subscription) -> None:
     await hub.store.set_subscription_active(sub.id, False, "unsubscribed", hub.clock.now())
     await hub.store.delete_document("subscription", sub.id)
     hub.registry.remove(sub.id)
+    # Its failures are nobody's to fix any more: its delivery issues resolve.
+    await hub.issues.recovered(("delivery",), sub.id)
 
 
 @accepts()

@@ -524,6 +524,8 @@ class DeliveryWorker:
             return
         await self._store.delete_document("subscription", subscription.id)
         self._registry.remove(subscription.id)
+        if self._issues is not None:  # its failures are nobody's to fix any more
+            await self._issues.recovered(("delivery",), subscription.id)
         log.warning("subscription %s answered 410 Gone: unsubscribed", subscription.id)
         await self._disabled(subscription, "unsubscribed: the target answered 410 Gone")
 

@@ -32,6 +32,7 @@ def _wanted(d: Delivery, where: DeliveryFilter) -> bool:
         (where.status is None or d.status == where.status)
         and (where.subject is None or d.subject == where.subject)
         and (where.subscription_id is None or d.subscription_id == where.subscription_id)
+        and (where.subscription_ids is None or d.subscription_id in where.subscription_ids)
         and (where.event_type is None or d.event_type == where.event_type)
         and (where.event_id is None or d.event_id == where.event_id)
         and (where.since is None or d.created_at >= where.since)

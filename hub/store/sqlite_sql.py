@@ -160,6 +160,10 @@ def delivery_where(where: DeliveryFilter, table: str = "") -> tuple[list[str], l
     if where.since is not None:
         clauses.append(f"{table}created_at >= ?")
         params.append(where.since)
+    if where.subscription_ids is not None:
+        marks = ",".join("?" * len(where.subscription_ids)) or "NULL"
+        clauses.append(f"{table}subscription_id IN ({marks})")
+        params += list(where.subscription_ids)
     if where.due_after is not None:
         clauses.append(f"{table}status = 'pending'")
         clauses.append(f"{table}next_attempt_at > ? AND {table}lease_until IS NULL")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.e2e.test_cli import run_cli
+from tests.e2e.test_cli import hub_cli, run_cli
 from tests.helpers import hub_settings, running_hub, subscriptions_yaml
 from tests.state.test_journeys import RULES, order_body
 
@@ -20,6 +20,10 @@ async def test_objects_and_rebuild_from_the_command_line(tmp_path: Path) -> None
         await hub.send("order.created", order_body("1042", references=shipped["references"]), "o1")
         await hub.send("order.shipped", shipped, "o2")
         await hub.send("order.created", order_body("1043", price="0"), "o3")
+        # Told last, happened first: the timeline shows it first.
+        early = {"timestamp": "2026-11-20T08:00:00Z"}
+        invoice = {"invoice_id": "INV-1042", "order_id": "1042"}
+        await hub.send("order.invoiced", invoice, "o4", extra=early)
         await hub.hub.tracker.caught_up()
         url = hub.served.url
 
@@ -40,16 +44,22 @@ async def test_objects_and_rebuild_from_the_command_line(tmp_path: Path) -> None
         assert "shopify      order_id 1042, order_number #1042" in out
         assert "deadline  order.overdue due" in out
         timeline = out[out.index("timeline") : out.index("logbook")].splitlines()[1:]
-        assert [line.split()[3] for line in timeline] == ["order.created", "order.shipped"]
+        assert [line.split()[3] for line in timeline] == [
+            "order.invoiced", "order.created", "order.shipped"]  # fmt: skip
         assert "order.shipped            moved       company_assigned -> shipped" in out
 
         code, out, _ = await run_cli(url, "state", "rebuild", "--dry-run")
         assert code == 0
         assert out.splitlines()[0] == (
-            "replayed 3 events into 2 objects (customer, order, purchase_order, vendor): "
+            "replayed 4 events into 2 objects (customer, order, purchase_order, vendor): "
             "0 would change"
         )
         code, out, err = await run_cli(url, "objects", "show", "order", "9999")
         assert code == 1 and out == "" and "404 no order known as '9999'" in err
         code, _, err = await run_cli(url, "state", "rebuild", "--type", "invoice")
         assert code == 1 and "404" in err and len(err.splitlines()) == 1
+
+
+def test_show_names_the_object_types_of_the_rules_only() -> None:
+    done = hub_cli("objects", "show", "--help")
+    assert "purchase_order" in done.stdout and "product" not in done.stdout

@@ -240,6 +240,7 @@ async def test_event_replay_to_matching_or_named_subscriptions(tmp_path: Path) -
             await hub.hub.worker.wait_recorded(3)
     assert [d["subscription_id"] for d in matching.json()["deliveries"]] == ["a"]
     assert [d["subscription_id"] for d in named.json()["deliveries"]] == ["b"]
+    assert {d["subject"] for d in matching.json()["deliveries"]} == {"order/1001"}
     assert missing.status_code == 404
     assert [r.path for r in receiver.log] == ["/a", "/a", "/b"]
     assert {r.headers["webhook-id"] for r in receiver.log} == {event_id}

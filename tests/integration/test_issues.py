@@ -92,3 +92,43 @@ async def test_schema_violations_are_grouped_by_type_and_place(tmp_path: Path) -
     assert [(i["title"], i["count"]) for i in still] == [
         ("order.created: schema violations at /lines/0/unit_price", 2)]  # fmt: skip
     assert after == []
+
+
+async def test_bulk_replay_skips_deleted_and_disabled_subscriptions(tmp_path: Path) -> None:
+    """Dead letters of a subscription since deleted (or disabled) would fail again at once:
+    a bulk replay or retry leaves them out and says how many, and the deleted one's issue
+    resolves."""
+    async with Receiver() as receiver:
+        receiver.respond(*[Reply(500)] * 9)  # the first round fails everywhere
+        async with running_hub(hub_settings(tmp_path)) as hub:
+            made = {}
+            for name in ("gone", "off", "kept"):
+                answer = await hub.post("/api/subscriptions", {
+                    "url": receiver.url(name), "events": ["order.*"], "skip_validation": True,
+                    "retry": {"schedule": [0]}, "description": name})  # fmt: skip
+                assert answer.status_code == 201, answer.text
+                made[name] = answer.json()["id"]
+            for n in range(2):
+                await hub.send("order.created", order_data(f"G-{n}"), f"msg_g{n}")
+            await hub.hub.worker.wait_recorded(6)
+            live = {i["scope"] for i in (await hub.get("/api/issues", status="open"))["items"]}
+            assert made["gone"] in live
+            deleted = await hub.client.delete(
+                f"/api/subscriptions/{made['gone']}", headers=hub.admin
+            )
+            assert deleted.status_code == 204
+            disabled = await hub.client.patch(
+                f"/api/subscriptions/{made['off']}", json={"active": False}, headers=hub.admin
+            )
+            assert disabled.status_code == 200, disabled.text
+            dry = await hub.post("/api/deliveries/replay", {"dry_run": True})
+            done = await hub.post("/api/deliveries/replay", {})
+            await hub.hub.worker.wait_recorded(8)
+            issues = (await hub.get("/api/issues"))["items"]
+    assert dry.json()["count"] == 2
+    assert {d["subscription_id"] for d in dry.json()["first"]} == {made["kept"]}
+    assert dry.json()["skipped"] == {"subscription_deleted": 2, "subscription_disabled": 2}
+    assert (done.json()["queued"], done.json()["skipped"]["subscription_deleted"]) == (2, 2)
+    gone = [i for i in issues if i["scope"] == made["gone"]]
+    assert gone and all(i["status"] == "resolved" for i in gone)
+    assert [r.path for r in receiver.log[6:]] == ["/kept", "/kept"]  # nothing else again
