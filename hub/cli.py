@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hub import cli_admin, cli_integrations, cli_objects, signing
+from hub import cli_admin, cli_integrations, cli_objects, cli_operations, signing
 from hub.config import ENV_NAMES, Settings, load_settings
 from hub.errors import ConfigError
 from hub.inbound.connector import ConnectorConfig
@@ -163,6 +163,8 @@ def cmd_deliveries(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def cmd_replay(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    if args.delivery_id and args.dry_run:
+        raise ConfigError("--dry-run counts a bulk replay (by filter), not one delivery")
     if args.delivery_id:
         return asyncio.run(cli_admin.one(args, env, "replay"))
     if not args.status:
@@ -171,6 +173,8 @@ def cmd_replay(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def cmd_retry(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    if args.delivery_id and args.dry_run:
+        raise ConfigError("--dry-run counts a bulk retry (by filter), not one delivery")
     if args.delivery_id:
         return asyncio.run(cli_admin.one(args, env, "retry"))
     return asyncio.run(cli_admin.bulk(args, env, "retry"))
@@ -218,12 +222,15 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("delivery_id", nargs="?")
     cli_admin.add_filters(replay)
     replay.add_argument("--yes", action="store_true", help="do not ask above 10 deliveries")
+    replay.add_argument("--dry-run", action="store_true", help="count and show; change nothing")
     replay.set_defaults(run=cmd_replay)
     retry = commands.add_parser("retry", help="make waiting deliveries due now, one or by filter")
     retry.add_argument("delivery_id", nargs="?")
     cli_admin.add_filters(retry, status=False)
     retry.add_argument("--yes", action="store_true", help="do not ask above 10 deliveries")
+    retry.add_argument("--dry-run", action="store_true", help="count and show; change nothing")
     retry.set_defaults(run=cmd_retry)
+    cli_operations.add_commands(commands)
     cli_objects.add_commands(commands)
     cli_integrations.add_commands(commands)
     sign = commands.add_parser("sign", help="print a Standard Webhooks signature for a body")

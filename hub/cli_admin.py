@@ -192,6 +192,8 @@ async def bulk(args: argparse.Namespace, env: Mapping[str, str], action: str) ->
         preview = await api.call("POST", path, json=body | {"dry_run": True})
         for reason, count in preview.get("skipped", {}).items():
             print(f"{count} skipped: {reason.replace('_', ' ')}")
+        if getattr(args, "dry_run", False):
+            return _dry_run(preview, action)
         if not confirmed(preview["count"], action, args.yes, input):
             print("nothing changed")
             return 1
@@ -199,6 +201,19 @@ async def bulk(args: argparse.Namespace, env: Mapping[str, str], action: str) ->
     finally:
         await api.aclose()
     print(f"queued {done} deliveries again" if action == "replay" else f"retried {done} now")
+    return 0
+
+
+def _dry_run(preview: Mapping[str, Any], action: str) -> int:
+    """What a bulk action would touch: the count and the first rows; nothing changes."""
+    count, first = preview["count"], preview.get("first", [])
+    verb = "replay" if action == "replay" else "retry now"
+    print(f"dry run: would {verb} {count} deliveries; nothing changed")
+    if first:
+        for line in table(first):
+            print(line)
+        if count > len(first):
+            print(f"... and {count - len(first)} more")
     return 0
 
 

@@ -36,6 +36,8 @@ from hub.observe.request_id import current
 log = logging.getLogger("hub.audit")
 
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+AUDIT_TARGET = "audit_target"  # keys in the request's state that handlers set
+AUDIT_DRY_RUN = "audit_dry_run"
 
 
 def via_of(scope: Scope) -> str:
@@ -45,22 +47,37 @@ def via_of(scope: Scope) -> str:
     return "cli" if agent.decode("latin-1").startswith("hub-cli/") else "api"
 
 
+def audit_names(request: Request, **target: str) -> None:
+    """Let the audit entry name what the action made (a new token's id and name, a new
+    subscription's id): never a secret or a token's value."""
+    request.scope.setdefault("state", {}).setdefault(AUDIT_TARGET, {}).update(target)
+
+
+def audit_dry_run(request: Request) -> None:
+    """Record this action as the dry run it is (``replay_deliveries_dry_run``), so that the
+    trail never shows a replay that did not happen."""
+    request.scope.setdefault("state", {})[AUDIT_DRY_RUN] = True
+
+
 def entry_of(scope: Scope, status: int, now: float) -> AuditEntry | None:
     """The audit entry of a routed, state-changing request; None for anything else."""
     endpoint = scope.get("endpoint")
     if scope["method"] not in CHANGES or endpoint is None:
         return None
-    who: Principal = scope.get("state", {}).get("principal", ADMIN)
+    state = scope.get("state", {})
+    who: Principal = state.get("principal", ADMIN)
     client = scope.get("client")
+    action = getattr(endpoint, "__name__", "unknown")
+    target = {str(k): str(v) for k, v in scope.get("path_params", {}).items()}
     return AuditEntry(
         id=new_id("aud"),
         at=now,
         actor_id=who.token_id or "admin",
         actor_name=who.name,
-        action=getattr(endpoint, "__name__", "unknown"),
+        action=f"{action}_dry_run" if state.get(AUDIT_DRY_RUN) else action,
         method=scope["method"],
         path=scope["path"],  # the full path: a mount keeps it and moves its prefix to root_path
-        target={str(k): str(v) for k, v in scope.get("path_params", {}).items()},
+        target=target | state.get(AUDIT_TARGET, {}),
         status=status,
         via=via_of(scope),
         remote=client[0] if client else None,

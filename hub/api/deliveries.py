@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from hub.api.audit import audit_dry_run
 from hub.api.auth import principal
 from hub.api.params import (
     DEFAULT_LIMIT,
@@ -184,6 +185,7 @@ async def replay_deliveries(request: Request) -> JSONResponse:
         raise InvalidParameter("pending deliveries are already queued; retry them instead")
     where, skipped = await _sendable_only(hub, where)
     if dry_run:
+        audit_dry_run(request)
         return await _preview(hub, where, skipped)
     queued = await hub.store.replay_many(where, hub.clock.now(), limit)
     remaining = await hub.store.count_deliveries(where)
@@ -206,6 +208,7 @@ async def retry_deliveries(request: Request) -> JSONResponse:
     )  # fmt: skip
     waiting, skipped = await _sendable_only(hub, waiting)
     if dry_run:
+        audit_dry_run(request)
         return await _preview(hub, waiting, skipped)
     retried = await hub.store.retry_now_many(waiting, now, limit)
     remaining = await hub.store.count_deliveries(waiting)

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from hub.api.audit import audit_dry_run
 from hub.api.auth import principal
 from hub.api.params import (
     DEFAULT_LIMIT,
@@ -182,6 +183,8 @@ async def bulk_transition(request: Request) -> JSONResponse:
             raise SchemaViolation(f"{value[:64]!r} is not a status of {object_type}",
                                   [Violation(f"/{name}", value[:64])])  # fmt: skip
     where = parse_filter(body["filter"], "/filter") if body.get("filter") is not None else None
+    if bool_param(body, "dry_run"):
+        audit_dry_run(request)
     # Admins only (scoped tokens do not reach this route), and admins may always force.
     result = await hub.tracker.bulk(
         object_type, source, target, where, text_param(body, "message"),
@@ -201,6 +204,8 @@ async def rebuild_state(request: Request) -> JSONResponse:
     types = [chosen] if chosen is not None else sorted(hub.rules.types)
     if not types:
         raise NotFound("business state is off (HUB_RULES): there is nothing to rebuild")
+    if bool_param(body, "dry_run"):
+        audit_dry_run(request)
     report = await hub.tracker.rebuild(types, bool_param(body, "dry_run"), bool_param(body, "emit"))
     return JSONResponse(report.render())
 

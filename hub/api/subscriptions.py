@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub.api import registration, tokens
+from hub.api.audit import audit_names
 from hub.api.auth import principal
 from hub.api.params import accepts, hub_of, json_object
 from hub.api.services import Hub
@@ -129,6 +130,7 @@ async def _create(request: Request, body: dict[str, Any]) -> Response:
         raise Forbidden("only an admin token may skip target validation")
     sub = await _validate(hub, sub, skip)
     await _save(hub, sub)
+    audit_names(request, subscription_id=sub.id)
     doc = render_subscription(sub, True) | {"secret": secret}
     location = _location(request, sub.id)
     return JSONResponse(doc, 201, headers={"Location": location})
@@ -287,6 +289,7 @@ async def create_token(request: Request) -> JSONResponse:
     token, value = tokens.new_token(name, hub.clock.now())
     await hub.store.put_document("token", token.id, tokens.to_document(token))
     hub.tokens.put(token)
+    audit_names(request, token_id=token.id, token_name=name)  # never its value
     return JSONResponse({"id": token.id, "name": name, "token": value}, 201)
 
 

@@ -128,7 +128,8 @@ async def test_deliveries_and_replay_against_a_running_hub(tmp_path: Path) -> No
     assert listed[0] == 0
     # The trail tells the CLI's actions from the API's.
     assert [(e["action"], e["via"]) for e in reversed(trail)] == [
-        ("replay_delivery", "cli"), ("replay_deliveries", "cli"), ("replay_deliveries", "cli"),
+        ("replay_delivery", "cli"), ("replay_deliveries_dry_run", "cli"),
+        ("replay_deliveries", "cli"),
     ]  # fmt: skip
     assert listed[1].count(" failed ") == 3
     assert single[1].startswith(f"queued {one_id} again")
@@ -180,11 +181,16 @@ async def test_a_bulk_replay_asks_before_touching_more_than_ten(tmp_path: Path) 
             await hub.hub.worker.wait_recorded(12)
             hub.hub.worker.paused = True
             refused = await run_cli(hub.served.url, "replay", "--status", "failed")
+            dry = await run_cli(hub.served.url, "replay", "--status", "failed", "--dry-run")
             still = (await hub.get("/api/deliveries", status="failed", limit=50))["items"]
             done = await run_cli(hub.served.url, "replay", "--status", "failed", "--yes")
     assert refused[0] == 1
     assert refused[2].strip() == "hub: 12 deliveries match; add --yes to replay them"
-    assert len(still) == 12  # nothing was queued without the confirmation
+    assert dry[0] == 0, dry[2]
+    first, header, *rows, more = dry[1].splitlines()
+    assert first == "dry run: would replay 12 deliveries; nothing changed"
+    assert header.startswith("ID") and len(rows) == 10 and more == "... and 2 more"
+    assert len(still) == 12  # nothing was queued without the confirmation, or by the dry run
     assert done[0] == 0 and "queued 12 deliveries again" in done[1]
 
 
@@ -379,3 +385,31 @@ async def test_admin_token_rotate_replaces_a_lost_token(tmp_path: Path, capsys: 
         after = await hub.client.get("/api/events", headers={"authorization": f"Bearer {token}"})
     assert (before.status_code, after.status_code) == (401, 200)
     assert token != lost and lost not in shown
+
+
+async def test_issues_and_the_audit_trail_from_the_command_line(tmp_path: Path) -> None:
+    async with Receiver() as receiver:
+        receiver.respond(*[Reply(503)] * 2)
+        (tmp_path / "subscriptions.yaml").write_text(subscriptions_yaml([
+            {"id": "erp", "url": receiver.url(), "events": ["order.*"],
+             "secret": SUBSCRIBER_SECRET, "retry": {"schedule": [0]}}]))  # fmt: skip
+        async with running_hub(hub_settings(tmp_path)) as hub:
+            await hub.send("order.created", order_data("A-1"), "a1")
+            await hub.send("order.created", order_data("A-2"), "a2")
+            await hub.hub.worker.wait_recorded(2)  # one attempt each, both 503
+            url = hub.served.url
+            listed = await run_cli(url, "issues", "list", "--status", "open")
+            [issue] = json.loads((await run_cli(url, "issues", "list", "--json"))[1])["items"]
+            acked = await run_cli(url, "issues", "acknowledge", issue["id"])
+            audit = await run_cli(url, "audit", "--action", "patch_issue")
+            bad = await run_cli(url, "issues", "resolve", "iss_nope")
+    assert listed[0] == 0, listed[2]
+    header, row = listed[1].splitlines()
+    assert header.split()[:4] == ["ID", "STATUS", "COUNT", "TITLE"]
+    assert row.split()[:3] == [issue["id"], "open", "2"] and "erp: 503" in row
+    assert acked[1].strip() == f"{issue['id']} acknowledged: erp: 503 from the receiver"
+    header, entry = audit[1].splitlines()
+    assert header.split() == ["AT", "ACTOR", "ACTION", "STATUS", "VIA", "TARGET"]
+    assert entry.split()[2:6] == ["admin", "patch_issue", "200", "cli"]
+    assert entry.endswith(f"id={issue['id']}")
+    assert bad[0] == 1 and "404" in bad[2] and len(bad[2].splitlines()) == 1

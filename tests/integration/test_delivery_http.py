@@ -218,7 +218,7 @@ async def test_bulk_replay_queues_by_filter(tmp_path: Path) -> None:
             await hub.hub.worker.wait_recorded(6)
             failed_after = (await hub.get("/api/deliveries", status="failed"))["items"]
     assert answer.status_code == 202
-    assert answer.json() == {"queued": 3, "remaining": 0}
+    assert answer.json() == {"queued": 3, "remaining": 0, "skipped": {}}
     assert failed_after == []
 
 

@@ -171,18 +171,23 @@ async def test_the_audit_trail_lists_admin_and_token_actions(tmp_path: Path) -> 
         )
         refused = await hub.client.post("/api/tokens", json={"name": "x"}, headers=flow)
         await hub.client.get("/api/subscriptions", headers=flow)  # a read: not audited
+        dry = await hub.post("/api/deliveries/replay", {"dry_run": True})
         trail = (await hub.get("/api/audit"))["items"]
         mine = (await hub.get("/api/audit", actor=created.json()["id"]))["items"]
         scoped = await hub.client.get("/api/audit", headers=flow)
     assert subscribed.status_code == 201 and paused.status_code == 200
     assert refused.status_code == 403
     actions = [(e["action"], e["actor"]["name"], e["status"]) for e in reversed(trail)]
+    assert dry.status_code == 200
     assert actions == [
         ("create_token", "admin", 201),
         ("create_subscription", "zap-orders", 201),
         ("patch_subscription", "zap-orders", 200),
+        ("replay_deliveries_dry_run", "admin", 200),  # a dry run replays nothing
     ]
-    patch = trail[0]
+    made_token, made_subscription, patch = trail[-1], trail[-2], trail[1]
+    assert made_token["target"] == {"token_id": created.json()["id"], "token_name": "zap-orders"}
+    assert made_subscription["target"] == {"subscription_id": sub_id}
     assert patch["target"] == {"id": sub_id}
     assert patch["method"] == "PATCH"
     assert patch["path"] == f"/api/subscriptions/{sub_id}"

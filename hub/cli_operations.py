@@ -1,0 +1,119 @@
+"""``hub issues`` and ``hub audit``: what an admin reads on a bad day, from the running hub's
+API (``--url`` or ``HUB_URL``, the token from ``HUB_ADMIN_TOKEN``), as tables or ``--json``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
+
+from hub.cli_admin import as_json, cell, client, table, when
+
+ISSUE_COLUMNS = [
+    ("ID", "id"), ("STATUS", "status"), ("COUNT", "count"), ("TITLE", "title"),
+    ("FIRST SEEN", "first_seen"), ("LAST SEEN", "last_seen"),
+]  # fmt: skip
+AUDIT_COLUMNS = [
+    ("AT", "at"), ("ACTOR", "actor"), ("ACTION", "action"), ("STATUS", "status"),
+    ("VIA", "via"), ("TARGET", "target"),
+]  # fmt: skip
+Command = Callable[[argparse.Namespace, Mapping[str, str]], Coroutine[Any, Any, int]]
+
+
+def issue_row(issue: Mapping[str, Any]) -> list[str]:
+    times = {k: when(issue.get(k)) for k in ("first_seen", "last_seen")}
+    return [cell((dict(issue) | times).get(key)) for _, key in ISSUE_COLUMNS]
+
+
+def audit_row(entry: Mapping[str, Any]) -> list[str]:
+    target = " ".join(f"{k}={v}" for k, v in sorted(entry.get("target", {}).items()))
+    shown = dict(entry) | {
+        "at": when(entry.get("at")),
+        "actor": entry.get("actor", {}).get("name"),
+        "target": target,
+    }
+    return [cell(shown.get(key)) for _, key in AUDIT_COLUMNS]
+
+
+async def _listing(
+    args: argparse.Namespace, env: Mapping[str, str], path: str, params: dict[str, str],
+    columns: list[tuple[str, str]], rows: Callable[[Mapping[str, Any]], list[str]], noun: str,
+) -> int:  # fmt: skip
+    api = client(args, env)
+    try:
+        page = await api.call("GET", path, params={k: v for k, v in params.items() if v})
+    finally:
+        await api.aclose()
+    if args.json:
+        print(as_json(page))
+        return 0
+    if not page["items"]:
+        print(f"no {noun} match")
+        return 0
+    for line in table(page["items"], columns, rows):
+        print(line)
+    if page.get("next_cursor"):
+        print(f"\nmore {noun} match: add --cursor {page['next_cursor']}")
+    return 0
+
+
+async def list_issues(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    params = {"status": args.status or "", "limit": str(args.limit), "cursor": args.cursor or ""}
+    return await _listing(args, env, "/api/issues", params, ISSUE_COLUMNS, issue_row, "issues")
+
+
+async def set_issue(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    status = {"acknowledge": "acknowledged", "resolve": "resolved"}[args.verb]
+    api = client(args, env)
+    try:
+        issue = await api.call("PATCH", f"/api/issues/{args.id}", json={"status": status})
+    finally:
+        await api.aclose()
+    print(as_json(issue) if args.json else f"{issue['id']} {issue['status']}: {issue['title']}")
+    return 0
+
+
+async def list_audit(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    params = {
+        "actor": args.actor or "", "action": args.action or "", "since": args.since or "",
+        "until": args.until or "", "limit": str(args.limit), "cursor": args.cursor or "",
+    }  # fmt: skip
+    return await _listing(args, env, "/api/audit", params, AUDIT_COLUMNS, audit_row, "entries")
+
+
+def _sync(run: Command) -> Callable[[argparse.Namespace, Mapping[str, str]], int]:
+    def command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+        code: int = asyncio.run(run(args, env))
+        return code
+
+    return command
+
+
+def _common(parser: argparse.ArgumentParser, run: Command) -> None:
+    parser.add_argument("--url", help="the hub's base URL (HUB_URL)")
+    parser.add_argument("--json", action="store_true", help="the API's JSON")
+    parser.set_defaults(run=_sync(run))
+
+
+def add_commands(commands: Any) -> None:
+    """``hub issues [list|acknowledge ID|resolve ID]`` and ``hub audit``."""
+    issues = commands.add_parser("issues", help="failures grouped into issues")
+    verbs = issues.add_subparsers(dest="verb", required=True)
+    listing = verbs.add_parser("list", help="issues, newest first")
+    listing.add_argument("--status", choices=["open", "acknowledged", "resolved"])
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--cursor", help="the next page, as the previous one says")
+    _common(listing, list_issues)
+    for verb in ("acknowledge", "resolve"):
+        change = verbs.add_parser(verb, help=f"{verb} one issue")
+        change.add_argument("id", help="the issue's id (iss_...)")
+        _common(change, set_issue)
+    audit = commands.add_parser("audit", help="the audit trail of admin actions")
+    audit.add_argument("--actor", help="a token's id, or admin")
+    audit.add_argument("--action", help="e.g. replay_deliveries, create_token")
+    audit.add_argument("--since", help="RFC 3339, Unix seconds, or a duration ago: 30m, 2d")
+    audit.add_argument("--until", help="as --since")
+    audit.add_argument("--limit", type=int, default=50)
+    audit.add_argument("--cursor", help="the next page, as the previous one says")
+    _common(audit, list_audit)
