@@ -131,6 +131,27 @@ def table(
     return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
 
 
+def show_page(
+    page: Mapping[str, Any],
+    json: bool,
+    noun: str,
+    columns: list[tuple[str, str]] = PAGE_COLUMNS,
+    cells: Callable[[Mapping[str, Any]], list[str]] = row,
+) -> int:
+    """A page of a listing as the API's JSON, or a table and where the next page starts."""
+    if json:
+        print(as_json(page))
+        return 0
+    if not page["items"]:
+        print(f"no {noun} match")
+        return 0
+    for line in table(page["items"], columns, cells):
+        print(line)
+    if page.get("next_cursor"):
+        print(f"\nmore {noun} match: add --cursor {page['next_cursor']}")
+    return 0
+
+
 async def deliveries(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     api = client(args, env)
     params = {**filters(args, *FILTERS, "cursor"), "limit": str(args.limit)}
@@ -138,17 +159,7 @@ async def deliveries(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         page = await api.call("GET", "/api/deliveries", params=params)
     finally:
         await api.aclose()
-    if args.json:
-        print(as_json(page))
-        return 0
-    if not page["items"]:
-        print("no deliveries match")
-        return 0
-    for line in table(page["items"]):
-        print(line)
-    if page.get("next_cursor"):
-        print(f"\nmore deliveries match: add --cursor {page['next_cursor']}")
-    return 0
+    return show_page(page, args.json, "deliveries")
 
 
 def as_json(doc: Any) -> str:

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from hub.cli_admin import ApiClient, as_json, cell, client, table, when
+from hub.cli_admin import ApiClient, as_json, cell, client, show_page, table, when
 
 OBJECT_COLUMNS = [
     ("TYPE", "type"), ("KEY", "key"), ("STATUS", "status"), ("STATE / REASON", "state_reason"),
@@ -61,17 +61,7 @@ async def list_objects(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if args.overdue:
         params["overdue"] = "true"
     page = await _call(args, env, "GET", "/api/objects", params=params)
-    if args.json:
-        print(as_json(page))
-        return 0
-    if not page["items"]:
-        print("no objects match")
-        return 0
-    for line in table(page["items"], OBJECT_COLUMNS, object_row):
-        print(line)
-    if page.get("next_cursor"):
-        print(f"\nmore objects match: add --cursor {page['next_cursor']}")
-    return 0
+    return show_page(page, args.json, "objects", OBJECT_COLUMNS, object_row)
 
 
 async def show_object(args: argparse.Namespace, env: Mapping[str, str]) -> int:

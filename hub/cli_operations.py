@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
-from hub.cli_admin import as_json, cell, client, table, when
+from hub.cli_admin import as_json, cell, client, show_page, when
 
 ISSUE_COLUMNS = [
     ("ID", "id"), ("STATUS", "status"), ("COUNT", "count"), ("TITLE", "title"),
@@ -45,17 +45,7 @@ async def _listing(
         page = await api.call("GET", path, params={k: v for k, v in params.items() if v})
     finally:
         await api.aclose()
-    if args.json:
-        print(as_json(page))
-        return 0
-    if not page["items"]:
-        print(f"no {noun} match")
-        return 0
-    for line in table(page["items"], columns, rows):
-        print(line)
-    if page.get("next_cursor"):
-        print(f"\nmore {noun} match: add --cursor {page['next_cursor']}")
-    return 0
+    return show_page(page, args.json, noun, columns, rows)
 
 
 async def list_issues(args: argparse.Namespace, env: Mapping[str, str]) -> int:

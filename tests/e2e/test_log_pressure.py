@@ -7,11 +7,9 @@ dropped and counted instead. And no line, at any level the hub ships with, names
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +18,8 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub.config import PROJECT_ROOT
-from tests.helpers import SUBSCRIBER_SECRET, Receiver, Reply, sign_inbound, subscriptions_yaml
+from tests.e2e.test_operations import order, signed
+from tests.helpers import SUBSCRIBER_SECRET, Receiver, Reply, subscriptions_yaml
 from tests.reliability.process import (
     CONNECTOR_SECRET,
     free_port,
@@ -30,23 +29,6 @@ from tests.reliability.process import (
 
 TOKEN = "log-pressure-admin-token-0123456789"
 SECRET_PATH = "services/T0HUB/B0HUB/xoxsecretpart"  # as a Slack incoming-webhook URL carries
-
-
-def order(order_id: str) -> bytes:
-    data = {"order_id": order_id, "currency": "EUR", "total": "1.00", "lines": []}
-    return json.dumps(
-        {"type": "order.created", "timestamp": "2026-11-20T09:30:00Z", "data": data}
-    ).encode()
-
-
-def signed(body: bytes, msg_id: str) -> dict[str, str]:
-    now = time.time()
-    return {
-        "content-type": "application/json",
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(now)),
-        "webhook-signature": sign_inbound(body, msg_id, now, CONNECTOR_SECRET),
-    }
 
 
 def dropped(text: str) -> float:
