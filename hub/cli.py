@@ -255,9 +255,29 @@ EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # the reader of the output went away (`hub event-types | head`)
 
 
+def _leaves(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The parsers of runnable commands (`hub replay`, `hub issues list`), however deep."""
+    subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subparsers:
+        return [parser]
+    return [leaf for a in subparsers for p in a.choices.values() for leaf in _leaves(p)]
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line; an unknown flag gets the usage of the command it was given to, not
+    the top-level one (argparse hands unknown flags up to the root parser)."""
+    root = parser()
+    for leaf in _leaves(root):
+        leaf.set_defaults(usage_of=leaf)
+    args, unknown = root.parse_known_args(argv)
+    if unknown:
+        args.usage_of.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; a user's mistake is one line on stderr and a documented exit code."""
-    args = parser().parse_args(argv)
+    args = parse(argv)
     try:
         code: int = args.run(args, os.environ)
         sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit

@@ -413,3 +413,18 @@ async def test_issues_and_the_audit_trail_from_the_command_line(tmp_path: Path) 
     assert entry.split()[2:6] == ["admin", "patch_issue", "200", "cli"]
     assert entry.endswith(f"id={issue['id']}")
     assert bad[0] == 1 and "404" in bad[2] and len(bad[2].splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "usage"),
+    [(("replay", "--colour"), "usage: hub replay"),
+     (("issues", "list", "--nope"), "usage: hub issues list"),
+     (("objects", "show", "order", "1", "--x"), "usage: hub objects show")],
+)  # fmt: skip
+def test_an_unknown_flag_prints_the_usage_of_its_own_command(
+    args: tuple[str, ...], usage: str
+) -> None:
+    done = hub_cli(*args)
+    assert done.returncode == 2
+    assert done.stderr.startswith(usage), done.stderr
+    assert f"error: unrecognized arguments: {' '.join(args[-1:])}" in done.stderr
