@@ -1,5 +1,6 @@
-"""``hub issues`` and ``hub audit``: what an admin reads on a bad day, from the running hub's
-API (``--url`` or ``HUB_URL``, the token from ``HUB_ADMIN_TOKEN``), as tables or ``--json``."""
+"""``hub issues``, ``hub audit`` and ``hub subscriptions``: what an admin reads and does on a
+bad day, through the running hub's API (``--url`` or ``HUB_URL``, the token from
+``HUB_ADMIN_TOKEN``), as tables or ``--json``."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ AUDIT_COLUMNS = [
     ("AT", "at"), ("ACTOR", "actor"), ("ACTION", "action"), ("STATUS", "status"),
     ("VIA", "via"), ("TARGET", "target"),
 ]  # fmt: skip
+SUBSCRIPTION_COLUMNS = [
+    ("ID", "id"), ("STATE", "state"), ("ORIGIN", "origin"), ("EVENTS", "events"),
+    ("LAST SUCCESS", "last_success_at"), ("FAILURES", "consecutive_failures"),
+    ("PENDING", "pending"), ("DESCRIPTION", "description"),
+]  # fmt: skip
+STATES = {"pause": "paused", "resume": "active"}
 Command = Callable[[argparse.Namespace, Mapping[str, str]], Coroutine[Any, Any, int]]
 
 
@@ -72,6 +79,56 @@ async def list_audit(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return await _listing(args, env, "/api/audit", params, AUDIT_COLUMNS, audit_row, "entries")
 
 
+def subscription_row(sub: Mapping[str, Any]) -> list[str]:
+    """A subscription by its id, never its URL (a URL can carry a credential), with health."""
+    health = sub.get("health", {})
+    shown = (
+        dict(sub)
+        | health
+        | {
+            "events": ",".join(sub.get("events", [])),
+            "last_success_at": when(health.get("last_success_at")),
+        }
+    )
+    return [cell(shown.get(key)) for _, key in SUBSCRIPTION_COLUMNS]
+
+
+async def list_subscriptions(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    api = client(args, env)
+    try:
+        page = await api.call("GET", "/api/subscriptions")
+        # The list leaves health out; each subscription's own page has it.
+        items = [await api.call("GET", f"/api/subscriptions/{s['id']}") for s in page["items"]]
+    finally:
+        await api.aclose()
+    listed = {"items": items, "next_cursor": None}
+    return show_page(listed, args.json, "subscriptions", SUBSCRIPTION_COLUMNS, subscription_row)
+
+
+async def change_subscription(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """pause, resume, rotate-secret or validate one subscription."""
+    path = f"/api/subscriptions/{args.id}"
+    api = client(args, env)
+    try:
+        if args.verb in STATES:
+            sub = await api.call("PATCH", path, json={"state": STATES[args.verb]})
+        elif args.verb == "rotate-secret":
+            sub = await api.call("POST", f"{path}/rotate-secret",
+                                 json={"grace_seconds": args.grace})  # fmt: skip
+        else:
+            sub = await api.call("POST", f"{path}/validate")
+    finally:
+        await api.aclose()
+    if args.json:
+        print(as_json(sub))
+        return 0
+    print(f"{sub['id']} {sub['state']}")
+    if "secret" in sub:  # shown once, as the API shows it once
+        print(f"new signing secret (the old one signs until {sub['previous_secret_expires_at']}):")
+        print(f"    {sub['secret']}")
+    return 0
+
+
 def _sync(run: Command) -> Callable[[argparse.Namespace, Mapping[str, str]], int]:
     def command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         code: int = asyncio.run(run(args, env))
@@ -87,7 +144,8 @@ def _common(parser: argparse.ArgumentParser, run: Command) -> None:
 
 
 def add_commands(commands: Any) -> None:
-    """``hub issues [list|acknowledge ID|resolve ID]`` and ``hub audit``."""
+    """``hub issues [list|acknowledge ID|resolve ID]``, ``hub audit`` and
+    ``hub subscriptions [list|pause|resume|rotate-secret|validate]``."""
     issues = commands.add_parser("issues", help="failures grouped into issues")
     verbs = issues.add_subparsers(dest="verb", required=True)
     listing = verbs.add_parser("list", help="issues, newest first")
@@ -107,3 +165,16 @@ def add_commands(commands: Any) -> None:
     audit.add_argument("--limit", type=int, default=50)
     audit.add_argument("--cursor", help="the next page, as the previous one says")
     _common(audit, list_audit)
+    subscriptions = commands.add_parser("subscriptions", help="subscriptions and their health")
+    verbs = subscriptions.add_subparsers(dest="verb", required=True)
+    _common(verbs.add_parser("list", help="every subscription, with its health"),
+            list_subscriptions)  # fmt: skip
+    for verb, what in (("pause", "hold its deliveries"), ("resume", "send again"),
+                       ("rotate-secret", "a new signing secret, shown once"),
+                       ("validate", "ask its endpoint's consent again")):  # fmt: skip
+        change = verbs.add_parser(verb, help=what)
+        change.add_argument("id", help="the subscription's id")
+        if verb == "rotate-secret":
+            grace = "seconds the old secret keeps signing (default a day)"
+            change.add_argument("--grace", type=float, default=86_400.0, help=grace)
+        _common(change, change_subscription)

@@ -428,3 +428,37 @@ def test_an_unknown_flag_prints_the_usage_of_its_own_command(
     assert done.returncode == 2
     assert done.stderr.startswith(usage), done.stderr
     assert f"error: unrecognized arguments: {' '.join(args[-1:])}" in done.stderr
+
+
+async def test_subscriptions_from_the_command_line(tmp_path: Path) -> None:
+    async with Receiver() as receiver:
+        receiver.respond(Reply(503))
+        (tmp_path / "subscriptions.yaml").write_text(subscriptions_yaml([
+            {"id": "erp", "url": receiver.url("erp/key=abc"), "events": ["order.*"],
+             "secret": SUBSCRIBER_SECRET}]))  # fmt: skip
+        async with running_hub(hub_settings(tmp_path)) as hub:
+            made = await hub.post("/api/subscriptions", {
+                "url": receiver.url("flow"), "events": ["order.shipped"],
+                "skip_validation": True, "description": "a flow"})  # fmt: skip
+            flow = made.json()["id"]
+            await hub.send("order.created", order_data("S-1"), "s1")
+            await hub.hub.worker.wait_recorded(1)  # erp: 503, retrying
+            url = hub.served.url
+            listed = await run_cli(url, "subscriptions", "list")
+            paused = await run_cli(url, "subscriptions", "pause", flow)
+            resumed = await run_cli(url, "subscriptions", "resume", flow)
+            rotated = await run_cli(url, "subscriptions", "rotate-secret", flow, "--grace", "60")
+            file_one = await run_cli(url, "subscriptions", "pause", "erp")
+            shown = (await hub.get(f"/api/subscriptions/{flow}"))["secrets"]
+    assert listed[0] == 0, listed[2]
+    header, *rows = listed[1].splitlines()
+    assert header.split()[:4] == ["ID", "STATE", "ORIGIN", "EVENTS"]
+    by_id = {r.split()[0]: r.split() for r in rows}
+    assert by_id["erp"][1:4] == ["active", "file", "order.*"]
+    assert by_id["erp"][4:7] == ["-", "1", "1"]  # no success yet, 1 failure, 1 pending
+    assert by_id[flow][1:4] == ["active", "api", "order.shipped"]
+    assert "key=abc" not in listed[1]  # subscriptions by id, never by URL
+    assert paused[1].strip() == f"{flow} paused" and resumed[1].strip() == f"{flow} active"
+    assert rotated[0] == 0 and rotated[1].splitlines()[2].strip().startswith("whsec_")
+    assert shown == 2  # the new secret, and the old one for its grace period
+    assert file_one[0] == 1 and len(file_one[2].splitlines()) == 1  # read-only: one line
