@@ -70,11 +70,15 @@ IDENTIFIERS: dict[str, tuple[str, ...]] = {
 ATTACHED: dict[str, tuple[str, ...]] = {"order": ("invoice_id",)}
 
 
-def _field_value(data: Mapping[str, Any], name: str) -> str | None:
-    value = data.get(name)
+def _id_text(value: Any) -> str | None:
+    """An id as text: a non-empty string or an integer (never a boolean), cut to MAX_VALUE."""
     if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
         return str(value)[:MAX_VALUE]
     return None
+
+
+def _field_value(data: Mapping[str, Any], name: str) -> str | None:
+    return _id_text(data.get(name))
 
 
 def naming_subject(object_type: str, subject: str | None, data: Mapping[str, Any]) -> str | None:
@@ -94,7 +98,10 @@ def naming_subject(object_type: str, subject: str | None, data: Mapping[str, Any
 
 def _field_aliases(object_type: str, data: Mapping[str, Any]) -> set[str]:
     names = IDENTIFIERS.get(object_type, ())
-    found = {f"subject:{object_type}/{v}" for v in [_field_value(data, n) for n in names[:1]] if v}
+    found: set[str] = set()
+    own = _field_value(data, names[0]) if names else None
+    if own is not None:
+        found.add(f"subject:{object_type}/{own}")
     for name in (*names[1:], *ATTACHED.get(object_type, ())):
         value = _field_value(data, name)
         if value is not None:
@@ -128,8 +135,9 @@ def aliases_of(
             for kind, value in ids.items():
                 if not identifies(str(kind), object_type):
                     continue
-                if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-                    found.add(f"{system}.{kind}:{str(value)[:MAX_VALUE]}")
+                text = _id_text(value)
+                if text is not None:
+                    found.add(f"{system}.{kind}:{text}")
     groups = link_groups(links)
     for alias in list(found):
         kind, _, value = alias.partition(":")
