@@ -163,21 +163,22 @@ def cmd_deliveries(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def cmd_replay(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    if args.delivery_id and args.dry_run:
-        raise ConfigError("--dry-run counts a bulk replay (by filter), not one delivery")
-    if args.delivery_id:
-        return asyncio.run(cli_admin.one(args, env, "replay"))
-    if not args.status:
+    if not args.delivery_id and not args.status:
         args.status = "failed"
-    return asyncio.run(cli_admin.bulk(args, env, "replay"))
+    return _one_or_bulk(args, env, "replay")
 
 
 def cmd_retry(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    return _one_or_bulk(args, env, "retry")
+
+
+def _one_or_bulk(args: argparse.Namespace, env: Mapping[str, str], action: str) -> int:
+    """One delivery by its id, or every one the filters match."""
     if args.delivery_id and args.dry_run:
-        raise ConfigError("--dry-run counts a bulk retry (by filter), not one delivery")
+        raise ConfigError(f"--dry-run counts a bulk {action} (by filter), not one delivery")
     if args.delivery_id:
-        return asyncio.run(cli_admin.one(args, env, "retry"))
-    return asyncio.run(cli_admin.bulk(args, env, "retry"))
+        return asyncio.run(cli_admin.one(args, env, action))
+    return asyncio.run(cli_admin.bulk(args, env, action))
 
 
 def _serve_flags(parser: argparse.ArgumentParser) -> None:

@@ -8,8 +8,9 @@ because one hub process owns its database. A bulk action counts first (``dry_run
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,6 +85,18 @@ def client(args: argparse.Namespace, env: Mapping[str, str]) -> ApiClient:
         raise ConfigError("set HUB_ADMIN_TOKEN to the admin token")
     default = f"http://{env.get('HUB_HOST', '127.0.0.1')}:{env.get('HUB_PORT', '8000')}"
     return ApiClient(args.url or env.get("HUB_URL") or default, token)
+
+
+Command = Callable[[argparse.Namespace, Mapping[str, str]], Coroutine[Any, Any, int]]
+
+
+def sync_command(run: Command) -> Callable[[argparse.Namespace, Mapping[str, str]], int]:
+    """An async command as argparse runs it: in a loop of its own."""
+
+    def command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+        return asyncio.run(run(args, env))
+
+    return command
 
 
 def filters(args: argparse.Namespace, *names: str) -> dict[str, str]:

@@ -7,11 +7,10 @@ state tracker (a rebuild must hold the tracker while it replays the log).
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from hub.cli_admin import ApiClient, as_json, cell, client, show_page, table, when
+from hub.cli_admin import ApiClient, as_json, cell, client, show_page, sync_command, table, when
 
 OBJECT_COLUMNS = [
     ("TYPE", "type"), ("KEY", "key"), ("STATUS", "status"), ("STATE / REASON", "state_reason"),
@@ -157,12 +156,4 @@ def add_commands(commands: Any) -> None:
     for parser, run in ((listing, list_objects), (show, show_object), (rebuilt, rebuild)):
         parser.add_argument("--url", help="the hub's base URL (HUB_URL)")
         parser.add_argument("--json", action="store_true")
-        parser.set_defaults(run=_sync(run))
-
-
-def _sync(run: Any) -> Any:
-    def command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-        code: int = asyncio.run(run(args, env))
-        return code
-
-    return command
+        parser.set_defaults(run=sync_command(run))

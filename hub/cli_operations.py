@@ -5,11 +5,10 @@ bad day, through the running hub's API (``--url`` or ``HUB_URL``, the token from
 from __future__ import annotations
 
 import argparse
-import asyncio
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from hub.cli_admin import as_json, cell, client, show_page, when
+from hub.cli_admin import Command, as_json, cell, client, show_page, sync_command, when
 
 ISSUE_COLUMNS = [
     ("ID", "id"), ("STATUS", "status"), ("COUNT", "count"), ("TITLE", "title"),
@@ -25,7 +24,6 @@ SUBSCRIPTION_COLUMNS = [
     ("PENDING", "pending"), ("DESCRIPTION", "description"),
 ]  # fmt: skip
 STATES = {"pause": "paused", "resume": "active"}
-Command = Callable[[argparse.Namespace, Mapping[str, str]], Coroutine[Any, Any, int]]
 
 
 def issue_row(issue: Mapping[str, Any]) -> list[str]:
@@ -129,18 +127,10 @@ async def change_subscription(args: argparse.Namespace, env: Mapping[str, str]) 
     return 0
 
 
-def _sync(run: Command) -> Callable[[argparse.Namespace, Mapping[str, str]], int]:
-    def command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-        code: int = asyncio.run(run(args, env))
-        return code
-
-    return command
-
-
 def _common(parser: argparse.ArgumentParser, run: Command) -> None:
     parser.add_argument("--url", help="the hub's base URL (HUB_URL)")
     parser.add_argument("--json", action="store_true", help="the API's JSON")
-    parser.set_defaults(run=_sync(run))
+    parser.set_defaults(run=sync_command(run))
 
 
 def add_commands(commands: Any) -> None:
