@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +28,7 @@ PAGE_COLUMNS = [
     ("LAST", "last"), ("NEXT ATTEMPT", "next_attempt_at"), ("CREATED", "created_at"),
 ]  # fmt: skip
 MAX_CELL = 40
+API_PAGE = 500  # the most the API lists at once
 # The audit trail tells the CLI's actions by this name (`hub.api.audit`).
 CLI_AGENT = "hub-cli/0.1"
 
@@ -118,7 +120,32 @@ def when(value: str | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%SZ")
 
 
+def duration(seconds: float) -> str:
+    """A span as people say it: 3d 4h, 2h 5m, 40s."""
+    left = int(seconds)
+    parts = []
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if left >= size:
+            parts.append(f"{left // size}{unit}")
+            left %= size
+    return " ".join(parts[:2]) or f"{left}s"
+
+
+def moment(value: str | None, now: float) -> str:
+    """An API time, absolute and relative to ``now``: ``2026-12-07 09:15:02Z (3m ago)``."""
+    shown = when(value)
+    try:
+        at = datetime.fromisoformat((value or "").replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return shown
+    gap = at - now
+    relative = "now" if abs(gap) < 1 else (
+        f"in {duration(gap)}" if gap > 0 else f"{duration(-gap)} ago")  # fmt: skip
+    return f"{shown} ({relative})"
+
+
 def row(delivery: Mapping[str, Any]) -> list[str]:
+    """A delivery as a row, its times absolute (previews of bulk actions)."""
     last = delivery.get("last_status_code") or delivery.get("last_error") or "-"
     cells = dict(delivery) | {
         "last": last,
@@ -126,6 +153,27 @@ def row(delivery: Mapping[str, Any]) -> list[str]:
         "created_at": when(delivery.get("created_at")),
     }
     return [cell(cells.get(key)) for _, key in PAGE_COLUMNS]
+
+
+def listed_row(
+    descriptions: Mapping[str, str], now: float
+) -> Callable[[Mapping[str, Any]], list[str]]:
+    """Rows of ``hub deliveries``: times absolute and relative, each subscription by its id
+    and description (never its URL, which may carry a credential)."""
+
+    def cells(delivery: Mapping[str, Any]) -> list[str]:
+        sub = delivery.get("subscription_id")
+        about = descriptions.get(sub or "")
+        last = delivery.get("last_status_code") or delivery.get("last_error") or "-"
+        shown = dict(delivery) | {
+            "subscription_id": f"{sub} ({about})" if about else sub,
+            "last": last,
+            "next_attempt_at": moment(delivery.get("next_attempt_at"), now),
+            "created_at": moment(delivery.get("created_at"), now),
+        }
+        return [cell(shown.get(key)) for _, key in PAGE_COLUMNS]
+
+    return cells
 
 
 def cell(value: Any) -> str:
@@ -166,13 +214,48 @@ def show_page(
 
 
 async def deliveries(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """Exactly ``--limit`` deliveries (fetched in pages of the API's largest), then how many
+    more match."""
+    if args.limit < 1:
+        raise CliError("--limit must be 1 or more", 2)
     api = client(args, env)
-    params = {**filters(args, *FILTERS, "cursor"), "limit": str(args.limit)}
     try:
-        page = await api.call("GET", "/api/deliveries", params=params)
+        page = await _pages(api, filters(args, *FILTERS), args.cursor, args.limit)
+        subs = [] if args.json else (await api.call("GET", "/api/subscriptions"))["items"]
     finally:
         await api.aclose()
-    return show_page(page, args.json, "deliveries")
+    if args.json:
+        print(as_json(page))
+        return 0
+    descriptions = {s["id"]: s["description"] for s in subs if s.get("description")}
+    if not page["items"]:
+        print("no deliveries match")
+        return 0
+    for line in table(page["items"], PAGE_COLUMNS, listed_row(descriptions, time.time())):
+        print(line)
+    after = page["next_cursor"]
+    if after and args.cursor is None:
+        print(f"\n{page['total'] - len(page['items']):,} more; --limit or --cursor {after}")
+    elif after:  # a later page: what came before it is not known here
+        print(f"\n{page['total']:,} match in all; the next page: --cursor {after}")
+    return 0
+
+
+async def _pages(
+    api: ApiClient, params: dict[str, str], cursor: str | None, limit: int
+) -> dict[str, Any]:
+    """Pages of at most `API_PAGE` until ``limit`` items or the last; the first one counts."""
+    items: list[Any] = []
+    total: int | None = None
+    while True:
+        ask = {**params, "limit": str(min(API_PAGE, limit - len(items)))}
+        ask |= ({"cursor": cursor} if cursor else {}) | ({} if items else {"count": "true"})
+        page = await api.call("GET", "/api/deliveries", params=ask)
+        total = page.get("total", total)
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None or len(items) >= limit:
+            return {"items": items, "next_cursor": cursor, "total": total}
 
 
 def as_json(doc: Any) -> str:

@@ -10,7 +10,17 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
-from hub.cli_admin import ApiClient, as_json, cell, client, show_page, sync_command, table, when
+from hub.cli_admin import (
+    ApiClient,
+    as_json,
+    cell,
+    client,
+    duration,
+    show_page,
+    sync_command,
+    table,
+    when,
+)
 
 OBJECT_COLUMNS = [
     ("TYPE", "type"), ("KEY", "key"), ("STATUS", "status"), ("STATE / REASON", "state_reason"),
@@ -32,17 +42,6 @@ def object_row(obj: Mapping[str, Any]) -> list[str]:
 
 def diff_row(diff: Mapping[str, Any]) -> list[str]:
     return [cell(diff.get(key)) for _, key in DIFF_COLUMNS]
-
-
-def duration(seconds: float) -> str:
-    """A time in status as people say it: 3d 4h, 2h 5m, 40s."""
-    left = int(seconds)
-    parts = []
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
-        if left >= size:
-            parts.append(f"{left // size}{unit}")
-            left %= size
-    return " ".join(parts[:2]) or f"{left}s"
 
 
 async def _call(args: argparse.Namespace, env: Mapping[str, str], *call: Any, **kw: Any) -> Any:
@@ -83,11 +82,17 @@ def readable(doc: Mapping[str, Any]) -> list[str]:
         f"{doc['type']} {doc['key']} ({doc['id']}){company}",
         f"status    {doc['status']} ({doc['state']} / {doc['reason']}) since "
         f"{when(doc.get('since'))}, {duration(doc.get('seconds_in_status', 0))} ago",
-        "references",
     ]
-    for system, ids in sorted(doc.get("references", {}).items()):
-        shown = ", ".join(f"{kind} {value}" for kind, value in sorted(ids.items()))
-        lines.append(f"  {system:<12} {shown}")
+    linked = doc.get("linked_references", {})
+    sent = {
+        system: {kind: value for kind, value in ids.items() if kind not in linked.get(system, {})}
+        for system, ids in doc.get("references", {}).items()
+    }
+    for title, group in (("references sent by a system", sent),
+                         ("references implied by a declared link", linked)):  # fmt: skip
+        if any(group.values()):
+            lines.append(title)
+            lines.extend(_references(group))
     if doc.get("facts"):
         lines.append("facts")
         for name, value in sorted(doc["facts"].items()):
@@ -109,6 +114,14 @@ def readable(doc: Mapping[str, Any]) -> list[str]:
         lines.append(f"  {when(entry.get('at'))}  {entry['trigger']:<24} {entry['outcome']:<11} "
                      f"{move:<34} {entry.get('message') or ''}{by}")  # fmt: skip
     return [line.rstrip() for line in lines]
+
+
+def _references(group: Mapping[str, Mapping[str, str]]) -> list[str]:
+    return [
+        f"  {system:<12} " + ", ".join(f"{kind} {value}" for kind, value in sorted(ids.items()))
+        for system, ids in sorted(group.items())
+        if ids
+    ]
 
 
 async def rebuild(args: argparse.Namespace, env: Mapping[str, str]) -> int:

@@ -127,6 +127,26 @@ async def change_subscription(args: argparse.Namespace, env: Mapping[str, str]) 
     return 0
 
 
+async def test_subscription(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """Send a test event and say what the endpoint did: exit 1 when it failed."""
+    api = client(args, env)
+    try:
+        body = {"type": args.type} if args.type else {}
+        trial = await api.call("POST", f"/api/subscriptions/{args.id}/test", json=body)
+    finally:
+        await api.aclose()
+    if args.json:
+        print(as_json(trial))
+    else:
+        answer = f"answered {trial['status']}" if trial["status"] is not None else trial["error"]
+        verdict = "delivered" if trial["succeeded"] else "failed"
+        print(f"{verdict}: a test {trial['type']} ({trial['event_id']}) to "
+              f"{trial['subscription_id']} {answer} in {trial['duration_ms']:.0f} ms")  # fmt: skip
+        if trial.get("response"):
+            print(f"    {cell(trial['response'])}")
+    return 0 if trial["succeeded"] else 1
+
+
 def _common(parser: argparse.ArgumentParser, run: Command) -> None:
     parser.add_argument("--url", help="the hub's base URL (HUB_URL)")
     parser.add_argument("--json", action="store_true", help="the API's JSON")
@@ -135,7 +155,7 @@ def _common(parser: argparse.ArgumentParser, run: Command) -> None:
 
 def add_commands(commands: Any) -> None:
     """``hub issues [list|acknowledge ID|resolve ID]``, ``hub audit`` and
-    ``hub subscriptions [list|pause|resume|rotate-secret|validate]``."""
+    ``hub subscriptions [list|pause|resume|rotate-secret|validate|test]``."""
     issues = commands.add_parser("issues", help="failures grouped into issues")
     verbs = issues.add_subparsers(dest="verb", required=True)
     listing = verbs.add_parser("list", help="issues, newest first")
@@ -168,3 +188,7 @@ def add_commands(commands: Any) -> None:
             grace = "seconds the old secret keeps signing (default a day)"
             change.add_argument("--grace", type=float, default=86_400.0, help=grace)
         _common(change, change_subscription)
+    test = verbs.add_parser("test", help="send a signed test event now (not stored or retried)")
+    test.add_argument("id", help="the subscription's id")
+    test.add_argument("--type", help="an event type it takes (default: the first in the catalog)")
+    _common(test, test_subscription)

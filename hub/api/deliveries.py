@@ -26,7 +26,6 @@ from hub.api.params import (
     hub_of,
     int_param,
     json_object,
-    page_response,
     refuse_unknown,
     text_param,
 )
@@ -78,17 +77,22 @@ async def _delivery(request: Request) -> Delivery:
     return found
 
 
-@accepts(*DELIVERY_FILTERS, *PAGE)
+@accepts(*DELIVERY_FILTERS, *PAGE, "count")
 async def list_deliveries(request: Request) -> JSONResponse:
+    """A page of deliveries; ``count=true`` adds ``total``, every match of the filters (a
+    count costs a scan of the matches, so it is asked for, not given by default)."""
     hub = hub_of(request)
     q = request.query_params
     await _scoped(request, q.get("subscription"))
+    where = delivery_filter(q, None, hub.clock.now())
     page = await hub.store.list_deliveries(
-        delivery_filter(q, None, hub.clock.now()),
-        q.get("cursor"),
-        int_param(q, "limit", DEFAULT_LIMIT, 1, 500),
+        where, q.get("cursor"), int_param(q, "limit", DEFAULT_LIMIT, 1, 500)
     )
-    return page_response([render_delivery(d) for d in page.items], page.next_cursor)
+    doc: dict[str, Any] = {"items": [render_delivery(d) for d in page.items],
+                           "next_cursor": page.next_cursor}  # fmt: skip
+    if bool_param(q, "count"):
+        doc["total"] = await hub.store.count_deliveries(where)
+    return JSONResponse(doc)
 
 
 @accepts()

@@ -12,6 +12,7 @@ with the counts moved, fallen back and refused (a dry run counts without moving)
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -43,9 +44,10 @@ from hub.errors import (
     Violation,
 )
 from hub.filters import parse_filter
-from hub.model import BusinessObject, DeliveryFilter, ObjectFilter
+from hub.model import BusinessObject, DeliveryFilter, Event, ObjectFilter
 from hub.problem import problem_response
 from hub.state.apply import references
+from hub.state.correlate import aliases_of, implied_only
 from hub.state.transitions import Outcome
 
 TIMELINE = 200  # events shown on an object's page
@@ -120,6 +122,7 @@ async def get_object(request: Request) -> JSONResponse:
         shown["deliveries"] = [render_delivery(d) for d in deliveries.items]
         timeline.append(shown)
     doc = render_object(obj, hub.clock.now())
+    doc["linked_references"] = references(_linked(hub, obj, events))
     doc["timeline"] = timeline
     doc["logbook"] = [
         {"at": rfc3339_or_none(e.at), "trigger": e.trigger, "outcome": e.outcome,
@@ -133,6 +136,17 @@ async def get_object(request: Request) -> JSONResponse:
         for d in await hub.store.deadlines(obj.id)
     ]  # fmt: skip
     return JSONResponse(doc)
+
+
+def _linked(hub: Hub, obj: BusinessObject, events: list[Event]) -> tuple[str, ...]:
+    """The object's aliases that only a declared link implies, judged from the events shown
+    (one sent before the timeline's window counts as sent unless a link derives it)."""
+    sent: set[str] = set()
+    for event in events:
+        data = json.loads(event.data_json)
+        if isinstance(data, dict):
+            sent.update(aliases_of(data, event.subject, obj.type))
+    return tuple(sorted(implied_only(obj.aliases, sent, hub.rules.links)))
 
 
 @accepts()

@@ -29,6 +29,12 @@ def _page(item: str) -> dict[str, Any]:
     }
 
 
+def _counted(page: dict[str, Any]) -> dict[str, Any]:
+    """A page that may carry ``total`` (asked for with ``count=true``)."""
+    total = {"total": {"type": "integer", "description": "every match (count=true)"}}
+    return page | {"properties": page["properties"] | total}
+
+
 def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "description": description,
             "schema": schema or {"type": "string"}}  # fmt: skip
@@ -170,6 +176,8 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": "string"}, "state": {"type": "string"},
             "reason": {"type": "string"}, "since": TIME, "seconds_in_status": {"type": "number"},
             "company": TEXT, "references": {"type": "object"},
+            "linked_references": {"type": "object", "description": (
+                "The references only a declared link implies (one object's page only)")},
             "aliases": {"type": "array", "items": {"type": "string"}}, "facts": {"type": "object"},
             "created_at": TIME, "updated_at": TIME,
             "timeline": {"type": "array", "items": {"type": "object"}},
@@ -408,8 +416,10 @@ def document() -> dict[str, Any]:
         "/api/events/{id}/replay": {"post": _op(
             "Deliver an event again", (202, {"type": "object"}), (400, 401, 403, 404, 409),
             sub_id, {"type": "object", "properties": {"subscription": {"type": "string"}}})},
-        "/api/deliveries": {"get": _op("List deliveries", (200, _page("Delivery")),
-                                       (400, 401, 403, 404), [*DELIVERY_FILTERS, *PAGING])},
+        "/api/deliveries": {"get": _op("List deliveries", (200, _counted(_page("Delivery"))),
+                                       (400, 401, 403, 404), [*DELIVERY_FILTERS, *PAGING,
+            _query("count", "true adds total, every match of the filters",
+                   {"type": "boolean"})])},
         "/api/deliveries/replay": {"post": _with_dry_run(_op(
             "Bulk replay by filter (status defaults to failed)", (202, {"type": "object"}),
             (400, 401, 403, 404), params=BULK, body=BULK_BODY))},
@@ -456,6 +466,14 @@ def document() -> dict[str, Any]:
         "/api/subscriptions/{id}/validate": {"post": _op(
             "Ask the target for consent again", (200, "Subscription"), (401, 403, 404, 409),
             sub_id)},
+        "/api/subscriptions/{id}/test": {"post": _op(
+            "Send a test event now: the catalog's example, signed, not stored or retried",
+            (200, {"type": "object", "required": ["event_id", "type", "succeeded"], "properties": {
+                "subscription_id": {"type": "string"}, "event_id": ID, "type": {"type": "string"},
+                "succeeded": {"type": "boolean"}, "status": {"type": ["integer", "null"]},
+                "response": TEXT, "error": TEXT, "duration_ms": {"type": "number"}}}),
+            (400, 401, 403, 404, 409, 422), sub_id,
+            {"type": "object", "properties": {"type": {"type": "string"}}})},
         "/api/tokens": {
             "get": _op("List scoped tokens (admin)", (200, _page("Token"))),
             "post": _op("Create a scoped token (admin)", (201, "Token"),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from hub.api import admin, audit, deliveries, feed, issues, objects, subscriptions
+from hub.api import admin, audit, deliveries, feed, issues, objects, subscriptions, trials
 
 ROUTES = [
     *admin.ROUTES,
     *deliveries.ROUTES,
     *subscriptions.ROUTES,
+    *trials.ROUTES,
     *feed.ROUTES,
     *objects.ROUTES,
     *audit.ROUTES,

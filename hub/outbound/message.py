@@ -15,7 +15,10 @@ import orjson
 from hub import __version__
 from hub.catalog import EventType
 from hub.clock import to_rfc3339
+from hub.ids import new_id
+from hub.jsontext import dump_json
 from hub.model import Event
+from hub.outbound.subscriptions import Subscription
 from hub.signing import signature_header
 
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
@@ -79,6 +82,38 @@ def headers(
         "webhook-timestamp": str(timestamp),
         "webhook-signature": signature_header(keys, msg_id, timestamp, body),
     }
+
+
+def signed_request(
+    events: Sequence[Event], subscription: Subscription, now: float, send_time: int, origin: str
+) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of one attempt at a subscription: a batch when it batches, the
+    content type its mode asks for, its own headers, signed with the keys valid ``now``."""
+    if subscription.batch is not None:
+        msg_id, body = batch(events)
+        content_type = BATCH_CONTENT_TYPE
+    else:
+        msg_id, body = events[0].id, envelope(events[0])
+        content_type = CONTENT_TYPE
+    if subscription.content_mode == "json":
+        content_type = JSON_CONTENT_TYPE
+    keys = subscription.signing_keys(now)
+    signed = headers(keys, msg_id, send_time, body, content_type)
+    sent = {**subscription.headers, **signed}
+    if subscription.validated_by == "cloudevents":
+        sent["webhook-request-origin"] = origin
+    return body, sent
+
+
+def example_event(event_type: EventType, company: str | None, now: float) -> Event:
+    """A test event: the catalog's example of a type, from ``/hub/test``, never stored."""
+    data = event_type.example
+    subject = event_type.subject_of(data) if isinstance(data, dict) else None
+    return Event(
+        id=new_id("evt"), type=event_type.name, source="/hub/test", connector="hub", time=now,
+        received_at=now, data_json=dump_json(data), subject=subject, company=company,
+        schema_version=event_type.version,
+    )  # fmt: skip
 
 
 def message_schema(event_type: EventType) -> dict[str, Any]:

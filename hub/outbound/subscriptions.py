@@ -272,3 +272,12 @@ class SubscriptionRegistry:
             if (now is None or s.receives(now))
             and (s.filter is None or (data is not None and s.filter.test(data)))
         ]  # fmt: skip
+
+
+def example_type(subscription: Subscription, types: Iterable[str], asked: str | None) -> str | None:
+    """The type a test event takes: the one asked for when the subscription takes it, else
+    the first of ``types`` it takes (None: it takes none of them)."""
+    taken = [t for t in types if any(type_matches(p, t) for p in subscription.events)]
+    if asked is not None:
+        return asked if asked in taken else None
+    return taken[0] if taken else None

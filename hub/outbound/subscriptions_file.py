@@ -44,7 +44,8 @@ from hub.urls import url_problem
 from hub.yamlfile import load, refuse, where
 
 KEYS = {"id", "url", "events", "company", "secret", "timeout", "retry", "rate_limit",
-        "max_in_flight", "ordered", "batch", "content_mode"}  # fmt: skip
+        "max_in_flight", "ordered", "batch", "content_mode", "description"}  # fmt: skip
+DESCRIPTION_MAX = 200  # as the API allows
 # Signs nothing anyone sees: it stands in for a secret whose variable `hub check` found unset.
 PLACEHOLDER = "whsec_" + "A" * 43 + "="
 
@@ -128,6 +129,11 @@ def parse_entry(
     company = raw.get("company")
     if company is not None and not isinstance(company, str):
         entry.fail("company must be a string")
+    description = raw.get("description")
+    if description is not None and (
+        not isinstance(description, str) or not 0 < len(description) <= DESCRIPTION_MAX
+    ):
+        entry.fail(f"description must be text of 1-{DESCRIPTION_MAX} characters")
     problem = url_problem(raw.get("url"))
     if problem is not None:
         entry.fail(f"url: {problem}")
@@ -152,6 +158,7 @@ def parse_entry(
         ordered=raw.get("ordered") is True,
         batch=parse_batch(raw.get("batch")) if not dispatch_problems(raw) else None,
         content_mode=str(raw.get("content_mode") or default_content_mode(str(raw.get("url")))),
+        description=description if isinstance(description, str) else None,
     )
     return (None if entry.problems else sub), entry.problems
 

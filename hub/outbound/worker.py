@@ -22,7 +22,14 @@ from hub.clock import Clock, SystemClock, to_rfc3339
 from hub.errors import StoreUnavailable
 from hub.health import DEFAULT_DISABLE_AFTER, Health, should_disable
 from hub.ids import new_id
-from hub.model import Attempt, AttemptRecord, DeliveryJob, DeliveryStatus, SubscriptionState
+from hub.model import (
+    Attempt,
+    AttemptRecord,
+    DeliveryJob,
+    DeliveryStatus,
+    Event,
+    SubscriptionState,
+)
 from hub.observe.metrics import Metrics
 from hub.observe.pacing import Pacer
 from hub.outbound import batching, message
@@ -110,6 +117,21 @@ class Tally:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (count, id(future), future))
         await future
+
+
+@dataclass(frozen=True)
+class Trial:
+    """What a test event got back from a subscription's endpoint."""
+
+    event: Event
+    status: int | None
+    response: str | None
+    error: str | None
+    duration_ms: float
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
 
 
 class DeliveryWorker:
@@ -369,20 +391,24 @@ class DeliveryWorker:
     def _request(
         self, jobs: list[DeliveryJob], subscription: Subscription, now: float
     ) -> tuple[bytes, dict[str, str]]:
-        if subscription.batch is not None:
-            msg_id, body = message.batch([job.event for job in jobs])
-            content_type = message.BATCH_CONTENT_TYPE
-        else:
-            msg_id, body = jobs[0].event.id, message.envelope(jobs[0].event)
-            content_type = message.CONTENT_TYPE
-        if subscription.content_mode == "json":
-            content_type = message.JSON_CONTENT_TYPE
-        keys = subscription.signing_keys(now)
-        signed = message.headers(keys, msg_id, int(self._wall.now()), body, content_type)
-        headers = {**subscription.headers, **signed}
-        if subscription.validated_by == "cloudevents":
-            headers["webhook-request-origin"] = self._settings.origin
-        return body, headers
+        events = [job.event for job in jobs]
+        send_time = int(self._wall.now())
+        return message.signed_request(events, subscription, now, send_time, self._settings.origin)
+
+    async def try_event(self, event: Event, subscription: Subscription) -> Trial:
+        """Send one event to a subscription now, signed as a delivery would be, outside the
+        queue: nothing is stored, retried or counted in its health (a "send test event")."""
+        now, send_time = self._clock.now(), int(self._wall.now())
+        origin = self._settings.origin
+        body, headers = message.signed_request([event], subscription, now, send_time, origin)
+        started = time.perf_counter()
+        try:
+            timeout = subscription.timeout or self._settings.default_timeout
+            response = await self._sender.post(subscription.url, body, headers, timeout)
+        except SendError as exc:
+            return Trial(event, None, None, str(exc), (time.perf_counter() - started) * 1000)
+        text = response.body.decode("utf-8", errors="replace")
+        return Trial(event, response.status, text, None, (time.perf_counter() - started) * 1000)
 
     async def _attempt(
         self, jobs: list[DeliveryJob], subscription: Subscription, now: float

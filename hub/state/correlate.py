@@ -160,6 +160,18 @@ def link_groups(links: Iterable[Link]) -> dict[str, frozenset[str]]:
     return {kind: frozenset(group) for group in groups for kind in group}
 
 
+def implied_only(aliases: Iterable[str], sent: Iterable[str], links: Iterable[Link]) -> set[str]:
+    """The aliases that only a declared link gives the object: each derives from an alias an
+    event sent, and no event sent it itself."""
+    groups = link_groups(links)
+    told = set(sent)
+    derived: set[str] = set()
+    for alias in told:
+        kind, _, value = alias.partition(":")
+        derived.update(f"{same}:{value}" for same in groups.get(kind, ()))
+    return (set(aliases) & derived) - told
+
+
 def value_of(alias: str) -> str:
     """The id an alias names, without its kind: what people type to look an object up."""
     return alias.partition(":")[2]

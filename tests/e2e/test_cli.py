@@ -22,6 +22,7 @@ from tests.helpers import (
     order_data,
     running_hub,
     subscriptions_yaml,
+    verify_outbound,
 )
 
 
@@ -145,7 +146,7 @@ async def test_the_deliveries_table_shows_what_an_admin_needs(tmp_path: Path) ->
     async with Receiver() as receiver:
         receiver.respond(*[Reply(500, b"down")] * 3)
         (tmp_path / "subscriptions.yaml").write_text(subscriptions_yaml([
-            {"id": "erp", "url": receiver.url(), "events": ["order.*"],
+            {"id": "erp", "url": receiver.url(), "events": ["order.*"], "description": "ERP",
              "secret": SUBSCRIBER_SECRET, "retry": {"schedule": [0, 300]}}]))  # fmt: skip
         async with running_hub(hub_settings(tmp_path)) as hub:
             for n in range(3):
@@ -161,11 +162,13 @@ async def test_the_deliveries_table_shows_what_an_admin_needs(tmp_path: Path) ->
     assert header.split() == ["ID", "STATUS", "SUBSCRIPTION", "EVENT", "TYPE", "SUBJECT",
                               "ATTEMPTS", "LAST", "NEXT", "ATTEMPT", "CREATED"]  # fmt: skip
     assert len(rows) == 2 and blank == ""
-    assert hint.startswith("more deliveries match: add --cursor dlv_")
+    assert re.fullmatch(r"1 more; --limit or --cursor dlv_\w+", hint), hint
     cells = rows[0].split()
-    assert cells[1:4] == ["pending", "erp", "order.created"] and cells[4].startswith("order/T-")
-    assert cells[5:7] == ["1", "500"]
-    assert cells[7].endswith("Z") or cells[8].endswith("Z")  # the next attempt, to the second
+    assert cells[1:5] == ["pending", "erp", "(ERP)", "order.created"]
+    assert cells[5].startswith("order/T-") and cells[6:8] == ["1", "500"]
+    # Each time to the second, and how far off: the retry in about 5 minutes, made just now.
+    assert re.search(r"\d\d:\d\d:\d\dZ \(in [45]m\) +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ "
+                     r"\((now|\ds ago)\)$", rows[0]), rows[0]  # fmt: skip
     assert code_subject == 0 and len(by_subject.splitlines()) == 2  # the header and one row
 
 
@@ -462,3 +465,38 @@ async def test_subscriptions_from_the_command_line(tmp_path: Path) -> None:
     assert rotated[0] == 0 and rotated[1].splitlines()[2].strip().startswith("whsec_")
     assert shown == 2  # the new secret, and the old one for its grace period
     assert file_one[0] == 1 and len(file_one[2].splitlines()) == 1  # read-only: one line
+
+
+async def test_a_test_event_is_signed_sent_once_and_never_stored(tmp_path: Path) -> None:
+    async with Receiver() as receiver:
+        (tmp_path / "subscriptions.yaml").write_text(subscriptions_yaml([
+            {"id": "erp", "url": receiver.url("erp"), "events": ["order.*"],
+             "secret": SUBSCRIBER_SECRET}]))  # fmt: skip
+        async with running_hub(hub_settings(tmp_path)) as hub:
+            url = hub.served.url
+            sent = await run_cli(url, "subscriptions", "test", "erp", "--type", "order.shipped")
+            got = await receiver.next()
+            receiver.respond(Reply(503, b"down for maintenance"))
+            failed = await run_cli(url, "subscriptions", "test", "erp")
+            await receiver.next()
+            wrong = await hub.post("/api/subscriptions/erp/test", {"type": "customer.created"})
+            unknown = await hub.post("/api/subscriptions/nope/test", {})
+            events = (await hub.get("/api/events"))["items"]
+            deliveries = (await hub.get("/api/deliveries"))["items"]
+            audit = (await hub.get("/api/audit", action="send_test_event"))["items"]
+    assert sent[0] == 0, sent[2]
+    assert sent[1].startswith("delivered: a test order.shipped (evt_") and "answered 200" in sent[1]
+    message = verify_outbound(got)  # signed with the subscription's secret
+    assert message["type"] == "order.shipped" and message["source"] == "/hub/test"
+    assert message["data"]["order_id"]
+    assert failed[0] == 1 and failed[1].startswith("failed: a test order.")
+    assert "answered 503" in failed[1] and "down for maintenance" in failed[1]
+    assert wrong.status_code == 422 and "not a type this subscription takes" in wrong.text
+    assert unknown.status_code == 404
+    assert events == [] and deliveries == []  # nothing stored, nothing to retry
+    assert [(e["status"], e["target"].get("event_type")) for e in audit] == [
+        (404, None),
+        (422, None),
+        (200, "order.cancelled"),
+        (200, "order.shipped"),
+    ]  # newest first

@@ -41,7 +41,12 @@ async def test_objects_and_rebuild_from_the_command_line(tmp_path: Path) -> None
         assert code == 0, out
         assert out.splitlines()[0].startswith("order 1042 (obj_")
         assert "shipped (fulfillment_in_process / packed)" in out
-        assert "shopify      order_id 1042, order_number #1042" in out
+        sent = out[out.index("references sent") : out.index("references implied")]
+        assert sent.splitlines()[1:] == ["  shopify      order_id 1042, order_number #1042"]
+        # rules.yaml links D365's customer_ref and ShipStation's ids to Shopify's.
+        implied = out[out.index("references implied") : out.index("facts")].splitlines()[1:]
+        assert implied == ["  d365         customer_ref #1042",
+                           "  shipstation  order_key 1042, order_number #1042"]  # fmt: skip
         assert "deadline  order.overdue due" in out
         timeline = out[out.index("timeline") : out.index("logbook")].splitlines()[1:]
         assert [line.split()[3] for line in timeline] == [

@@ -108,6 +108,16 @@ def test_aliases(references: dict[str, Any], object_type: str, expected: list[st
     assert found == expected
 
 
+def test_the_aliases_only_a_link_implies() -> None:
+    held = ["easypost.tracking_number:1Z", "shipstation.order_key:82", "shopify.order_id:82",
+            "shopify.tracking_number:1Z", "shipstation.tracking_number:1Z"]  # fmt: skip
+    sent = ["shopify.order_id:82", "easypost.tracking_number:1Z", "shipstation.order_key:7"]
+    assert correlate.implied_only(held, sent, LINKS) == {
+        "shipstation.order_key:82", "shopify.tracking_number:1Z",
+        "shipstation.tracking_number:1Z"}  # fmt: skip
+    assert correlate.implied_only(held, held, LINKS) == set()  # sent itself: never implied
+
+
 def test_matching_creates_updates_or_merges_into_the_oldest() -> None:
     assert correlate.match({}).match is Match.CREATE
     assert correlate.match({"a": "obj_2", "b": "obj_2"}).object_id == "obj_2"

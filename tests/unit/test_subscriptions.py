@@ -123,6 +123,7 @@ def test_a_missing_file_means_no_subscriptions(tmp_path: Path, catalog: Catalog)
         ({"subscriptions": [entry(retry={"jitter": 2})]}, "retry.jitter must be"),
         ({"subscriptions": [entry(retry={"tries": 2})]}, "retry takes only"),
         ({"subscriptions": [entry(colour="red")]}, "unknown key(s): colour"),
+        ({"subscriptions": [entry(description=["x"])]}, "description must be text of 1-200"),
         ({"subscriptions": [entry(content_mode="xml")]}, "content_mode: one of cloudevents, json"),
         ({"subscriptions": [entry(), entry()]}, "subscription 'erp': id is repeated"),
     ],
