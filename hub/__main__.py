@@ -1,5 +1,5 @@
 import sys
 
-from hub.cli import main
+from hub.cli.main import main
 
 sys.exit(main())

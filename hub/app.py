@@ -235,7 +235,7 @@ def create_app(
         try:
             await the_store.open()
         except ConfigError as exc:
-            app.state.startup_error = exc.detail  # `hub.server` prints it as one line
+            app.state.startup_error = exc.detail  # `hub.cli.server` prints it as one line
             raise
         try:
             registry = SubscriptionRegistry(

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from hub.cli import main
+from hub.cli.main import main
 from tests.helpers import (
     ADMIN_TOKEN,
     SUBSCRIBER_SECRET,

@@ -13,7 +13,7 @@ import httpx
 from jsonschema import Draft4Validator
 from openapi_spec_validator import validate
 
-from hub.cli import main
+from hub.cli.main import main
 from hub.config import PROJECT_ROOT
 from hub.integrations.power_automate import BRAND_COLOR
 from hub.integrations.swagger import as_draft4

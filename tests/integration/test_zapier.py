@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.cli import main
+from hub.cli.main import main
 from hub.config import PROJECT_ROOT
 from tests.helpers import CONNECTOR_SECRET, hub_settings, running_hub
 

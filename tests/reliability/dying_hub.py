@@ -13,7 +13,7 @@ import signal
 import sys
 from typing import Any
 
-from hub.cli import main
+from hub.cli.main import main
 from hub.model import AttemptRecord
 from hub.store.sqlite import SqliteStore
 

@@ -12,7 +12,7 @@ import dataclasses
 import sys
 from typing import Any
 
-from hub.cli import main
+from hub.cli.main import main
 from hub.state.tracker import StateTracker
 
 _init, _follow = StateTracker.__init__, StateTracker._follow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.cli_admin import API_PAGE, _pages, moment
+from hub.cli.admin import API_PAGE, _pages, moment
 
 
 class FakeApi:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.cli import parser
+from hub.cli.main import parser
 from hub.config import ENV_NAMES, PROJECT_ROOT
 from hub.store import open_store
 from hub.store.sqlite import SqliteStore

@@ -11,7 +11,7 @@ from typing import Any
 
 from hub.app import rules_path
 from hub.catalog import Catalog, load_catalog
-from hub.cli_admin import CliError
+from hub.cli.admin import CliError
 from hub.config import load_settings
 from hub.integrations import power_automate, zapier
 from hub.state.rules import Rules, load_rules

@@ -17,7 +17,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hub import cli_admin, cli_integrations, cli_objects, cli_operations, signing
+from hub import signing
+from hub.cli import admin, integrations, objects, operations
 from hub.config import ENV_NAMES, Settings, load_settings
 from hub.errors import ConfigError
 from hub.inbound.connector import ConnectorConfig
@@ -31,8 +32,8 @@ def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from hub import server
     from hub.app import create_app, load_components
+    from hub.cli import server
 
     settings = _settings(args, env)
     components = load_components(settings, env)
@@ -119,7 +120,7 @@ def cmd_sign(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def cmd_listen(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from hub import listener
+    from hub.cli import listener
 
     secret = args.secret or env.get("HUB_DEMO_SUBSCRIPTION_SECRET", "")
     if not secret:
@@ -131,7 +132,7 @@ def cmd_listen(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         signing.decode_secret(secret)
     except ValueError:
         raise ConfigError(f"{source}: the whsec_ key is not base64") from None
-    from hub import server
+    from hub.cli import server
 
     sock = server.bind("127.0.0.1", args.port, "--port")
     listener.run(sock, secret, args.status)
@@ -159,7 +160,7 @@ def cmd_admin_token(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def cmd_deliveries(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    return asyncio.run(cli_admin.deliveries(args, env))
+    return asyncio.run(admin.deliveries(args, env))
 
 
 def cmd_replay(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -177,8 +178,8 @@ def _one_or_bulk(args: argparse.Namespace, env: Mapping[str, str], action: str) 
     if args.delivery_id and args.dry_run:
         raise ConfigError(f"--dry-run counts a bulk {action} (by filter), not one delivery")
     if args.delivery_id:
-        return asyncio.run(cli_admin.one(args, env, action))
-    return asyncio.run(cli_admin.bulk(args, env, action))
+        return asyncio.run(admin.one(args, env, action))
+    return asyncio.run(admin.bulk(args, env, action))
 
 
 def _serve_flags(parser: argparse.ArgumentParser) -> None:
@@ -214,26 +215,26 @@ def parser() -> argparse.ArgumentParser:
     types.add_argument("--json", action="store_true")
     types.set_defaults(run=cmd_event_types)
     deliveries = commands.add_parser("deliveries", help="list deliveries of a running hub")
-    cli_admin.add_filters(deliveries)
+    admin.add_filters(deliveries)
     deliveries.add_argument("--limit", type=int, default=50)
     deliveries.add_argument("--cursor", help="the next page, as the previous one says")
     deliveries.add_argument("--json", action="store_true")
     deliveries.set_defaults(run=cmd_deliveries)
     replay = commands.add_parser("replay", help="replay one delivery, or many by filter")
     replay.add_argument("delivery_id", nargs="?")
-    cli_admin.add_filters(replay)
+    admin.add_filters(replay)
     replay.add_argument("--yes", action="store_true", help="do not ask above 10 deliveries")
     replay.add_argument("--dry-run", action="store_true", help="count and show; change nothing")
     replay.set_defaults(run=cmd_replay)
     retry = commands.add_parser("retry", help="make waiting deliveries due now, one or by filter")
     retry.add_argument("delivery_id", nargs="?")
-    cli_admin.add_filters(retry, status=False)
+    admin.add_filters(retry, status=False)
     retry.add_argument("--yes", action="store_true", help="do not ask above 10 deliveries")
     retry.add_argument("--dry-run", action="store_true", help="count and show; change nothing")
     retry.set_defaults(run=cmd_retry)
-    cli_operations.add_commands(commands)
-    cli_objects.add_commands(commands)
-    cli_integrations.add_commands(commands)
+    operations.add_commands(commands)
+    objects.add_commands(commands)
+    integrations.add_commands(commands)
     sign = commands.add_parser("sign", help="print a Standard Webhooks signature for a body")
     sign.add_argument("--id", required=True, help="the webhook-id")
     sign.add_argument("--timestamp", type=int, help="Unix seconds (default now)")
@@ -289,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"configuration errors ({len(lines)}):\n  " + "\n  ".join(lines), EXIT_USAGE
             )
         return _fail(f"configuration error: {lines[0]}", EXIT_USAGE)
-    except cli_admin.CliError as exc:
+    except admin.CliError as exc:
         return _fail(str(exc), exc.code)
     except BrokenPipeError:
         # Nothing more can be written to stdout; keep the interpreter from trying at exit.

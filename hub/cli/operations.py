@@ -8,7 +8,7 @@ import argparse
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from hub.cli_admin import Command, as_json, cell, client, show_page, sync_command, when
+from hub.cli.admin import Command, as_json, cell, client, show_page, sync_command, when
 
 ISSUE_COLUMNS = [
     ("ID", "id"), ("STATUS", "status"), ("COUNT", "count"), ("TITLE", "title"),

@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
-from hub.cli_admin import (
+from hub.cli.admin import (
     ApiClient,
     as_json,
     cell,
