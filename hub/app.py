@@ -49,9 +49,9 @@ from hub.inbound.fetcher import Fetcher
 from hub.inbound.ingest import IngestLimits, Ingestor, Outcome
 from hub.integrations import power_automate
 from hub.model import ReceiptStatus
+from hub.observe.issues import Issues, inbound_issue
 from hub.observe.metrics import Metrics
 from hub.observe.request_id import RequestIds, current
-from hub.outbound.issues import Issues, inbound_issue
 from hub.outbound.sender import Sender, build_sender
 from hub.outbound.ssrf import guarded_client
 from hub.outbound.ssrf import parse_policy as address_policy

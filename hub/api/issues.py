@@ -21,7 +21,7 @@ from hub.api.params import (
 from hub.clock import rfc3339_or_none
 from hub.errors import Conflict, InvalidParameter, NotFound
 from hub.model import Issue, IssueStatus
-from hub.outbound.issues import issue_data
+from hub.observe.issues import issue_data
 
 
 def render_issue(issue: Issue) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from hub.catalog import Catalog
 from hub.clock import Clock
 from hub.config import Settings
 from hub.inbound.ingest import Ingestor
+from hub.observe.issues import Issues
 from hub.observe.metrics import Metrics
-from hub.outbound.issues import Issues
 from hub.outbound.subscriptions import SubscriptionRegistry
 from hub.outbound.worker import DeliveryWorker
 from hub.state.rules import Rules

@@ -30,11 +30,11 @@ from hub.model import (
     Event,
     SubscriptionState,
 )
+from hub.observe.issues import Issues, delivery_issue
 from hub.observe.metrics import Metrics
 from hub.observe.pacing import Pacer
 from hub.outbound import batching, message
 from hub.outbound.dispatch import Bucket, Gate, admit
-from hub.outbound.issues import Issues, delivery_issue
 from hub.outbound.retry import Decision, Verdict, decide, parse_retry_after
 from hub.outbound.sender import Sender, SendError
 from hub.outbound.subscriptions import Subscription, SubscriptionRegistry

@@ -6,7 +6,7 @@ import pytest
 
 from hub.catalog import Violation
 from hub.errors import InvalidSignature, MalformedJson, RequestError, SchemaViolation
-from hub.outbound.issues import delivery_issue, inbound_issue
+from hub.observe.issues import delivery_issue, inbound_issue
 
 
 @pytest.mark.parametrize(

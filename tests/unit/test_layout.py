@@ -17,8 +17,9 @@ PACKAGES = ("hub", "connectors")
 # command) may import anything; connectors are vendor mappings on top of the inbound interface.
 LAYERS = {
     "core": set(),
-    # Log lines, request ids and metrics: what every layer may report through.
-    "observe": {"core"},
+    # Log lines, request ids, metrics and issues (failures grouped, kept in the store): what
+    # inbound, outbound and the API report through.
+    "observe": {"core", "store"},
     "store": {"core"},
     "outbound": {"core", "store", "observe"},
     "inbound": {"core", "store", "outbound", "observe"},
