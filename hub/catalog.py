@@ -30,6 +30,8 @@ from jsonschema.exceptions import SchemaError
 from hub.errors import ConfigError, UnknownEventType, Violation
 
 TYPE_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+# What subscriptions, the feed and status rules name types by: exact, ``prefix.*`` or ``*``.
+PATTERN = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
 MAX_VIOLATIONS = 50
 
 _formats = FormatChecker(formats=())
@@ -82,6 +84,15 @@ class EventType:
         if self.subject_key is None or self.subject_key not in data:
             return None
         return f"{self.name.split('.')[0]}/{data[self.subject_key]}"
+
+
+def type_matches(pattern: str, event_type: str) -> bool:
+    """True when an event type matches an exact name, a ``prefix.*`` pattern or ``*``."""
+    if pattern == "*":
+        return True
+    if pattern.endswith(".*"):
+        return event_type.startswith(pattern[:-1])
+    return pattern == event_type
 
 
 def json_pointer(path: Iterator[Any] | Any) -> str:

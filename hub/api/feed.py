@@ -21,10 +21,10 @@ from starlette.routing import Route
 
 from hub.api.params import accepts
 from hub.api.render import render_event
+from hub.catalog import PATTERN, type_matches
 from hub.errors import InvalidParameter
 from hub.filters import Filter, parse_filter
 from hub.model import Event
-from hub.outbound.subscriptions import PATTERN, type_matches
 from hub.store.base import Store, check_cursor
 
 

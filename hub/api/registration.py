@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from hub.catalog import Catalog
+from hub.catalog import PATTERN, Catalog
 from hub.clock import parse_rfc3339
 from hub.config import Secret
 from hub.errors import SchemaViolation, UnknownParameters, Violation
@@ -33,7 +33,6 @@ from hub.model import SubscriptionState
 from hub.outbound.batching import parse_batch
 from hub.outbound.retry import RetryPolicy
 from hub.outbound.subscriptions import (
-    PATTERN,
     TIMEOUT_BOUNDS,
     Subscription,
     content_mode_problem,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from bisect import bisect_left
-from collections import Counter as Tally
+from collections import Counter as Occurrences
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -77,7 +77,7 @@ def observe_all(child: Any, values: list[float]) -> None:
         for value in values:
             child.observe(value)
         return
-    counts = Tally(bisect_left(bounds, value) for value in values)
+    counts = Occurrences(bisect_left(bounds, value) for value in values)
     for index, count in counts.items():
         buckets[index].inc(count)
     total.inc(sum(values))

@@ -23,6 +23,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
+from hub.catalog import type_matches
 from hub.config import Secret
 from hub.filters import Filter
 from hub.health import Health
@@ -32,7 +33,6 @@ from hub.outbound.retry import DEFAULT_SCHEDULE, RetryPolicy
 from hub.signing import decode_secret
 
 SUBSCRIPTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-PATTERN = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
 TIMEOUT_BOUNDS = (0.5, 60.0)
 # States whose subscriptions are owed new events (a paused one's are held until it resumes).
 ROUTED = (SubscriptionState.ACTIVE, SubscriptionState.PAUSED)
@@ -117,15 +117,6 @@ def content_mode_problem(raw: Any) -> str | None:
     if raw is None or raw in CONTENT_MODES:
         return None
     return f"one of {', '.join(CONTENT_MODES)}"
-
-
-def type_matches(pattern: str, event_type: str) -> bool:
-    """True when an event type matches an exact name, a ``prefix.*`` pattern or ``*``."""
-    if pattern == "*":
-        return True
-    if pattern.endswith(".*"):
-        return event_type.startswith(pattern[:-1])
-    return pattern == event_type
 
 
 def matches(subscription: Subscription, event_type: str, company: str | None) -> bool:

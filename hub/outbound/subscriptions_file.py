@@ -24,12 +24,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hub.catalog import Catalog
+from hub.catalog import PATTERN, Catalog
 from hub.config import Secret
 from hub.errors import ConfigError
 from hub.outbound.batching import parse_batch
 from hub.outbound.subscriptions import (
-    PATTERN,
     SUBSCRIPTION_ID,
     TIMEOUT_BOUNDS,
     Subscription,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import logging
 import random
 import time
@@ -39,6 +38,7 @@ from hub.outbound.retry import Decision, Verdict, decide, parse_retry_after
 from hub.outbound.sender import Sender, SendError
 from hub.outbound.subscriptions import Subscription, SubscriptionRegistry
 from hub.store.base import Store
+from hub.tally import Tally
 
 log = logging.getLogger("hub.worker")
 
@@ -95,28 +95,6 @@ class WorkerSettings:
     origin: str = "webhook-hub"
     disable_after: float = DEFAULT_DISABLE_AFTER
     default_timeout: float = 15.0
-
-
-class Tally:
-    """A count that only grows, and the waits for it to reach a number."""
-
-    def __init__(self) -> None:
-        self.value = 0
-        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
-
-    def add(self, count: int = 1) -> None:
-        self.value += count
-        while self._waiters and self._waiters[0][0] <= self.value:
-            _, _, future = heapq.heappop(self._waiters)
-            if not future.done():
-                future.set_result(None)
-
-    async def reaches(self, count: int) -> None:
-        if self.value >= count:
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiters, (count, id(future), future))
-        await future
 
 
 @dataclass(frozen=True)

@@ -39,11 +39,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hub.catalog import Catalog
+from hub.catalog import PATTERN, Catalog, type_matches
 from hub.clock import parse_duration
 from hub.errors import ConfigError, SchemaViolation
 from hub.filters import Filter, parse_filter
-from hub.outbound.subscriptions import PATTERN, type_matches
 from hub.yamlfile import Problems, load, where
 
 OBJECT_TYPES = ("order", "customer", "vendor", "product", "purchase_order")

@@ -35,7 +35,6 @@ from hub.model import (
     ObjectFilter,
     StateChange,
 )
-from hub.outbound.worker import Tally
 from hub.state import correlate, rebuild
 from hub.state.apply import Applied, apply_event, apply_manual, overdue_event
 from hub.state.bulk import BulkResult, selected
@@ -43,6 +42,7 @@ from hub.state.rules import Rules
 from hub.state.transitions import Decision
 from hub.state.writes import Batch, Prepare, View, bundle_change, change_of
 from hub.store.base import Store
+from hub.tally import Tally
 
 log = logging.getLogger("hub.state")
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from hub.catalog import Catalog
+from hub.catalog import Catalog, type_matches
 from hub.config import Secret
 from hub.errors import ConfigError
-from hub.outbound.subscriptions import Subscription, SubscriptionRegistry, matches, type_matches
+from hub.outbound.subscriptions import Subscription, SubscriptionRegistry, matches
 from hub.outbound.subscriptions_file import load_subscriptions
 
 SECRET = "whsec_c3Vic2NyaWJlci1zZWNyZXQtZm9yLXRlc3RzLW9ubHk="
