@@ -46,15 +46,14 @@ from hub.errors import (
 from hub.inbound.connector import Connector, ConnectorConfig, InboundRequest, discover
 from hub.inbound.connector_settings import load_connector_settings, secrets_of
 from hub.inbound.fetcher import Fetcher
-from hub.inbound.ingest import IngestLimits, Ingestor, Outcome
+from hub.inbound.ingest import IngestLimits, Ingestor, IngestOutcome
 from hub.integrations import power_automate
 from hub.model import ReceiptStatus
 from hub.observe.issues import Issues, inbound_issue
 from hub.observe.metrics import Metrics
 from hub.observe.request_id import RequestIds, current
 from hub.outbound.sender import Sender, build_sender
-from hub.outbound.ssrf import guarded_client
-from hub.outbound.ssrf import parse_policy as address_policy
+from hub.outbound.ssrf import guarded_client, parse_address_policy
 from hub.outbound.subscriptions import Subscription, SubscriptionRegistry
 from hub.outbound.subscriptions_file import load_subscriptions
 from hub.outbound.worker import DeliveryWorker, WorkerSettings
@@ -95,7 +94,7 @@ def load_components(
     """
     check_location(settings.database_url)
     # Read here, so that `hub check` refuses exactly what `hub serve` would.
-    address_policy(settings.allow_targets)
+    parse_address_policy(settings.allow_targets)
     if not settings.subscriptions.is_file():
         raise ConfigError(missing_subscriptions(settings.subscriptions))
     catalog = load_catalog(settings.schemas_dir)
@@ -220,7 +219,7 @@ def create_app(
         the_store = store or open_store(
             settings.database_url, settings.commit_batch, metrics.commit_batch
         )
-        policy = address_policy(settings.allow_targets)
+        policy = parse_address_policy(settings.allow_targets)
         the_sender = sender or build_sender(
             settings.http_client, settings.worker_concurrency, policy
         )
@@ -481,14 +480,14 @@ async def _recovered(hub: Hub, connector: str, types: tuple[str, ...]) -> None:
         await hub.issues.recovered(("schema",), f"{connector}/{event_type}")
 
 
-def received_outcome(outcome: Outcome) -> str:
+def received_outcome(outcome: IngestOutcome) -> str:
     """The ``outcome`` label of an acknowledged webhook."""
     if outcome.duplicate:
         return "duplicate"
     return "quarantined" if outcome.status is ReceiptStatus.QUARANTINED else "accepted"
 
 
-def render_outcome(outcome: Outcome) -> bytes:
+def render_outcome(outcome: IngestOutcome) -> bytes:
     """The ack: event ids, and for a first delivery the receipt and what became of it."""
     answer: dict[str, object] = {"event_ids": outcome.event_ids}
     if not outcome.duplicate:

@@ -48,7 +48,7 @@ from hub.model import BusinessObject, DeliveryFilter, Event, ObjectFilter
 from hub.problem import problem_response
 from hub.state.apply import references
 from hub.state.correlate import aliases_of, implied_only
-from hub.state.transitions import Outcome
+from hub.state.transitions import TransitionOutcome
 
 TIMELINE = 200  # events shown on an object's page
 
@@ -168,9 +168,9 @@ async def transition_object(request: Request) -> Response:
     moved, decision = await hub.tracker.transition(obj, target, message, force, name)
     doc = render_object(moved, hub.clock.now()) | {
         "outcome": str(decision.outcome), "message": decision.message}  # fmt: skip
-    if decision.outcome is Outcome.NOT_ALLOWED:
+    if decision.outcome is TransitionOutcome.NOT_ALLOWED:
         raise SchemaViolation(decision.message or "not allowed", [Violation("/to", target)])
-    if decision.outcome in (Outcome.REFUSED, Outcome.FALLBACK):
+    if decision.outcome in (TransitionOutcome.REFUSED, TransitionOutcome.FALLBACK):
         taken = f"; it went to the fallback {moved.status}" if decision.changes else ""
         return problem_response({
             "type": PROBLEM_BASE + "transition-refused", "title": "Transition refused",

@@ -34,7 +34,7 @@ from hub.config import Secret
 from hub.errors import ConfigError
 from hub.inbound.connector import Connector, ConnectorConfig
 from hub.inbound.fetcher import FetchSettings
-from hub.inbound.policy import parse_policy
+from hub.inbound.policy import parse_company_policy
 from hub.urls import url_problem
 from hub.yamlfile import Problems, load, where
 
@@ -130,7 +130,7 @@ def _entry(
     policy, fetch = raw.get("company_policy"), raw.get("fetch")
     with problems.collect():
         if policy is not None:
-            config = replace(config, policy=parse_policy(policy, f"{where}.company_policy"))
+            config = replace(config, policy=parse_company_policy(policy, f"{where}.company_policy"))
     with problems.collect():
         if fetch is not None:
             config = replace(config, fetch=_fetch(fetch, env, f"{where}.fetch"))

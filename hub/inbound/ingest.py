@@ -85,7 +85,7 @@ class IngestLimits:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class IngestOutcome:
     """What became of an inbound request that was not refused.
 
     Attributes:
@@ -148,7 +148,7 @@ class Ingestor:
     def config(self, name: str) -> ConnectorConfig:
         return self._configs.get(name) or ConnectorConfig(name)
 
-    async def receive(self, request: InboundRequest, content_type: str) -> Outcome:
+    async def receive(self, request: InboundRequest, content_type: str) -> IngestOutcome:
         """Verify, parse, deduplicate, normalize, validate and commit one inbound webhook.
 
         Raises:
@@ -165,7 +165,7 @@ class Ingestor:
         payload = connector.parse(request)
         reply = connector.handshake(request, payload)
         if reply is not None:
-            return Outcome([], reply=reply)
+            return IngestOutcome([], reply=reply)
         connector.check(request, payload)
         sender_id = connector.dedup_key(request, payload)
         try:
@@ -176,7 +176,7 @@ class Ingestor:
             if sender_id is not None:
                 original = await self._store.find_receipt(request.connector, sender_id)
                 if original is not None:
-                    return Outcome(original, duplicate=True)
+                    return IngestOutcome(original, duplicate=True)
             raise
         receipt = Receipt(
             new_id("rcp"), request.connector, sender_id, request.received_at, request.body,
@@ -185,7 +185,7 @@ class Ingestor:
         if isinstance(canonical, str):
             receipt = self._quarantined(receipt, request, canonical)
             result = await self._store.ingest(receipt, [], [])
-            return Outcome(
+            return IngestOutcome(
                 result.event_ids, result.duplicate, receipt.status, receipt.id, canonical
             )
         if not canonical:
@@ -194,7 +194,9 @@ class Ingestor:
         result = await self._store.ingest(receipt, events, deliveries)
         self._committed(result.duplicate, events, deliveries)
         types = tuple(e.type for e in events)
-        return Outcome(result.event_ids, result.duplicate, receipt.status, receipt.id, types=types)
+        return IngestOutcome(
+            result.event_ids, result.duplicate, receipt.status, receipt.id, types=types
+        )
 
     def _committed(self, duplicate: bool, events: list[Event], deliveries: list[Delivery]) -> None:
         if duplicate:
@@ -234,7 +236,7 @@ class Ingestor:
         """Wake the worker and the feed's readers for events committed elsewhere."""
         self._committed(False, events, deliveries)
 
-    async def reprocess(self, receipt_id: str) -> Outcome:
+    async def reprocess(self, receipt_id: str) -> IngestOutcome:
         """Run a quarantined receipt through normalization again, with today's settings.
 
         Raises:
@@ -260,7 +262,7 @@ class Ingestor:
         if not await self._store.resolve_receipt(receipt.id, events, deliveries):
             raise Conflict(f"receipt {receipt_id} was re-processed already")
         self._committed(False, events, deliveries)
-        return Outcome([e.id for e in events], False, ReceiptStatus.REPROCESSED, receipt.id)
+        return IngestOutcome([e.id for e in events], False, ReceiptStatus.REPROCESSED, receipt.id)
 
     async def _canonical(
         self, connector: Connector, config: ConnectorConfig, request: InboundRequest, payload: Any

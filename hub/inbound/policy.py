@@ -91,7 +91,7 @@ def assign(policy: CompanyPolicy, event: CanonicalEvent) -> CanonicalEvent | str
     return replace(event, company=rule.company, data={**event.data, **extra})
 
 
-def parse_policy(raw: Any, where: str) -> CompanyPolicy:
+def parse_company_policy(raw: Any, where: str) -> CompanyPolicy:
     """Build a policy from its YAML form.
 
     Raises:

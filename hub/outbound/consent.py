@@ -38,7 +38,7 @@ def trusted(url: str, patterns: Sequence[str]) -> bool:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class ConsentVerdict:
     """How the target consented (``cloudevents`` or ``code``), or None, and why."""
 
     method: str | None
@@ -61,17 +61,19 @@ def validation_event(code: str) -> bytes:
     ).encode()  # fmt: skip
 
 
-async def handshake(client: httpx.AsyncClient, url: str, origin: str, wait: float) -> Verdict:
+async def handshake(
+    client: httpx.AsyncClient, url: str, origin: str, wait: float
+) -> ConsentVerdict:
     """Ask the target for consent; never raises for what the target does."""
     try:
         url = parse_url(url).text  # the same reading of the URL as delivery's
     except BadURL as exc:
-        return Verdict(None, f"refused: {exc}")
+        return ConsentVerdict(None, f"refused: {exc}")
     notes = []
     try:
         answer = await client.options(url, headers=consent_headers(origin), timeout=wait)
         if granted(answer.headers.get("webhook-allowed-origin"), origin):
-            return Verdict("cloudevents", "granted WebHook-Allowed-Origin")
+            return ConsentVerdict("cloudevents", "granted WebHook-Allowed-Origin")
         notes.append(f"OPTIONS answered {answer.status_code} without WebHook-Allowed-Origin")
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         notes.append(f"OPTIONS failed: {type(exc).__name__}: {str(exc)[:200]}")
@@ -82,11 +84,11 @@ async def handshake(client: httpx.AsyncClient, url: str, origin: str, wait: floa
             url, content=validation_event(code), headers=headers, timeout=wait
         )
         if answer.status_code == 200 and _echoed(answer.content, code):
-            return Verdict("code", "echoed the validation code")
+            return ConsentVerdict("code", "echoed the validation code")
         notes.append(f"the validation event was answered {answer.status_code} without the code")
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         notes.append(f"the validation event failed: {type(exc).__name__}: {str(exc)[:200]}")
-    return Verdict(None, "; ".join(notes))
+    return ConsentVerdict(None, "; ".join(notes))
 
 
 def _echoed(body: bytes, code: str) -> bool:

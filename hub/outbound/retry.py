@@ -34,7 +34,7 @@ class RetryPolicy:
         return len(self.schedule)
 
 
-class Verdict(StrEnum):
+class AttemptVerdict(StrEnum):
     SUCCEEDED = "succeeded"
     RETRY = "retry"
     FAILED = "failed"
@@ -42,10 +42,10 @@ class Verdict(StrEnum):
 
 
 @dataclass(frozen=True)
-class Decision:
+class RetryDecision:
     """What to do after an attempt. `next_attempt_at` is set only for `RETRY`."""
 
-    verdict: Verdict
+    verdict: AttemptVerdict
     next_attempt_at: float | None = None
     retry_index: int = 0
 
@@ -64,14 +64,14 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return min(max(when - now, 0.0), MAX_RETRY_AFTER)
 
 
-def decide(
+def decide_retry(
     status_code: int | None,
     retry_index: int,
     policy: RetryPolicy,
     now: float,
     spread: float,
     retry_after: float | None = None,
-) -> Decision:
+) -> RetryDecision:
     """Decide a delivery's fate after one attempt.
 
     Args:
@@ -83,13 +83,13 @@ def decide(
         retry_after: the receiver's Retry-After in seconds, honoured on 429 and 503.
     """
     if status_code is not None and 200 <= status_code < 300:
-        return Decision(Verdict.SUCCEEDED, retry_index=retry_index)
+        return RetryDecision(AttemptVerdict.SUCCEEDED, retry_index=retry_index)
     if status_code == 410:
-        return Decision(Verdict.GONE, retry_index=retry_index)
+        return RetryDecision(AttemptVerdict.GONE, retry_index=retry_index)
     following = retry_index + 1
     if following >= policy.max_attempts:
-        return Decision(Verdict.FAILED, retry_index=retry_index)
+        return RetryDecision(AttemptVerdict.FAILED, retry_index=retry_index)
     delay = policy.schedule[following] * (1 + policy.jitter * max(-1.0, min(1.0, spread)))
     if retry_after is not None and status_code in THROTTLE_STATUSES:
         delay = retry_after
-    return Decision(Verdict.RETRY, next_attempt_at=now + delay, retry_index=following)
+    return RetryDecision(AttemptVerdict.RETRY, next_attempt_at=now + delay, retry_index=following)

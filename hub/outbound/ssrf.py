@@ -118,7 +118,7 @@ class AddressPolicy:
         return found
 
 
-def parse_policy(raw: str) -> AddressPolicy:
+def parse_address_policy(raw: str) -> AddressPolicy:
     """``HUB_ALLOW_TARGETS``: comma-separated networks (``10.0.0.0/8``), addresses, or single
     targets (``127.0.0.1:9000``, ``[::1]:9000``).
 

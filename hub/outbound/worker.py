@@ -34,7 +34,7 @@ from hub.observe.metrics import Metrics
 from hub.observe.pacing import Pacer
 from hub.outbound import batching, message
 from hub.outbound.dispatch import Bucket, Gate, admit
-from hub.outbound.retry import Decision, Verdict, decide, parse_retry_after
+from hub.outbound.retry import AttemptVerdict, RetryDecision, decide_retry, parse_retry_after
 from hub.outbound.sender import Sender, SendError
 from hub.outbound.subscriptions import Subscription, SubscriptionRegistry
 from hub.store.base import Store
@@ -65,10 +65,10 @@ _OUTCOME = {
     DeliveryStatus.FAILED: "failed",
 }
 _STATUS = {
-    Verdict.SUCCEEDED: DeliveryStatus.SUCCEEDED,
-    Verdict.RETRY: DeliveryStatus.PENDING,
-    Verdict.FAILED: DeliveryStatus.FAILED,
-    Verdict.GONE: DeliveryStatus.FAILED,
+    AttemptVerdict.SUCCEEDED: DeliveryStatus.SUCCEEDED,
+    AttemptVerdict.RETRY: DeliveryStatus.PENDING,
+    AttemptVerdict.FAILED: DeliveryStatus.FAILED,
+    AttemptVerdict.GONE: DeliveryStatus.FAILED,
 }
 
 
@@ -411,7 +411,7 @@ class DeliveryWorker:
         verdicts = set()
         health = self._registry.health(subscription.id)
         for job in jobs:  # one request, but each delivery keeps its own log and schedule
-            decision = decide(
+            decision = decide_retry(
                 status, job.delivery.retry_index, subscription.retry, ended, self._spread(), waited
             )
             verdicts.add(decision.verdict)
@@ -421,12 +421,12 @@ class DeliveryWorker:
             self._observe(job, record, subscription)
             await self._group(record, subscription)
             health = self._registry.note_attempt(subscription.id, record.succeeded, ended)
-            if decision.verdict is Verdict.FAILED:
+            if decision.verdict is AttemptVerdict.FAILED:
                 await self._exhausted(job, record)
             if record.release_subject is not None:
                 self.notify()  # the subject's next one is due now
             self._count_recorded()
-        if Verdict.GONE in verdicts:
+        if AttemptVerdict.GONE in verdicts:
             await self._gone(subscription)
         if should_disable(health, ended, self._settings.disable_after):
             await self._give_up(subscription, health)
@@ -535,10 +535,10 @@ class DeliveryWorker:
 
     @staticmethod
     def _outcome(
-        attempt: Attempt, decision: Decision, subscription: Subscription, subject: str | None
+        attempt: Attempt, decision: RetryDecision, subscription: Subscription, subject: str | None
     ) -> AttemptRecord:
-        gone = decision.verdict is Verdict.GONE
-        done = decision.verdict is not Verdict.RETRY
+        gone = decision.verdict is AttemptVerdict.GONE
+        done = decision.verdict is not AttemptVerdict.RETRY
         return AttemptRecord(
             attempt=attempt,
             status=_STATUS[decision.verdict],
@@ -553,7 +553,7 @@ class DeliveryWorker:
             if gone
             else None,
             subscription_id=subscription.id,
-            succeeded=decision.verdict is Verdict.SUCCEEDED,
+            succeeded=decision.verdict is AttemptVerdict.SUCCEEDED,
             # The head is done (delivered or dead-lettered): its subject's next one may go.
             release_subject=subject if subscription.ordered and subject and done else None,
         )

@@ -17,7 +17,13 @@ from hub.ids import new_id
 from hub.model import BusinessObject, CanonicalEvent, Event, LogEntry, ObjectDeadline
 from hub.state import correlate, facts
 from hub.state.rules import Rules, TypeRules
-from hub.state.transitions import Decision, Outcome, begin, decide, decide_manual
+from hub.state.transitions import (
+    TransitionDecision,
+    TransitionOutcome,
+    begin,
+    decide_manual,
+    decide_transition,
+)
 
 IdMaker = Callable[[str], str]
 
@@ -32,7 +38,7 @@ class Applied:
     emitted: list[CanonicalEvent] = field(default_factory=list)
     deadline: ObjectDeadline | None = None
     clear_deadline: bool = False
-    decisions: list[Decision] = field(default_factory=list)
+    decisions: list[TransitionDecision] = field(default_factory=list)
 
 
 def _fresh(rules: TypeRules, key: str, now: float, make_id: IdMaker) -> BusinessObject:
@@ -62,7 +68,7 @@ def _merged(objects: list[BusinessObject]) -> BusinessObject:
 
 def status_event(
     obj: BusinessObject,
-    decision: Decision,
+    decision: TransitionDecision,
     trigger: str,
     event: Event | None,
     created_by: str | None,
@@ -137,20 +143,20 @@ class _Step:
         self.applied, self.trigger, self.event = applied, trigger, event
         self.created_by, self.manual = created_by, manual
 
-    def logged(self, decision: Decision) -> bool:
+    def logged(self, decision: TransitionDecision) -> bool:
         if not self.manual and self.rules.log == "manual":
             return False
         if self.rules.level == "errors":
             return decision.outcome in (
-                Outcome.FALLBACK,
-                Outcome.REFUSED,
-                Outcome.NOT_ALLOWED,
-                Outcome.STALE,
-                Outcome.FORCED,
+                TransitionOutcome.FALLBACK,
+                TransitionOutcome.REFUSED,
+                TransitionOutcome.NOT_ALLOWED,
+                TransitionOutcome.STALE,
+                TransitionOutcome.FORCED,
             )
-        return decision.outcome is not Outcome.IGNORED
+        return decision.outcome is not TransitionOutcome.IGNORED
 
-    def take(self, decision: Decision) -> None:
+    def take(self, decision: TransitionDecision) -> None:
         self.applied.decisions.append(decision)
         if self.logged(decision):
             self.applied.log.append(
@@ -228,8 +234,8 @@ def apply_event(
         step.take(begin(type_rules))
     if facts.stale(obj.sources, order):
         step.take(
-            Decision(
-                Outcome.STALE,
+            TransitionDecision(
+                TransitionOutcome.STALE,
                 step.obj.status,
                 None,
                 f"{event.type} is older than what {event.connector} told before",
@@ -244,7 +250,7 @@ def apply_event(
         company=_text(data.get("company")) or event.company or step.obj.company,
         sources=facts.remember(step.obj.sources, order),
     )
-    step.take(decide(type_rules, step.obj.status, event.type, context(step.obj, data)))
+    step.take(decide_transition(type_rules, step.obj.status, event.type, context(step.obj, data)))
     applied.object = step.obj
     return applied
 
@@ -263,7 +269,7 @@ def apply_manual(
     applied = Applied()
     step = _Step(rules, obj, now, make_id, applied, "manual", None, created_by, manual=True)
     decision = decide_manual(rules, obj.status, target, context(obj, {}), force)
-    if message and decision.outcome in (Outcome.MOVED, Outcome.FORCED):
+    if message and decision.outcome in (TransitionOutcome.MOVED, TransitionOutcome.FORCED):
         decision = replace(decision, message=message)
     step.take(decision)
     applied.object = step.obj

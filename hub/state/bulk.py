@@ -13,7 +13,7 @@ from typing import Any
 
 from hub.filters import Filter
 from hub.model import BusinessObject
-from hub.state.transitions import Decision, Outcome
+from hub.state.transitions import TransitionDecision, TransitionOutcome
 
 SAMPLE_KEYS = 10  # keys shown per reason
 
@@ -51,13 +51,13 @@ class BulkResult:
     bundles: int = 0
     reasons: dict[tuple[str, str], Reason] = field(default_factory=dict)
 
-    def count(self, obj: BusinessObject, decision: Decision) -> None:
+    def count(self, obj: BusinessObject, decision: TransitionDecision) -> None:
         self.matched += 1
-        if decision.outcome in (Outcome.MOVED, Outcome.FORCED):
+        if decision.outcome in (TransitionOutcome.MOVED, TransitionOutcome.FORCED):
             self.applied += 1
-            if decision.outcome is Outcome.MOVED:
+            if decision.outcome is TransitionOutcome.MOVED:
                 return
-        elif decision.outcome is Outcome.FALLBACK:
+        elif decision.outcome is TransitionOutcome.FALLBACK:
             self.fallen_back += 1
         else:
             self.refused += 1

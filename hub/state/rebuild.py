@@ -31,7 +31,7 @@ from hub.model import (
 from hub.state import correlate
 from hub.state.apply import apply_event, apply_manual, status_event
 from hub.state.rules import Rules
-from hub.state.transitions import Decision, Outcome
+from hub.state.transitions import TransitionDecision, TransitionOutcome
 from hub.state.writes import written
 from hub.store.base import Store
 from hub.store.memory_state import MemoryState
@@ -218,7 +218,9 @@ def status_events(
 ) -> Iterator[CanonicalEvent]:
     """One status-changed event per object whose status the rebuild changed."""
     for obj, source in moved:
-        decision = Decision(Outcome.MOVED, source, obj.status, f"rebuild: {source} to {obj.status}")
+        decision = TransitionDecision(
+            TransitionOutcome.MOVED, source, obj.status, f"rebuild: {source} to {obj.status}"
+        )
         yield status_event(obj, decision, "rebuild", None, "admin", now)
 
 

@@ -39,7 +39,7 @@ from hub.state import correlate, rebuild
 from hub.state.apply import Applied, apply_event, apply_manual, overdue_event
 from hub.state.bulk import BulkResult, selected
 from hub.state.rules import Rules
-from hub.state.transitions import Decision
+from hub.state.transitions import TransitionDecision
 from hub.state.writes import Batch, Prepare, View, bundle_change, change_of
 from hub.store.base import Store
 from hub.tally import Tally
@@ -264,7 +264,7 @@ class StateTracker:
 
     async def transition(
         self, obj: BusinessObject, target: str, message: str | None, force: bool, created_by: str
-    ) -> tuple[BusinessObject, Decision]:
+    ) -> tuple[BusinessObject, TransitionDecision]:
         """A manual transition, logged whatever its outcome, serialized with the log's events.
 
         Raises:

@@ -1,7 +1,7 @@
 """Transition decisions, pure: (rules, current status, trigger, context) -> what happens.
 
-The tracker and the manual-transition API call `decide` and write its outcome in one commit;
-nothing here does I/O, so the rules are tested as tables.
+The tracker and the manual-transition API call `decide_transition` and write its outcome in
+one commit; nothing here does I/O, so the rules are tested as tables.
 
 For an event, the first transition (in file order) that the event triggers from the current
 status and whose condition holds moves the object. A transition whose condition fails and that
@@ -22,7 +22,7 @@ from typing import Any
 from hub.state.rules import MANUAL, Transition, TypeRules
 
 
-class Outcome(StrEnum):
+class TransitionOutcome(StrEnum):
     BEGUN = "begun"  # a new object enters the begin status
     MOVED = "moved"
     FORCED = "forced"  # a manual move whose condition failed, taken by a force scope
@@ -33,14 +33,19 @@ class Outcome(StrEnum):
     STALE = "stale"  # older than what the object's source has already told us
 
 
-CHANGES = (Outcome.BEGUN, Outcome.MOVED, Outcome.FORCED, Outcome.FALLBACK)
+CHANGES = (
+    TransitionOutcome.BEGUN,
+    TransitionOutcome.MOVED,
+    TransitionOutcome.FORCED,
+    TransitionOutcome.FALLBACK,
+)
 
 
 @dataclass(frozen=True)
-class Decision:
+class TransitionDecision:
     """What a trigger does to an object."""
 
-    outcome: Outcome
+    outcome: TransitionOutcome
     source: str | None
     target: str | None = None
     message: str | None = None
@@ -52,59 +57,76 @@ class Decision:
         return self.outcome in CHANGES and self.target != self.source
 
 
-def begin(rules: TypeRules) -> Decision:
+def begin(rules: TypeRules) -> TransitionDecision:
     """A new object: no status to the begin status, which always raises the event."""
-    return Decision(Outcome.BEGUN, None, rules.begin, f"created in {rules.begin}")
+    return TransitionDecision(
+        TransitionOutcome.BEGUN, None, rules.begin, f"created in {rules.begin}"
+    )
 
 
-def decide(rules: TypeRules, current: str, trigger: str, context: Mapping[str, Any]) -> Decision:
+def decide_transition(
+    rules: TypeRules, current: str, trigger: str, context: Mapping[str, Any]
+) -> TransitionDecision:
     """What an event of type `trigger` does to an object in status `current`."""
     triggered = [t for t in rules.transitions if t.triggered_by(trigger)]
     if not triggered:
-        return Decision(Outcome.IGNORED, current)
+        return TransitionDecision(TransitionOutcome.IGNORED, current)
     candidates = [t for t in triggered if t.leaves(current)]
     if not candidates:
-        return Decision(
-            Outcome.NOT_ALLOWED, current, message=f"{trigger} does not move an object in {current}"
+        return TransitionDecision(
+            TransitionOutcome.NOT_ALLOWED,
+            current,
+            message=f"{trigger} does not move an object in {current}",
         )
     failed: Transition | None = None
     for transition in candidates:
         if transition.when is None or transition.when.test(context):
             if transition.to == current:
-                return Decision(Outcome.IGNORED, current, current, transition=transition)
-            return _moved(Outcome.MOVED, current, transition, trigger)
+                return TransitionDecision(
+                    TransitionOutcome.IGNORED, current, current, transition=transition
+                )
+            return _moved(TransitionOutcome.MOVED, current, transition, trigger)
         if transition.fallback is not None:
             return _fallback(current, transition)
         failed = failed or transition
     assert failed is not None
-    return Decision(Outcome.REFUSED, current, failed.to, _why(failed), transition=failed)
+    return TransitionDecision(
+        TransitionOutcome.REFUSED, current, failed.to, _why(failed), transition=failed
+    )
 
 
 def decide_manual(
     rules: TypeRules, current: str, target: str, context: Mapping[str, Any], force: bool
-) -> Decision:
+) -> TransitionDecision:
     """What asking for `target` by hand does; `force` only where the caller may force."""
     status = rules.statuses.get(target)
     if status is None:
-        return Decision(Outcome.NOT_ALLOWED, current, target, f"{target!r} is not a status")
+        return TransitionDecision(
+            TransitionOutcome.NOT_ALLOWED, current, target, f"{target!r} is not a status"
+        )
     if status.hidden:
-        return Decision(Outcome.NOT_ALLOWED, current, target, f"{target} cannot be chosen by hand")
+        return TransitionDecision(
+            TransitionOutcome.NOT_ALLOWED, current, target, f"{target} cannot be chosen by hand"
+        )
     allowed = [
         t for t in rules.transitions if t.to == target and MANUAL in t.on and t.leaves(current)
     ]
     if not allowed:
-        return Decision(
-            Outcome.NOT_ALLOWED, current, target, f"no manual transition from {current} to {target}"
+        return TransitionDecision(
+            TransitionOutcome.NOT_ALLOWED,
+            current,
+            target,
+            f"no manual transition from {current} to {target}",
         )
     first_failed: Transition | None = None
     for transition in allowed:
         if transition.when is None or transition.when.test(context):
-            return _moved(Outcome.MOVED, current, transition, MANUAL)
+            return _moved(TransitionOutcome.MOVED, current, transition, MANUAL)
         first_failed = first_failed or transition
     assert first_failed is not None
     if force:
-        forced = _moved(Outcome.FORCED, current, first_failed, MANUAL)
-        return Decision(
+        forced = _moved(TransitionOutcome.FORCED, current, first_failed, MANUAL)
+        return TransitionDecision(
             forced.outcome,
             current,
             target,
@@ -114,12 +136,16 @@ def decide_manual(
         )
     if first_failed.fallback is not None:
         return _fallback(current, first_failed)
-    return Decision(Outcome.REFUSED, current, target, _why(first_failed), transition=first_failed)
+    return TransitionDecision(
+        TransitionOutcome.REFUSED, current, target, _why(first_failed), transition=first_failed
+    )
 
 
-def _moved(outcome: Outcome, current: str, transition: Transition, trigger: str) -> Decision:
-    message = transition.message if outcome is not Outcome.MOVED else None
-    return Decision(
+def _moved(
+    outcome: TransitionOutcome, current: str, transition: Transition, trigger: str
+) -> TransitionDecision:
+    message = transition.message if outcome is not TransitionOutcome.MOVED else None
+    return TransitionDecision(
         outcome,
         current,
         transition.to,
@@ -129,9 +155,9 @@ def _moved(outcome: Outcome, current: str, transition: Transition, trigger: str)
     )
 
 
-def _fallback(current: str, transition: Transition) -> Decision:
-    return Decision(
-        Outcome.FALLBACK,
+def _fallback(current: str, transition: Transition) -> TransitionDecision:
+    return TransitionDecision(
+        TransitionOutcome.FALLBACK,
         current,
         transition.fallback,
         _why(transition),

@@ -18,7 +18,7 @@ from hub.ids import new_id
 from hub.model import Delivery, DeliveryStatus, Event, Receipt
 from hub.outbound.retry import RetryPolicy
 from hub.outbound.sender import AiohttpSender, HttpxSender, SendError
-from hub.outbound.ssrf import AddressPolicy, parse_policy
+from hub.outbound.ssrf import AddressPolicy, parse_address_policy
 from hub.outbound.subscriptions import Subscription, SubscriptionRegistry
 from hub.outbound.worker import DeliveryWorker, WorkerSettings
 from hub.store.memory import MemoryStore
@@ -136,7 +136,7 @@ async def redirect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
     await writer.drain()
 
 
-LOOPBACK = parse_policy("127.0.0.0/8")
+LOOPBACK = parse_address_policy("127.0.0.0/8")
 
 
 @pytest.fixture

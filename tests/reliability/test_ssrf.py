@@ -13,7 +13,7 @@ import pytest
 from hub.inbound.fetcher import Fetcher, FetchError, FetchSettings
 from hub.outbound import consent
 from hub.outbound.sender import SendError, build_sender
-from hub.outbound.ssrf import AddressPolicy, guarded_client, parse_policy
+from hub.outbound.ssrf import AddressPolicy, guarded_client, parse_address_policy
 from tests.connectors.fakes import FakeApi
 from tests.connectors.kit import post
 from tests.helpers import Receiver, hub_settings, order_data, running_hub
@@ -111,7 +111,7 @@ class Connections:
 
 
 def policy_for(host: str) -> AddressPolicy:
-    return parse_policy("127.0.0.0/8" if host in NUMERIC else "")
+    return parse_address_policy("127.0.0.0/8" if host in NUMERIC else "")
 
 
 @pytest.mark.parametrize("host", NUMERIC + EMBEDDED)

@@ -15,7 +15,7 @@ from hub.state import correlate, facts
 from hub.state.apply import apply_event, apply_manual
 from hub.state.correlate import Match
 from hub.state.rules import Link, Rules, load_rules
-from hub.state.transitions import Outcome, decide, decide_manual
+from hub.state.transitions import TransitionOutcome, decide_manual, decide_transition
 
 NOW = 1_900_000_000.0
 PRICED = {"lines": [{"sku": "A", "unit_price": "12.50"}], "company": "USMF"}
@@ -33,33 +33,34 @@ def ctx(**object_facts: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("current", "trigger", "context", "outcome", "target"),
     [
-        ("received", "order.created", ctx(**PRICED), Outcome.MOVED, "company_assigned"),
+        ("received", "order.created", ctx(**PRICED), TransitionOutcome.MOVED, "company_assigned"),
         ("received", "order.created", ctx(company="USMF", lines=[{"unit_price": "0"}]),
-         Outcome.FALLBACK, "on_hold"),  # the zero-price check
-        ("received", "order.created", ctx(lines=[{"unit_price": "0"}]), Outcome.IGNORED,
+         TransitionOutcome.FALLBACK, "on_hold"),  # the zero-price check
+        ("received", "order.created", ctx(lines=[{"unit_price": "0"}]), TransitionOutcome.IGNORED,
          "received"),  # no company yet: it waits, whatever its prices
-        ("company_assigned", "order.confirmed", ctx(**PRICED), Outcome.IGNORED,
+        ("company_assigned", "order.confirmed", ctx(**PRICED), TransitionOutcome.IGNORED,
          "company_assigned"),  # the ERP confirms what it has: nothing moves, nothing is logged
-        ("on_hold", "order.updated", ctx(**PRICED), Outcome.MOVED, "company_assigned"),
-        ("company_assigned", "order.picked", ctx(), Outcome.MOVED, "picked"),
-        ("picked", "order.shipped", ctx(), Outcome.MOVED, "shipped"),
-        ("received", "order.shipped", ctx(), Outcome.MOVED, "shipped"),  # a 3PL ships first
-        ("shipped", "order.delivered", ctx(), Outcome.MOVED, "delivered"),
-        ("delivered", "order.invoiced", ctx(), Outcome.MOVED, "invoiced"),
-        ("invoiced", "order.paid", ctx(), Outcome.MOVED, "completed"),
-        ("company_assigned", "order.paid", ctx(), Outcome.MOVED, "paid"),
-        ("invoiced", "order.picked", ctx(), Outcome.NOT_ALLOWED, None),  # never backwards
-        ("completed", "order.cancelled", ctx(), Outcome.NOT_ALLOWED, None),
-        ("shipped", "order.refunded", ctx(), Outcome.MOVED, "refunded"),
-        ("company_assigned", "order.updated", ctx(**PRICED), Outcome.NOT_ALLOWED, None),
-        ("shipped", "erp.business_event", ctx(), Outcome.IGNORED, None),
+        ("on_hold", "order.updated", ctx(**PRICED), TransitionOutcome.MOVED, "company_assigned"),
+        ("company_assigned", "order.picked", ctx(), TransitionOutcome.MOVED, "picked"),
+        ("picked", "order.shipped", ctx(), TransitionOutcome.MOVED, "shipped"),
+        # A 3PL ships first.
+        ("received", "order.shipped", ctx(), TransitionOutcome.MOVED, "shipped"),
+        ("shipped", "order.delivered", ctx(), TransitionOutcome.MOVED, "delivered"),
+        ("delivered", "order.invoiced", ctx(), TransitionOutcome.MOVED, "invoiced"),
+        ("invoiced", "order.paid", ctx(), TransitionOutcome.MOVED, "completed"),
+        ("company_assigned", "order.paid", ctx(), TransitionOutcome.MOVED, "paid"),
+        ("invoiced", "order.picked", ctx(), TransitionOutcome.NOT_ALLOWED, None),  # never backwards
+        ("completed", "order.cancelled", ctx(), TransitionOutcome.NOT_ALLOWED, None),
+        ("shipped", "order.refunded", ctx(), TransitionOutcome.MOVED, "refunded"),
+        ("company_assigned", "order.updated", ctx(**PRICED), TransitionOutcome.NOT_ALLOWED, None),
+        ("shipped", "erp.business_event", ctx(), TransitionOutcome.IGNORED, None),
     ],
 )  # fmt: skip
 def test_order_transitions(
-    rules: Rules, current: str, trigger: str, context: dict[str, Any], outcome: Outcome,
+    rules: Rules, current: str, trigger: str, context: dict[str, Any], outcome: TransitionOutcome,
     target: str | None,
 ) -> None:  # fmt: skip
-    decision = decide(rules.types["order"], current, trigger, context)
+    decision = decide_transition(rules.types["order"], current, trigger, context)
     assert decision.outcome is outcome
     if target is not None:
         assert decision.target == target
@@ -68,16 +69,16 @@ def test_order_transitions(
 @pytest.mark.parametrize(
     ("current", "target", "force", "outcome"),
     [
-        ("company_assigned", "sent_to_fulfillment", False, Outcome.MOVED),
-        ("received", "on_hold", False, Outcome.NOT_ALLOWED),  # hidden: never by hand
-        ("received", "shipped", False, Outcome.NOT_ALLOWED),  # only events ship an order
-        ("received", "company_assigned", False, Outcome.FALLBACK),  # no company: held
-        ("received", "company_assigned", True, Outcome.FORCED),
-        ("received", "nowhere", False, Outcome.NOT_ALLOWED),
+        ("company_assigned", "sent_to_fulfillment", False, TransitionOutcome.MOVED),
+        ("received", "on_hold", False, TransitionOutcome.NOT_ALLOWED),  # hidden: never by hand
+        ("received", "shipped", False, TransitionOutcome.NOT_ALLOWED),  # only events ship an order
+        ("received", "company_assigned", False, TransitionOutcome.FALLBACK),  # no company: held
+        ("received", "company_assigned", True, TransitionOutcome.FORCED),
+        ("received", "nowhere", False, TransitionOutcome.NOT_ALLOWED),
     ],
 )
 def test_manual_transitions(
-    rules: Rules, current: str, target: str, force: bool, outcome: Outcome
+    rules: Rules, current: str, target: str, force: bool, outcome: TransitionOutcome
 ) -> None:
     decision = decide_manual(rules.types["order"], current, target, ctx(), force)
     assert decision.outcome is outcome

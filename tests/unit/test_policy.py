@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from hub.errors import ConfigError
-from hub.inbound.policy import assign, parse_policy
+from hub.inbound.policy import assign, parse_company_policy
 from hub.model import CanonicalEvent
 
-POLICY = parse_policy(
+POLICY = parse_company_policy(
     {
         "rules": [
             {"when": {"store": "ACME-US.myshopify.com"},
@@ -78,4 +78,4 @@ def test_rules(event: CanonicalEvent, company: str | None, extra: dict[str, str]
 )  # fmt: skip
 def test_a_bad_policy_names_the_rule(raw: Any, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        parse_policy(raw, "connectors.yaml: shopify.company_policy")
+        parse_company_policy(raw, "connectors.yaml: shopify.company_policy")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from hub.outbound.retry import DEFAULT_SCHEDULE, RetryPolicy, Verdict, decide, parse_retry_after
+from hub.outbound.retry import (
+    DEFAULT_SCHEDULE,
+    AttemptVerdict,
+    RetryPolicy,
+    decide_retry,
+    parse_retry_after,
+)
 
 POLICY = RetryPolicy()
 NOW = 1_000_000.0
@@ -18,31 +24,31 @@ def test_default_schedule_is_the_documented_one() -> None:
 @pytest.mark.parametrize(
     ("status", "index", "spread", "verdict", "delay", "next_index"),
     [
-        (200, 0, 0.0, Verdict.SUCCEEDED, None, 0),
-        (204, 3, 0.0, Verdict.SUCCEEDED, None, 3),
-        (500, 0, 0.0, Verdict.RETRY, 5, 1),
-        (None, 0, 0.0, Verdict.RETRY, 5, 1),  # network error
-        (302, 0, 0.0, Verdict.RETRY, 5, 1),  # redirects are failures, never followed
-        (400, 1, 0.0, Verdict.RETRY, 300, 2),
-        (500, 1, 1.0, Verdict.RETRY, 330, 2),  # +10 % jitter
-        (500, 1, -1.0, Verdict.RETRY, 270, 2),  # -10 % jitter
-        (500, 1, 7.0, Verdict.RETRY, 330, 2),  # spread is clamped
-        (500, 5, 0.0, Verdict.RETRY, 36000, 6),
-        (500, 6, 0.0, Verdict.RETRY, 36000, 7),
-        (500, 7, 0.0, Verdict.FAILED, None, 7),  # eighth attempt failed: dead letter
-        (410, 0, 0.0, Verdict.GONE, None, 0),
-        (410, 7, 0.0, Verdict.GONE, None, 7),
+        (200, 0, 0.0, AttemptVerdict.SUCCEEDED, None, 0),
+        (204, 3, 0.0, AttemptVerdict.SUCCEEDED, None, 3),
+        (500, 0, 0.0, AttemptVerdict.RETRY, 5, 1),
+        (None, 0, 0.0, AttemptVerdict.RETRY, 5, 1),  # network error
+        (302, 0, 0.0, AttemptVerdict.RETRY, 5, 1),  # redirects are failures, never followed
+        (400, 1, 0.0, AttemptVerdict.RETRY, 300, 2),
+        (500, 1, 1.0, AttemptVerdict.RETRY, 330, 2),  # +10 % jitter
+        (500, 1, -1.0, AttemptVerdict.RETRY, 270, 2),  # -10 % jitter
+        (500, 1, 7.0, AttemptVerdict.RETRY, 330, 2),  # spread is clamped
+        (500, 5, 0.0, AttemptVerdict.RETRY, 36000, 6),
+        (500, 6, 0.0, AttemptVerdict.RETRY, 36000, 7),
+        (500, 7, 0.0, AttemptVerdict.FAILED, None, 7),  # eighth attempt failed: dead letter
+        (410, 0, 0.0, AttemptVerdict.GONE, None, 0),
+        (410, 7, 0.0, AttemptVerdict.GONE, None, 7),
     ],
 )
 def test_decisions(
     status: int | None,
     index: int,
     spread: float,
-    verdict: Verdict,
+    verdict: AttemptVerdict,
     delay: float | None,
     next_index: int,
 ) -> None:
-    decision = decide(status, index, POLICY, NOW, spread)
+    decision = decide_retry(status, index, POLICY, NOW, spread)
     assert decision.verdict is verdict
     assert decision.retry_index == next_index
     if delay is None:
@@ -61,14 +67,14 @@ def test_decisions(
     ],
 )
 def test_retry_after_on_throttling(status: int, retry_after: float | None, delay: float) -> None:
-    decision = decide(status, 0, POLICY, NOW, 0.0, retry_after)
+    decision = decide_retry(status, 0, POLICY, NOW, 0.0, retry_after)
     assert decision.next_attempt_at == pytest.approx(NOW + delay)
 
 
 def test_override_schedule() -> None:
     policy = RetryPolicy((0, 1), jitter=0)
-    assert decide(500, 0, policy, NOW, 1.0).next_attempt_at == NOW + 1
-    assert decide(500, 1, policy, NOW, 1.0).verdict is Verdict.FAILED
+    assert decide_retry(500, 0, policy, NOW, 1.0).next_attempt_at == NOW + 1
+    assert decide_retry(500, 1, policy, NOW, 1.0).verdict is AttemptVerdict.FAILED
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from hub.errors import ConfigError
-from hub.outbound.ssrf import AddressPolicy, RefusedAddress, embedded_ipv4, parse_policy
+from hub.outbound.ssrf import AddressPolicy, RefusedAddress, embedded_ipv4, parse_address_policy
 
 DEFAULT = AddressPolicy()
 
@@ -72,7 +72,7 @@ def test_an_embedded_address_is_found_in_each_form() -> None:
 
 
 def test_a_single_target_can_be_allowed_by_address_and_port() -> None:
-    policy = parse_policy("127.0.0.1:9000, [::1]:9000")
+    policy = parse_address_policy("127.0.0.1:9000, [::1]:9000")
     loopback, v6 = ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")
     assert policy.permits(loopback, 9000) and policy.permits(v6, 9000)
     assert not policy.permits(loopback, 9001)  # the demo receiver's port, not the host's
@@ -87,17 +87,17 @@ def test_a_single_target_can_be_allowed_by_address_and_port() -> None:
 )
 def test_an_allowlist_entry_that_does_not_parse_stops_start_up(raw: str) -> None:
     with pytest.raises(ConfigError, match="HUB_ALLOW_TARGETS"):
-        parse_policy(raw)
+        parse_address_policy(raw)
 
 
 def test_an_allowlist_is_the_only_way_around_it() -> None:
-    policy = parse_policy("127.0.0.1/32, 10.0.0.0/8")
+    policy = parse_address_policy("127.0.0.1/32, 10.0.0.0/8")
     assert policy.permits(ipaddress.ip_address("127.0.0.1"))
     assert policy.permits(ipaddress.ip_address("10.9.9.9"))
     assert not policy.permits(ipaddress.ip_address("127.0.0.2"))
     assert not policy.permits(ipaddress.ip_address("192.168.0.1"))
     with pytest.raises(ConfigError, match="not a network"):
-        parse_policy("localhost")
+        parse_address_policy("localhost")
 
 
 def test_check_keeps_only_permitted_addresses() -> None:
