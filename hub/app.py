@@ -1,31 +1,32 @@
-"""The ASGI application: wiring, lifespan, the inbound webhook route and health checks."""
+"""The ASGI application's wiring: the configuration loaded at start-up (`load_components`), the
+routes, and the lifespan that opens the store, builds the services (`services`) and runs the
+background loops (`background`). Handlers live with their packages: the webhook route in
+`hub.inbound.webhooks`, the API, probes and published documents in `hub.api`."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import os
 import secrets
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
+import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from hub import heap
-from hub.api import openapi, tokens
+from hub.api import tokens
 from hub.api.arrivals import Arrivals
 from hub.api.audit import AuditTrail
 from hub.api.auth import AdminAuth
 from hub.api.metrics import serve_metrics
+from hub.api.probes import healthz, readyz
+from hub.api.published import openapi_json, power_automate_json
 from hub.api.registration import from_document
 from hub.api.routes import ROUTES as API_ROUTES
 from hub.api.services import Hub
@@ -36,35 +37,24 @@ from hub.config import PROJECT_ROOT, Settings
 from hub.errors import (
     ConfigError,
     HubError,
-    PayloadTooLarge,
-    RequestError,
-    RequestTimeout,
-    SchemaViolation,
-    ServiceUnavailable,
-    StoreUnavailable,
 )
-from hub.inbound.connector import Connector, ConnectorConfig, InboundRequest, discover
+from hub.inbound.connector import Connector, ConnectorConfig, discover
 from hub.inbound.connector_settings import load_connector_settings, secrets_of
 from hub.inbound.fetcher import Fetcher
-from hub.inbound.ingest import IngestLimits, Ingestor, IngestOutcome
-from hub.integrations import power_automate
-from hub.model import ReceiptStatus
-from hub.observe.issues import Issues, inbound_issue
+from hub.inbound.ingest import IngestLimits, Ingestor
+from hub.inbound.webhooks import grant_webhook, receive_webhook
+from hub.observe.issues import Issues
 from hub.observe.metrics import Metrics
-from hub.observe.request_id import RequestIds, current
+from hub.observe.request_id import RequestIds
 from hub.outbound.sender import Sender, build_sender
 from hub.outbound.ssrf import guarded_client, parse_address_policy
 from hub.outbound.subscriptions import Subscription, SubscriptionRegistry
 from hub.outbound.subscriptions_file import load_subscriptions
 from hub.outbound.worker import DeliveryWorker, WorkerSettings
-from hub.problem import error_response, on_http_exception, on_hub_error, on_unexpected
+from hub.problem import on_http_exception, on_hub_error, on_unexpected
 from hub.state.rules import Rules, load_rules
 from hub.state.tracker import StateTracker, TrackerSettings
 from hub.store import Store, check_location, open_store
-
-log = logging.getLogger("hub")
-
-JSON = "application/json"
 
 ADMIN_TOKEN_KEY = "admin_token_sha256"
 
@@ -201,7 +191,7 @@ def create_app(
     worker_paused: bool = False,
     settle_heap: bool = False,
 ) -> Starlette:
-    """Build the hub application; services start in its lifespan.
+    """Build the hub application; its services start in its lifespan (`services`).
 
     Args:
         settings: read once at start-up.
@@ -214,113 +204,33 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        the_clock = clock or SystemClock()
-        metrics = Metrics(enabled=settings.metrics == "on")
-        the_store = store or open_store(
-            settings.database_url, settings.commit_batch, metrics.commit_batch
-        )
-        policy = parse_address_policy(settings.allow_targets)
-        the_sender = sender or build_sender(
-            settings.http_client, settings.worker_concurrency, policy
-        )
-        configs = _configs(settings, components)
-        # One client for the connectors' API fetches; it never follows redirects.
-        fetch_client = guarded_client(policy)
-        fetchers = {
-            name: Fetcher(config.fetch, fetch_client)
-            for name, config in configs.items()
-            if config.fetch is not None
-        }
         try:
-            await the_store.open()
+            async with services(settings, components, Seams(clock, store, sender)) as hub:
+                app.state.hub = hub
+                hub.worker.paused = worker_paused
+                async with background(hub):
+                    if settle_heap:
+                        heap.settle()
+                    yield
         except ConfigError as exc:
             app.state.startup_error = exc.detail  # `hub.cli.server` prints it as one line
             raise
-        try:
-            registry = SubscriptionRegistry(
-                [*components.subscriptions, *await _api_subscriptions(the_store)],
-                await the_store.disabled_subscriptions(),
-                await the_store.subscription_health(),
-            )
-            arrivals = Arrivals()
-            token_registry = TokenRegistry(
-                [tokens.from_document(doc) for _, doc in await the_store.list_documents("token")]
-            )
-            issues = Issues(the_store, the_clock.now)
-            await issues.load()
-            worker = DeliveryWorker(
-                the_store,
-                registry,
-                the_sender,
-                the_clock,
-                _worker_settings(settings),
-                metrics=metrics,
-                issues=issues,
-            )
-            worker.paused = worker_paused
-            limits = IngestLimits(
-                settings.timestamp_tolerance, settings.rejection_body_cap, settings.rejections_max
-            )
-            ingestor = Ingestor(
-                components.connectors,
-                configs,
-                components.catalog,
-                registry,
-                the_store,
-                limits,
-                on_commit=worker.notify,
-                redact=[
-                    *settings.all_secrets(),
-                    *secrets_of(configs),
-                    *(secret for sub in components.subscriptions for secret in sub.secrets),
-                ],
-                fetchers=fetchers,
-                on_events=lambda: _both(arrivals.notify, tracker.notify),
-                clock=the_clock.now,
-                metrics=metrics,
-            )
-            worker.emit_with(ingestor.emit)
-            issues.emit_with(ingestor.emit)
-            tracker = StateTracker(
-                the_store,
-                components.rules,
-                the_clock,
-                ingestor.prepare,
-                ingestor.committed,
-                TrackerSettings(poll_interval=settings.poll_interval),
-            )
-            app.state.hub = Hub(
-                settings,
-                the_clock,
-                the_store,
-                components.catalog,
-                registry,
-                ingestor,
-                worker,
-                await _admin_token_hash(the_store, settings),
-                token_registry,
-                fetch_client,
-                arrivals,
-                components.rules,
-                tracker,
-                metrics,
-                issues,
-            )
-            worker.start()
-            tracker.start()
-            if settle_heap:
-                heap.settle()
-            try:
-                yield
-            finally:
-                await tracker.stop()
-                await worker.stop()
-        finally:
-            await the_sender.aclose()
-            await fetch_client.aclose()
-            await the_store.close()
 
-    routes = [
+    return Starlette(
+        routes=routes(),
+        middleware=[Middleware(RequestIds)],
+        lifespan=lifespan,
+        exception_handlers={
+            HubError: on_hub_error,
+            HTTPException: on_http_exception,
+            Exception: on_unexpected,
+        },
+    )
+
+
+def routes() -> list[BaseRoute]:
+    """Every route, made afresh for each app (a mount builds its middleware once)."""
+    return [
         Route("/webhooks/{connector}", receive_webhook, methods=["POST"]),
         Route("/webhooks/{connector}", grant_webhook, methods=["OPTIONS"]),
         Route("/healthz", healthz, methods=["GET"]),
@@ -333,26 +243,137 @@ def create_app(
             methods=["GET"],
         ),
         Mount(
-            "/api",
-            routes=API_ROUTES,
-            middleware=[Middleware(AdminAuth), Middleware(AuditTrail)],
+            "/api", routes=API_ROUTES, middleware=[Middleware(AdminAuth), Middleware(AuditTrail)]
         ),
     ]
-    return Starlette(
-        routes=routes,
-        middleware=[Middleware(RequestIds)],
-        lifespan=lifespan,
-        exception_handlers={
-            HubError: on_hub_error,
-            HTTPException: on_http_exception,
-            Exception: on_unexpected,
-        },
+
+
+@dataclass(frozen=True)
+class Seams:
+    """What tests replace; each is built from the settings when None."""
+
+    clock: Clock | None = None
+    store: Store | None = None
+    sender: Sender | None = None
+
+
+@asynccontextmanager
+async def services(settings: Settings, components: Components, seams: Seams) -> AsyncIterator[Hub]:
+    """Open the store and build the running services on it; close what was opened on exit.
+
+    Raises:
+        ConfigError: the store cannot be opened (held by another hub, a bad location).
+    """
+    metrics = Metrics(enabled=settings.metrics == "on")
+    store = seams.store or open_store(
+        settings.database_url, settings.commit_batch, metrics.commit_batch
     )
+    policy = parse_address_policy(settings.allow_targets)
+    sender = seams.sender or build_sender(settings.http_client, settings.worker_concurrency, policy)
+    # One client for the connectors' API fetches; it never follows redirects.
+    fetch_client = guarded_client(policy)
+    try:
+        await store.open()
+        try:
+            clock = seams.clock or SystemClock()
+            yield await _hub(settings, components, clock, store, sender, fetch_client, metrics)
+        finally:
+            await store.close()
+    finally:
+        await sender.aclose()
+        await fetch_client.aclose()
 
 
-def _both(first: Callable[[], None], second: Callable[[], None]) -> None:
-    first()
-    second()
+@asynccontextmanager
+async def background(hub: Hub) -> AsyncIterator[None]:
+    """The background loops run while the app serves: on the way out the tracker stops
+    first, then the worker drains what it has in flight."""
+    hub.worker.start()
+    hub.tracker.start()
+    try:
+        yield
+    finally:
+        await hub.tracker.stop()
+        await hub.worker.stop()
+
+
+async def _hub(
+    settings: Settings,
+    components: Components,
+    clock: Clock,
+    store: Store,
+    sender: Sender,
+    fetch_client: httpx.AsyncClient,
+    metrics: Metrics,
+) -> Hub:
+    """The services, wired to each other, on an open store; none started yet."""
+    configs = _configs(settings, components)
+    registry = SubscriptionRegistry(
+        [*components.subscriptions, *await _api_subscriptions(store)],
+        await store.disabled_subscriptions(),
+        await store.subscription_health(),
+    )
+    issues = Issues(store, clock.now)
+    await issues.load()
+    worker = DeliveryWorker(
+        store, registry, sender, clock, _worker_settings(settings), metrics=metrics, issues=issues
+    )
+    arrivals = Arrivals()
+    ingestor = Ingestor(
+        components.connectors,
+        configs,
+        components.catalog,
+        registry,
+        store,
+        IngestLimits(
+            settings.timestamp_tolerance, settings.rejection_body_cap, settings.rejections_max
+        ),
+        on_commit=worker.notify,
+        redact=[
+            *settings.all_secrets(),
+            *secrets_of(configs),
+            *(secret for sub in components.subscriptions for secret in sub.secrets),
+        ],
+        fetchers={
+            name: Fetcher(config.fetch, fetch_client)
+            for name, config in configs.items()
+            if config.fetch is not None
+        },
+        on_events=arrivals.notify,
+        clock=clock.now,
+        metrics=metrics,
+    )
+    worker.emit_with(ingestor.emit)
+    issues.emit_with(ingestor.emit)
+    tracker = StateTracker(
+        store,
+        components.rules,
+        clock,
+        ingestor.prepare,
+        ingestor.committed,
+        TrackerSettings(poll_interval=settings.poll_interval),
+    )
+    ingestor.listen(tracker.notify)
+    token_registry = TokenRegistry(
+        [tokens.from_document(doc) for _, doc in await store.list_documents("token")]
+    )
+    return Hub(
+        settings=settings,
+        clock=clock,
+        store=store,
+        catalog=components.catalog,
+        registry=registry,
+        ingestor=ingestor,
+        worker=worker,
+        admin_token_hash=await _admin_token_hash(store, settings),
+        tokens=token_registry,
+        http=fetch_client,
+        arrivals=arrivals,
+        rules=components.rules,
+        tracker=tracker,
+        metrics=metrics,
+        issues=issues,
+    )
 
 
 async def _api_subscriptions(store: Store) -> list[Subscription]:
@@ -371,178 +392,6 @@ def _worker_settings(settings: Settings) -> WorkerSettings:
         origin=settings.origin,
         disable_after=settings.disable_after,
     )
-
-
-async def read_body(request: Request, limit: int, seconds: float = 30.0) -> bytes:
-    """Read the body, refusing early (by Content-Length) or as soon as it passes the limit,
-    and a body that trickles in slower than `seconds` in all.
-
-    The deadline is a bare timer that cancels this task, not `asyncio.timeout`: on the
-    ingest path that context manager cost 10 µs of the 15 µs it took to read a 1 KB body.
-
-    Raises:
-        PayloadTooLarge
-        RequestTimeout
-    """
-    task = asyncio.current_task()
-    assert task is not None
-    expired = False
-
-    def expire() -> None:
-        nonlocal expired
-        expired = True
-        task.cancel()
-
-    timer = asyncio.get_running_loop().call_later(seconds, expire)
-    try:
-        return await _read_capped(request, limit)
-    except asyncio.CancelledError:
-        if not expired:
-            raise
-        task.uncancel()
-        raise RequestTimeout(f"the body did not arrive within {seconds:g} s") from None
-    finally:
-        timer.cancel()
-
-
-async def _read_capped(request: Request, limit: int) -> bytes:
-    # Straight from the ASGI messages: Starlette's `stream()` generator cost 4 µs more.
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body of {declared} bytes exceeds the limit of {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await request.receive()
-        if message["type"] != "http.request":
-            raise ClientDisconnect()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
-async def receive_webhook(request: Request) -> Response:
-    """``POST /webhooks/{connector}``: 202 once committed, 200 for a repeat, else a problem."""
-    hub: Hub = request.app.state.hub
-    name = request.path_params["connector"]
-    now = hub.clock.now()
-    headers = dict(request.headers)
-    request_id = current(request.scope)
-    body = b""
-    quiet = False
-    # Metric labels stay bounded: a name no connector has is "unknown", whatever was posted.
-    label = name if hub.ingestor.known(name) else "unknown"
-    try:
-        quiet = hub.ingestor.connector(name).quiet
-        body = await read_body(request, hub.settings.max_body_bytes, hub.settings.body_timeout)
-        query = dict(request.query_params) if request.scope["query_string"] else {}
-        inbound = InboundRequest(name, headers, query, body, now, request_id)
-        outcome = await hub.ingestor.receive(inbound, headers.get("content-type", ""))
-    except RequestError as exc:
-        rejection_id = await hub.ingestor.reject(name, headers, body, now, exc, request_id)
-        hub.metrics.received(label, "refused")
-        if label != "unknown":  # a scan of made-up names is not an issue of ours
-            await hub.issues.failed(inbound_issue(name, exc), _issue_detail(exc))
-        log.info(
-            "refused %s webhook: %s %s", name[:64], exc.status, exc.title,
-            extra={"connector": label, "status": exc.status, "rejection_id": rejection_id},
-        )  # fmt: skip
-        if quiet:  # the vendor wants the verdict in the status alone (Xero)
-            return Response(status_code=exc.status)
-        return error_response(exc, request.url.path, rejection_id)
-    if outcome.reply is not None:
-        reply = outcome.reply
-        return Response(reply.body, reply.status, dict(reply.headers), reply.media_type)
-    hub.metrics.received(label, received_outcome(outcome))
-    if not outcome.duplicate and hub.issues.any_live:
-        await _recovered(hub, name, outcome.types)
-    if quiet:
-        return Response(status_code=200)
-    return Response(render_outcome(outcome), 200 if outcome.duplicate else 202, media_type=JSON)
-
-
-def _issue_detail(exc: RequestError) -> str:
-    # The problem's title, or a schema's first complaint: never the request's own text,
-    # which the rejection keeps redacted.
-    if isinstance(exc, SchemaViolation) and exc.violations:
-        first = exc.violations[0]
-        return f"{first.pointer}: {first.message}"[:200]
-    return exc.title
-
-
-async def _recovered(hub: Hub, connector: str, types: tuple[str, ...]) -> None:
-    await hub.issues.recovered(("inbound",), connector)
-    for event_type in set(types):
-        await hub.issues.recovered(("schema",), f"{connector}/{event_type}")
-
-
-def received_outcome(outcome: IngestOutcome) -> str:
-    """The ``outcome`` label of an acknowledged webhook."""
-    if outcome.duplicate:
-        return "duplicate"
-    return "quarantined" if outcome.status is ReceiptStatus.QUARANTINED else "accepted"
-
-
-def render_outcome(outcome: IngestOutcome) -> bytes:
-    """The ack: event ids, and for a first delivery the receipt and what became of it."""
-    answer: dict[str, object] = {"event_ids": outcome.event_ids}
-    if not outcome.duplicate:
-        answer |= {"receipt_id": outcome.receipt_id, "status": str(outcome.status)}
-    if outcome.reason is not None:
-        answer["reason"] = outcome.reason
-    answer["duplicate"] = outcome.duplicate
-    return orjson.dumps(answer)
-
-
-async def grant_webhook(request: Request) -> Response:
-    """``OPTIONS /webhooks/{connector}``: the CloudEvents webhook abuse-protection handshake.
-
-    A sender asks whether it may deliver here; consent is carried by the headers alone. Any
-    enabled connector grants it: authenticity is still checked on every POST.
-    """
-    hub: Hub = request.app.state.hub
-    hub.ingestor.connector(request.path_params["connector"])
-    origin = request.headers.get("webhook-request-origin")
-    if not origin:
-        return Response(status_code=204, headers={"Allow": "POST, OPTIONS"})
-    granted = {"WebHook-Allowed-Origin": origin[:255], "Allow": "POST"}
-    if "webhook-request-rate" in request.headers:
-        granted["WebHook-Allowed-Rate"] = "*"
-    return Response(status_code=200, headers=granted)
-
-
-async def healthz(request: Request) -> Response:
-    """Liveness: the process answers."""
-    return JSONResponse({"status": "ok"})
-
-
-async def readyz(request: Request) -> Response:
-    """Readiness: the store answers and the delivery worker runs."""
-    hub: Hub = request.app.state.hub
-    try:
-        await hub.store.ping()
-    except StoreUnavailable as exc:
-        return error_response(exc, request.url.path)
-    if not hub.worker.alive:
-        return error_response(ServiceUnavailable("the delivery worker is not running"))
-    return JSONResponse({"status": "ready"})
-
-
-async def openapi_json(request: Request) -> Response:
-    """The OpenAPI document of every route (no token: it describes, it reveals nothing)."""
-    return JSONResponse(openapi.document())
-
-
-async def power_automate_json(request: Request) -> Response:
-    """The custom connector's definition (no token: an importer fetches it by URL, and it
-    holds the catalog and status names only). Its host is HUB_PUBLIC_URL, else this request's."""
-    hub: Hub = request.app.state.hub
-    base = hub.settings.public_url or str(request.base_url)
-    return JSONResponse(power_automate.definition(hub.catalog, hub.rules, base))
 
 
 def default_app() -> Starlette:

@@ -127,7 +127,7 @@ class Ingestor:
         self._store = store
         self._limits = limits
         self._on_commit = on_commit
-        self._on_events = on_events
+        self._listeners = [on_events]
         self._clock = clock
         self._fetchers = fetchers or {}
         # Anything configured as secret is cut out of what the rejection store keeps.
@@ -205,7 +205,13 @@ class Ingestor:
         if deliveries:
             self._on_commit()
         if events:
-            self._on_events()
+            for listener in self._listeners:
+                listener()
+
+    def listen(self, listener: Callable[[], None]) -> None:
+        """Call `listener` too whenever events are committed (the state tracker, built after
+        the ingestor it raises events through)."""
+        self._listeners.append(listener)
 
     async def emit(self, event_type: str, data: dict[str, Any], subject: str) -> None:
         """An operational event of the hub's own, validated and fanned out like any other.

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hub.background import BackgroundTask
 from hub.clock import Clock, SystemClock, to_rfc3339
 from hub.errors import StoreUnavailable
 from hub.health import DEFAULT_DISABLE_AFTER, Health, should_disable
@@ -153,7 +154,7 @@ class DeliveryWorker:
         # answer is in waits for its record's commit without holding a slot: holding slots
         # through a shared commit idled them (measured: twice the slots drained 18 % faster).
         self._sending: set[str] = set()  # each by its first delivery's id
-        self._task: asyncio.Task[None] | None = None
+        self.task = BackgroundTask("delivery", self._run, self._stopping)
         # Real time, not the injectable clock: it paces claims, it schedules nothing.
         self._last_claim = 0.0
         self._refill_at: float | None = None
@@ -161,8 +162,8 @@ class DeliveryWorker:
 
     @property
     def alive(self) -> bool:
-        """True while the main loop runs (what /readyz reports)."""
-        return self._task is not None and not self._task.done()
+        """True while the main loop runs."""
+        return self.task.alive
 
     @property
     def in_flight(self) -> int:
@@ -192,14 +193,13 @@ class DeliveryWorker:
         self._handled.add()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="hub-delivery-worker")
+        self.task.start()
 
     async def stop(self) -> None:
         """Stop claiming; let in-flight attempts finish within the drain time, release the rest."""
         self._stopping.set()
         self._wake.set()
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self.task.stopped()
         self._summarize(everything=True)
         if self._inflight:
             await asyncio.wait(list(self._inflight), timeout=self._settings.drain_seconds)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hub.background import BackgroundTask
 from hub.clock import Clock, to_rfc3339
 from hub.errors import NotFound, StoreUnavailable
 from hub.filters import Filter
@@ -98,7 +99,7 @@ class StateTracker:
         self._settings = settings or TrackerSettings()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self.task = BackgroundTask("state", self._run, self._stopping)
         self._applied = Tally()
         self._cursor: str | None = None
         self._behind_since: float | None = None
@@ -109,7 +110,7 @@ class StateTracker:
 
     @property
     def alive(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self.task.alive
 
     def notify(self) -> None:
         """Look at the log now: events were committed (or time was moved in a test)."""
@@ -129,14 +130,14 @@ class StateTracker:
             await self._moved.wait_for(lambda: (self._cursor or "") >= target)
 
     def start(self) -> None:
+        """Follow the log and raise deadlines; nothing to do (its task stays off) without rules."""
         if self._rules.types:
-            self._task = asyncio.create_task(self._run(), name="hub-state-tracker")
+            self.task.start()
 
     async def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self.task.stopped()
 
     async def _run(self) -> None:
         while not self._stopping.is_set():

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hub import background
 from tests.helpers import (
     ADMIN_TOKEN,
     CONNECTOR_SECRET,
@@ -187,7 +189,31 @@ async def test_admin_api_refuses_missing_malformed_and_wrong_tokens(hub: Running
 
 async def test_health_needs_no_token(hub: RunningHub) -> None:
     assert (await hub.client.get("/healthz")).json() == {"status": "ok"}
-    assert (await hub.client.get("/readyz")).json() == {"status": "ready"}
+    ready = (await hub.client.get("/readyz")).json()
+    assert ready["status"] == "ready" and ready["tasks"]["delivery"] == "running"
+    assert set(ready["tasks"]) == {"delivery", "state"}
+
+
+async def test_a_loop_that_fails_is_restarted_and_readiness_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(background, "FIRST_PAUSE", 3600.0)  # stopping must not wait it out
+    async with running_hub(hub_settings(tmp_path)) as hub:
+        claim, met = hub.hub.store.claim, asyncio.Event()
+
+        async def broken(*args: Any) -> Any:
+            met.set()  # the loop's supervisor takes the error before the test goes on
+            raise RuntimeError("a bug met by one odd row")
+
+        hub.hub.store.claim = broken  # type: ignore[method-assign]
+        hub.hub.worker.notify()
+        await met.wait()
+        assert hub.hub.worker.task.crashes == 1
+        not_ready = await hub.client.get("/readyz")
+        hub.hub.store.claim = claim  # type: ignore[method-assign]
+        assert hub.hub.worker.alive  # waiting to start again, not gone
+    assert_problem(not_ready, 503, "service-unavailable")
+    assert "the delivery loop is restarting" in not_ready.json()["detail"]
 
 
 async def test_unknown_routes_and_methods_are_problems_too(hub: RunningHub) -> None:

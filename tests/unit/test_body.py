@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from starlette.requests import ClientDisconnect, Request
 
-from hub.app import read_body
 from hub.errors import PayloadTooLarge, RequestTimeout
+from hub.inbound.webhooks import read_body
 
 
 def request_of(
