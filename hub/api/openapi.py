@@ -381,7 +381,13 @@ def document() -> dict[str, Any]:
                            [_path("connector")], public=True),
         },
         "/healthz": {"get": _op("Liveness", (200, {"type": "object"}), (), public=True)},
-        "/readyz": {"get": _op("Readiness", (200, {"type": "object"}), (503,), public=True)},
+        "/readyz": {"get": _op(
+            "Readiness: the store answers and each background loop runs",
+            (200, {"type": "object", "required": ["status", "tasks"], "properties": {
+                "status": {"const": "ready"},
+                "tasks": {"type": "object", "additionalProperties": {
+                    "enum": ["running", "restarting", "stopped", "off"]}}}}),
+            (503,), public=True)},
         "/openapi.json": {"get": _op("This document", (200, {"type": "object"}), (), public=True)},
         "/metrics": {"get": METRICS_OP},
         "/api/issues": {"get": _op("Failures grouped into issues", (200, _page("Issue")),
