@@ -15,7 +15,7 @@ export D365_ENDPOINT_KEY             ?= demo-d365-endpoint-key
 # cannot reach any other local service.
 export HUB_ALLOW_TARGETS             ?= 127.0.0.1:9000
 
-.PHONY: run test node lint typecheck unit check clean bench bench-quick soak
+.PHONY: run test node chromium screenshots lint typecheck unit check clean bench bench-quick soak
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version' 
@@ -44,8 +44,20 @@ node:
 	@command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm) \
 	  || { echo "test: install Node and npm (Debian: apt-get install nodejs npm)"; exit 1; }
 
-test: $(STAMP) lint typecheck node
+# The console's tests (tests/console) drive Debian's Chromium through Playwright with
+# `executable_path`: Playwright's own browser download cannot reach its CDN from these machines.
+CHROMIUM ?= $(shell command -v chromium || echo /usr/bin/chromium)
+export CHROMIUM_PATH := $(CHROMIUM)
+chromium:
+	@test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium) \
+	  || { echo "test: install Chromium (Debian: apt-get install chromium)"; exit 1; }
+
+test: $(STAMP) lint typecheck node chromium
 	$(BIN)/pytest
+
+# The console's pictures in docs/, taken by the same browser from a hub with demo traffic.
+screenshots: $(STAMP) chromium
+	$(BIN)/python -m tests.console.screenshots docs
 
 BENCH_STAMP := $(VENV)/.bench-stamp
 $(BENCH_STAMP): $(STAMP)

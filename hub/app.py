@@ -34,6 +34,7 @@ from hub.api.tokens import TokenRegistry
 from hub.catalog import Catalog, load_catalog
 from hub.clock import Clock, SystemClock
 from hub.config import PROJECT_ROOT, Settings
+from hub.console.routes import ROUTES as CONSOLE_ROUTES
 from hub.errors import (
     ConfigError,
     HubError,
@@ -57,6 +58,7 @@ from hub.state.tracker import StateTracker, TrackerSettings
 from hub.store import Store, check_location, open_store
 
 ADMIN_TOKEN_KEY = "admin_token_sha256"
+CONSOLE_KEY = "console_session_key"
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,7 @@ def routes() -> list[BaseRoute]:
             power_automate_json,
             methods=["GET"],
         ),
+        Mount("/console", routes=CONSOLE_ROUTES, name="console"),
         Mount(
             "/api", routes=API_ROUTES, middleware=[Middleware(AdminAuth), Middleware(AuditTrail)]
         ),
@@ -373,7 +376,17 @@ async def _hub(
         tracker=tracker,
         metrics=metrics,
         issues=issues,
+        console_key=await _console_key(store),
     )
+
+
+async def _console_key(store: Store) -> str:
+    """The key that signs console sessions: random, made on first start, never shown."""
+    stored = await store.get_meta(CONSOLE_KEY)
+    if stored is None:
+        stored = secrets.token_urlsafe(32)
+        await store.set_meta(CONSOLE_KEY, stored)
+    return stored
 
 
 async def _api_subscriptions(store: Store) -> list[Subscription]:

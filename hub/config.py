@@ -88,6 +88,8 @@ class Settings:
     trusted_callback_hosts: str = "hooks.zapier.com,*.logic.azure.com,*.api.powerplatform.com"
     # Where makers' platforms reach the hub (https://hub.example.com); the connector's host.
     public_url: str = ""
+    # A console session ends after this many seconds without a page or action.
+    console_idle: float = 1800.0
 
     def public_base(self) -> str:
         """The public URL, or the listening address when none is set (a local hub)."""
@@ -135,6 +137,7 @@ ENV_NAMES: dict[str, str] = {
     "max_connections": "HUB_MAX_CONNECTIONS",
     "trusted_callback_hosts": "HUB_TRUSTED_CALLBACK_HOSTS",
     "public_url": "HUB_PUBLIC_URL",
+    "console_idle": "HUB_CONSOLE_IDLE",
 }
 
 _BOUNDS: dict[str, tuple[float, float]] = {
@@ -155,6 +158,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "body_timeout": (0.5, 600),
     "max_connections": (10, 100_000),
     "log_buffer": (10, 1_000_000),
+    "console_idle": (60, 7 * 86_400),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "http_client": ("aiohttp", "httpx"),

@@ -60,7 +60,7 @@ async def get_event(request: Request) -> JSONResponse:
     hub = hub_of(request)
     event = await _event(request)
     deliveries = await hub.store.list_deliveries(DeliveryFilter(event_id=event.id), None, 500)
-    doc = render_event(event)
+    doc = render_event(event) | {"receipt_id": event.receipt_id}
     doc["deliveries"] = [render_delivery(d) for d in deliveries.items]
     return JSONResponse(doc)
 

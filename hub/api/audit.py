@@ -1,5 +1,5 @@
-"""The audit trail: every state-changing admin request, through the API or the CLI, is kept
-with who made it, what it did, when and from where, and logged as one line;
+"""The audit trail: every state-changing admin request, through the API, the CLI or the
+console, is kept with who made it, what it did, when and from where, and logged as one line;
 ``GET /api/audit`` lists it, newest first (admin only).
 
 `AuditTrail` sits inside `AdminAuth` on the ``/api`` mount, so it knows the caller, and after
@@ -26,7 +26,7 @@ from hub.api.params import (
     int_param,
     page_response,
 )
-from hub.api.tokens import ADMIN, Principal
+from hub.api.tokens import ADMIN, CONSOLE_PRINCIPAL, Principal
 from hub.clock import rfc3339_or_none
 from hub.errors import StoreUnavailable
 from hub.ids import new_id
@@ -41,8 +41,11 @@ AUDIT_DRY_RUN = "audit_dry_run"
 
 
 def via_of(scope: Scope) -> str:
-    """Which of our clients made the request: the CLI names itself in its User-Agent;
-    anything else is the API."""
+    """Which of our clients made the request: the console's calls are made in-process and
+    marked in their scope (no request from outside can set it); the CLI names itself in its
+    User-Agent; anything else is the API."""
+    if CONSOLE_PRINCIPAL in scope:
+        return "console"
     agent = next((v for k, v in scope["headers"] if k == b"user-agent"), b"")
     return "cli" if agent.decode("latin-1").startswith("hub-cli/") else "api"
 

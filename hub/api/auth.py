@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.api.services import Hub
-from hub.api.tokens import ADMIN, Principal, token_hash
+from hub.api.tokens import ADMIN, CONSOLE_PRINCIPAL, Principal, token_hash
 from hub.errors import Forbidden, Unauthorized
 from hub.problem import error_response
 
@@ -84,7 +84,9 @@ class AdminAuth:
             root, path = scope.get("root_path", ""), scope["path"]
             relative = path[len(root) :] if root and path.startswith(root) else path
             try:
-                who = authenticate(raw.decode("latin-1") if raw else None, hub)
+                who = scope.get(CONSOLE_PRINCIPAL) or authenticate(
+                    raw.decode("latin-1") if raw else None, hub
+                )
                 if not who.admin and not within_scope(scope["method"], relative):
                     raise Forbidden("a scoped token reaches only its subscriptions and deliveries")
             except (Unauthorized, Forbidden) as exc:

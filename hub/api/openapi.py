@@ -153,6 +153,7 @@ SCHEMAS: dict[str, Any] = {
             "id": ID, "type": {"type": "string"}, "source": {"type": "string"},
             "connector": {"type": "string"}, "subject": TEXT, "company": TEXT, "time": TIME,
             "received_at": TIME, "schema_version": TEXT, "data": {},
+            "receipt_id": TEXT,
         },
     },
     "Delivery": {
@@ -251,7 +252,7 @@ SCHEMAS: dict[str, Any] = {
             "action": {"type": "string"}, "method": {"type": "string"},
             "path": {"type": "string"}, "target": {"type": "object"},
             "status": {"type": "integer"},
-            "via": {"type": "string", "enum": ["api", "cli"]},
+            "via": {"type": "string", "enum": ["api", "cli", "console"]},
             "remote": {"type": ["string", "null"]}, "request_id": {"type": ["string", "null"]},
         },
     },
@@ -402,6 +403,20 @@ def document() -> dict[str, Any]:
                          body={"type": "object", "properties": {"status": {
                              "type": "string", "enum": ["acknowledged", "resolved"]}}}),
         },
+        "/api/search": {"get": _op(
+            "Find events, deliveries, receipts and business objects by any id",
+            (200, {"type": "object", "properties": {
+                "query": {"type": "string"},
+                "items": {"type": "array", "items": {"type": "object", "properties": {
+                    "kind": {"type": "string",
+                             "enum": ["event", "delivery", "receipt", "object"]},
+                    "id": ID, "title": {"type": "string"}}}}}}),
+            params=[_query("q", "an id, a vendor's delivery id, an order number, a reference"),
+                    _query("limit", "at most this many hits (1..200)",
+                           {"type": "integer", "minimum": 1, "maximum": 200})])},
+        "/api/overview": {"get": _op(
+            "Backlog, open issues, failing subscriptions and traffic since start",
+            (200, {"type": "object"}), (401, 403))},
         "/api/audit": {"get": _op("The audit trail of admin actions", (200, _page("AuditEntry")),
                                   params=[_query("actor", "a token id, or admin"),
                                           _query("action", "e.g. replay_deliveries"),

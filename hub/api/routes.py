@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from hub.api import admin, audit, deliveries, feed, issues, objects, subscriptions, trials
+from hub.api import (
+    admin,
+    audit,
+    deliveries,
+    feed,
+    issues,
+    objects,
+    overview,
+    search,
+    subscriptions,
+    trials,
+)
 
 ROUTES = [
     *admin.ROUTES,
@@ -13,4 +24,6 @@ ROUTES = [
     *objects.ROUTES,
     *audit.ROUTES,
     *issues.ROUTES,
+    *search.ROUTES,
+    *overview.ROUTES,
 ]

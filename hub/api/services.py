@@ -40,3 +40,5 @@ class Hub:
     tracker: StateTracker
     metrics: Metrics
     issues: Issues
+    # Signs console sessions; made once and kept in the store, so every process shares it.
+    console_key: str = ""

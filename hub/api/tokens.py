@@ -47,6 +47,10 @@ class Principal:
 
 ADMIN = Principal()
 
+# The scope key under which the console passes its signed-in principal to its in-process
+# calls of /api: ASGI servers build scopes from the wire, so no request can carry it.
+CONSOLE_PRINCIPAL = "hub.console_principal"
+
 
 def new_token(name: str, now: float) -> tuple[Token, str]:
     """A token record and the token itself (shown once)."""
@@ -74,6 +78,9 @@ class TokenRegistry:
     def find(self, presented_hash: str) -> Token | None:
         # A dict lookup by the hash of a 256-bit random value: nothing to learn from timing.
         return self._by_hash.get(presented_hash)
+
+    def get(self, token_id: str) -> Token | None:
+        return next((t for t in self._by_hash.values() if t.id == token_id), None)
 
     def all(self) -> list[Token]:
         return sorted(self._by_hash.values(), key=lambda t: t.id)

@@ -23,6 +23,7 @@ SUBSCRIPTION_COLUMNS = [
     ("LAST SUCCESS", "last_success_at"), ("FAILURES", "consecutive_failures"),
     ("PENDING", "pending"), ("DESCRIPTION", "description"),
 ]  # fmt: skip
+SEARCH_COLUMNS = [("KIND", "kind"), ("ID", "id"), ("TITLE", "title")]
 STATES = {"pause": "paused", "resume": "active"}
 
 
@@ -147,6 +148,24 @@ async def test_subscription(args: argparse.Namespace, env: Mapping[str, str]) ->
     return 0 if trial["succeeded"] else 1
 
 
+async def search(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """What any id names: events, deliveries, receipts and business objects."""
+    api = client(args, env)
+    try:
+        found = await api.call("GET", "/api/search", params={"q": args.q, "limit": str(args.limit)})
+    finally:
+        await api.aclose()
+    page = {"items": found["items"], "next_cursor": None}
+    if args.json:
+        print(as_json(found))
+        return 0
+    return show_page(page, False, f"records named {args.q!r}", SEARCH_COLUMNS, search_row)
+
+
+def search_row(hit: Mapping[str, Any]) -> list[str]:
+    return [cell(hit.get(key)) for _, key in SEARCH_COLUMNS]
+
+
 def _common(parser: argparse.ArgumentParser, run: Command) -> None:
     parser.add_argument("--url", help="the hub's base URL (HUB_URL)")
     parser.add_argument("--json", action="store_true", help="the API's JSON")
@@ -188,6 +207,12 @@ def add_commands(commands: Any) -> None:
             grace = "seconds the old secret keeps signing (default a day)"
             change.add_argument("--grace", type=float, default=86_400.0, help=grace)
         _common(change, change_subscription)
+    found = commands.add_parser("search", help="find anything by an id, number or reference")
+    found.add_argument(
+        "q", help="an event/delivery/receipt id, a vendor's id, #1042, a tracking no."
+    )
+    found.add_argument("--limit", type=int, default=50)
+    _common(found, search)
     test = verbs.add_parser("test", help="send a signed test event now (not stored or retried)")
     test.add_argument("id", help="the subscription's id")
     test.add_argument("--type", help="an event type it takes (default: the first in the catalog)")

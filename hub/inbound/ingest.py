@@ -133,6 +133,10 @@ class Ingestor:
         # Anything configured as secret is cut out of what the rejection store keeps.
         self._all_secrets = [*redact, *(s for c in configs.values() for s in c.secrets)]
 
+    def names(self) -> list[str]:
+        """Every connector's name, sorted (searches ask each of them for a vendor's id)."""
+        return sorted(self._connectors)
+
     def known(self, name: str) -> bool:
         """Whether a connector of this name exists (enabled or not): a metric's label."""
         return name in self._connectors

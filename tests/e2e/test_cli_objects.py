@@ -68,3 +68,21 @@ async def test_objects_and_rebuild_from_the_command_line(tmp_path: Path) -> None
 def test_show_names_the_object_types_of_the_rules_only() -> None:
     done = hub_cli("objects", "show", "--help")
     assert "purchase_order" in done.stdout and "product" not in done.stdout
+
+
+async def test_search_from_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "subscriptions.yaml").write_text(subscriptions_yaml([]))
+    async with running_hub(hub_settings(tmp_path, rules=RULES)) as hub:
+        sent = await hub.send("order.created", order_body("1042"), "o1")
+        event_id = sent.json()["event_ids"][0]
+        await hub.hub.tracker.caught_up()
+        url = hub.served.url
+        by_number = await run_cli(url, "search", "1042")
+        by_id = await run_cli(url, "search", event_id, "--json")
+        nothing = await run_cli(url, "search", "no-such-thing")
+    assert by_number[0] == 0, by_number[2]
+    header, *rows = by_number[1].splitlines()
+    assert header.split() == ["KIND", "ID", "TITLE"]
+    assert any(r.split()[0] == "object" and "order 1042" in r for r in rows)
+    assert [h["kind"] for h in json.loads(by_id[1])["items"]] == ["event"]
+    assert nothing[0] == 0 and "no records named 'no-such-thing' match" in nothing[1]

@@ -28,7 +28,10 @@ LAYERS = {
     # Low-code connectors, generated from the catalog, the message and the rules.
     "integrations": {"core", "outbound", "state"},
     "api": {"core", "store", "inbound", "outbound", "state", "integrations", "observe"},
+    # The console reads and acts through the API's handlers, in-process.
+    "console": {"core", "api", "observe"},
     "edge": {
+        "console",
         "core",
         "store",
         "inbound",
@@ -87,7 +90,8 @@ def layer(module: str) -> str:
         return "connectors"
     if len(parts) > 2 or (
         len(parts) == 2
-        and parts[1] in ("store", "inbound", "outbound", "state", "api", "integrations", "observe")
+        and parts[1]
+        in ("store", "inbound", "outbound", "state", "api", "integrations", "observe", "console")
     ):
         return parts[1]
     return "core"

@@ -1,0 +1,81 @@
+"""``GET /api/search?q=``: one box that finds events, deliveries, receipts and business
+objects by any id an admin has at hand (admin only).
+
+It tries the hub's own ids, then every connector's delivery ids (``X-Shopify-Webhook-Id``, a
+D365 ``EventId``), then the business objects' aliases and facts (an order number, a tracking
+code, any system's reference). Each probe is an indexed lookup, so a search costs the same on a
+store of a million events. Free text inside payloads is not indexed and not searched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from hub.api.params import accepts, hub_of, int_param
+from hub.api.services import Hub
+from hub.errors import InvalidParameter
+from hub.model import ObjectFilter
+
+MAX_QUERY = 200
+
+
+def _hit(kind: str, hit_id: str, title: str, **more: Any) -> dict[str, Any]:
+    return {"kind": kind, "id": hit_id, "title": title, **more}
+
+
+async def _by_own_id(hub: Hub, q: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if (event := await hub.store.get_event(q)) is not None:
+        found.append(_hit("event", event.id, f"{event.type} from {event.connector}"))
+    if (delivery := await hub.store.get_delivery(q)) is not None:
+        title = f"{delivery.event_type} to {delivery.subscription_id}: {delivery.status}"
+        found.append(_hit("delivery", delivery.id, title))
+    if (receipt := await hub.store.get_receipt(q)) is not None:
+        found.append(_hit("receipt", receipt.id, f"{receipt.connector}: {receipt.status}"))
+    return found
+
+
+async def _by_vendor_id(hub: Hub, q: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for connector in hub.ingestor.names():
+        for event_id in await hub.store.find_receipt(connector, q) or []:
+            event = await hub.store.get_event(event_id)
+            if event is not None:
+                title = f"{event.type} from {connector} (its delivery id)"
+                found.append(_hit("event", event.id, title))
+    return found
+
+
+async def _by_alias(hub: Hub, q: str, limit: int) -> list[dict[str, Any]]:
+    if not hub.rules.types:
+        return []
+    page = await hub.store.list_objects(ObjectFilter(text=q), None, limit)
+    return [
+        _hit("object", o.id, f"{o.type} {o.key}: {o.status}", type=o.type, key=o.key)
+        for o in page.items
+    ]
+
+
+async def search_hits(hub: Hub, q: str, limit: int) -> list[dict[str, Any]]:
+    """Every kind of record the text names, most specific first."""
+    hits = [*await _by_own_id(hub, q), *await _by_vendor_id(hub, q)]
+    hits += await _by_alias(hub, q, limit)
+    return hits[:limit]
+
+
+@accepts("q", "limit")
+async def search(request: Request) -> JSONResponse:
+    q = request.query_params.get("q", "").strip()
+    if not q:
+        raise InvalidParameter("send ?q=<an id, order number, tracking code or reference>")
+    if len(q) > MAX_QUERY:
+        raise InvalidParameter(f"q must be at most {MAX_QUERY} characters")
+    limit = int_param(request.query_params, "limit", 50, 1, 200)
+    return JSONResponse({"query": q, "items": await search_hits(hub_of(request), q, limit)})
+
+
+ROUTES = [Route("/search", search, methods=["GET"])]
