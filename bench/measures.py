@@ -527,6 +527,9 @@ def _build_large(db: Path, events: int, per_event: int, failed_share: float) -> 
                     deliveries.append((new_id("dlv"), event_id, f"sub-{s}", "order.created",
                                        status, now, now, None, 1, 0, 200, None))  # fmt: skip
             conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+            objects, aliases = _objects_of(rows, now)
+            conn.executemany(f"INSERT INTO objects VALUES ({','.join('?' * 12)})", objects)
+            conn.executemany("INSERT INTO aliases VALUES (?,?,?)", aliases)
             conn.executemany(
                 "INSERT INTO deliveries (id, event_id, subscription_id, event_type, status, "
                 "created_at, updated_at, next_attempt_at, attempts, retry_index, "
@@ -534,6 +537,29 @@ def _build_large(db: Path, events: int, per_event: int, failed_share: float) -> 
                 deliveries,
             )
             conn.execute("COMMIT")
+        # As a hub that has kept up: the state tracker and the search index are caught up.
+        conn.execute("INSERT INTO event_text (event_text) VALUES ('rebuild')")
+        last_rowid, last_id = conn.execute(
+            "SELECT rowid, id FROM events ORDER BY rowid DESC LIMIT 1"
+        ).fetchone()
+        conn.executemany(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            [("event_text_rowid", str(last_rowid)), ("state_cursor", last_id)],
+        )
+
+
+def _objects_of(
+    events: list[tuple[Any, ...]], now: float
+) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, str]]]:
+    """One order per filler event, known by its subject and a storefront order number."""
+    objects, aliases = [], []
+    for row in events:
+        object_id, key = new_id("obj"), row[4].split("/", 1)[1]
+        objects.append((object_id, "order", key, "received", "open", "received", now, now, now,
+                        "USMF", json.dumps({"total": "1.00"}), "{}"))  # fmt: skip
+        aliases.append((f"subject:{row[4]}", row[4], object_id))
+        aliases.append((f"shopify.order_number:#{key[2:]}", f"#{key[2:]}", object_id))
+    return objects, aliases
 
 
 async def _create_schema(db: Path) -> None:
@@ -558,10 +584,12 @@ def scale(events: int, seconds: int, per_event: int = 3) -> dict[str, Any]:
             bare = wrk(port, pool, seconds)
         port = free_port()
         write_pool(pool, 20_000 * seconds, f"127.0.0.1:{port}", new_id("run"))
-        env = hub_env(workdir, "http://127.0.0.1:9", subscribers=1)
+        # Every filler delivery's subscription exists: a bulk replay skips deleted ones.
+        env = hub_env(workdir, "http://127.0.0.1:9", subscribers=per_event)
         with served("bench.apps:paused_hub", port, env, factory=True):
             got = wrk(port, pool, seconds)
             page_ms, replay_ms = asyncio.run(_admin_timings(port))
+            searches = asyncio.run(_search_timings(port, workdir / "hub.db", events))
     return {
         "events": events,
         "deliveries": events * per_event,
@@ -571,7 +599,37 @@ def scale(events: int, seconds: int, per_event: int = 3) -> dict[str, Any]:
         "bare_per_second": bare["per_second"],
         "failed_page_ms": page_ms,
         "bulk_replay_10k_ms": replay_ms,
+        "search_ms": searches,
     }
+
+
+async def _search_timings(port: int, db: Path, events: int) -> dict[str, float]:
+    """`GET /api/search` on the large store, median of 20 each: by an event id, an order
+    number (an alias), a payload phrase, a word in every payload, and a miss."""
+    middle = events // 2
+    with sqlite3.connect(db) as conn:
+        (event_id,) = conn.execute(
+            "SELECT id FROM events WHERE subject = ?", (f"order/F-{middle}",)
+        ).fetchone()
+    queries = {"event_id": event_id, "order_number": f"#{middle}",
+               "payload_phrase": f"F-{middle}", "common_word": "total",
+               "miss": "no-such-thing-42"}  # fmt: skip
+    auth = {"authorization": "Bearer bench-admin-token"}
+    timings: dict[str, float] = {}
+    async with aiohttp.ClientSession(headers=auth) as session:
+        for name, q in queries.items():
+            took = []
+            for _ in range(20):
+                began = time.perf_counter()
+                async with session.get(f"http://127.0.0.1:{port}/api/search",
+                                       params={"q": q}) as resp:  # fmt: skip
+                    assert resp.status == 200, await resp.text()
+                    hits = (await resp.json())["items"]
+                took.append((time.perf_counter() - began) * 1000)
+            if name != "miss" and not hits:
+                raise RuntimeError(f"search for {q!r} found nothing")
+            timings[name] = statistics.median(took)
+    return timings
 
 
 async def _admin_timings(port: int) -> tuple[float, float]:

@@ -56,6 +56,7 @@ from hub.problem import on_http_exception, on_hub_error, on_unexpected
 from hub.state.rules import Rules, load_rules
 from hub.state.tracker import StateTracker, TrackerSettings
 from hub.store import Store, check_location, open_store
+from hub.store.indexer import TextIndexer
 
 ADMIN_TOKEN_KEY = "admin_token_sha256"
 CONSOLE_KEY = "console_session_key"
@@ -289,13 +290,16 @@ async def services(settings: Settings, components: Components, seams: Seams) -> 
 
 @asynccontextmanager
 async def background(hub: Hub) -> AsyncIterator[None]:
-    """The background loops run while the app serves: on the way out the tracker stops
-    first, then the worker drains what it has in flight."""
+    """The background loops run while the app serves: delivery, state and the search index.
+    On the way out the indexer and the tracker stop first, then the worker drains what it
+    has in flight."""
     hub.worker.start()
     hub.tracker.start()
+    hub.indexer.start()
     try:
         yield
     finally:
+        await hub.indexer.stop()
         await hub.tracker.stop()
         await hub.worker.stop()
 
@@ -357,6 +361,8 @@ async def _hub(
         TrackerSettings(poll_interval=settings.poll_interval),
     )
     ingestor.listen(tracker.notify)
+    indexer = TextIndexer(store)
+    ingestor.listen(indexer.notify)
     token_registry = TokenRegistry(
         [tokens.from_document(doc) for _, doc in await store.list_documents("token")]
     )
@@ -376,6 +382,7 @@ async def _hub(
         tracker=tracker,
         metrics=metrics,
         issues=issues,
+        indexer=indexer,
         console_key=await _console_key(store),
     )
 

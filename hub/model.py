@@ -278,6 +278,7 @@ class ObjectFilter:
     company: str | None = None
     overdue_at: float | None = None  # with a deadline passed at this time
     text: str | None = None  # an alias, or text in the facts
+    alias: str | None = None  # an alias only: an indexed look-up, for search
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,8 @@ async def readyz(request: Request) -> Response:
         await hub.store.ping()
     except StoreUnavailable as exc:
         return error_response(exc, request.url.path)
-    tasks = {task.name: task.state for task in (hub.worker.task, hub.tracker.task)}
+    loops = (hub.worker.task, hub.tracker.task, hub.indexer.task)
+    tasks = {task.name: task.state for task in loops}
     for name, state in tasks.items():
         if state not in WORKING:
             problem = ServiceUnavailable(f"the {name} loop is {state}")

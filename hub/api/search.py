@@ -3,8 +3,9 @@ objects by any id an admin has at hand (admin only).
 
 It tries the hub's own ids, then every connector's delivery ids (``X-Shopify-Webhook-Id``, a
 D365 ``EventId``), then the business objects' aliases and facts (an order number, a tracking
-code, any system's reference). Each probe is an indexed lookup, so a search costs the same on a
-store of a million events. Free text inside payloads is not indexed and not searched.
+code, any system's reference), then text in event payloads (a full-text index, filled behind
+ingest by `hub.store.indexer`, so a payload is found within about a second of its arrival).
+Each probe is an indexed lookup, so a search costs the same on a store of a million events.
 """
 
 from __future__ import annotations
@@ -53,17 +54,30 @@ async def _by_vendor_id(hub: Hub, q: str) -> list[dict[str, Any]]:
 async def _by_alias(hub: Hub, q: str, limit: int) -> list[dict[str, Any]]:
     if not hub.rules.types:
         return []
-    page = await hub.store.list_objects(ObjectFilter(text=q), None, limit)
+    page = await hub.store.list_objects(ObjectFilter(alias=q), None, limit)
     return [
         _hit("object", o.id, f"{o.type} {o.key}: {o.status}", type=o.type, key=o.key)
         for o in page.items
     ]
 
 
+async def _by_payload(hub: Hub, q: str, limit: int, seen: set[str]) -> list[dict[str, Any]]:
+    found = await hub.store.search_text(q, limit)
+    return [
+        _hit("event", e.id, f"{e.type} from {e.connector} (its payload)")
+        for e in found
+        if e.id not in seen
+    ]
+
+
 async def search_hits(hub: Hub, q: str, limit: int) -> list[dict[str, Any]]:
-    """Every kind of record the text names, most specific first."""
+    """Every kind of record the text names, most specific first: ids, then business
+    objects, then events whose payload holds the text."""
     hits = [*await _by_own_id(hub, q), *await _by_vendor_id(hub, q)]
     hits += await _by_alias(hub, q, limit)
+    if len(hits) < limit:
+        seen = {h["id"] for h in hits}
+        hits += await _by_payload(hub, q, limit - len(hits), seen)
     return hits[:limit]
 
 

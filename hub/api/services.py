@@ -19,6 +19,7 @@ from hub.outbound.worker import DeliveryWorker
 from hub.state.rules import Rules
 from hub.state.tracker import StateTracker
 from hub.store.base import Store
+from hub.store.indexer import TextIndexer
 
 
 @dataclass
@@ -40,5 +41,6 @@ class Hub:
     tracker: StateTracker
     metrics: Metrics
     issues: Issues
+    indexer: TextIndexer
     # Signs console sessions; made once and kept in the store, so every process shares it.
     console_key: str = ""

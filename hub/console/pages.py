@@ -44,6 +44,9 @@ async def search(visit: Visit) -> Response:
             hits = answer.doc["items"]
         else:
             problem, status = answer.problem, answer.status
+    exact = [h for h in hits if h["id"] == q]
+    if len(hits) == 1 or len(exact) == 1:  # one hit, or the record the id names: its page
+        return visit.redirect(hit_link((exact or hits)[0]))
     return visit.render("search.html", status, query=q, hits=hits, problem=problem, link=hit_link)
 
 

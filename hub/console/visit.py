@@ -71,6 +71,10 @@ class Visit:
         context |= {"who": self.who, "csrf": self.session.csrf, "notice": notice}
         return render(self.request, template, context, status)
 
+    def redirect(self, url: str) -> Response:
+        """To another console page (a search's one hit)."""
+        return RedirectResponse(url, status_code=303)
+
     def back(self, url: str, notice: str) -> Response:
         """After an action: to `url`, with the outcome shown there once."""
         self.session = self.session.with_notice(notice[:300])

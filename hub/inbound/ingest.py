@@ -7,6 +7,7 @@ parseable, new, and valid. The answer is sent only after the commit.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -49,18 +50,27 @@ SENSITIVE_HEADER_PARTS = ("authorization", "cookie", "signature", "hmac", "token
 
 
 def redact_headers(headers: Mapping[str, str], secrets: Sequence[Secret]) -> dict[str, str]:
-    """Headers fit for the rejection store: credentials masked, configured secrets removed."""
-    kept = {}
-    for name, value in headers.items():
-        if _sensitive(name):
-            kept[name] = REDACTED
-        else:
-            kept[name] = redact_text(value, secrets)
-    return kept
+    """Headers fit to keep: credentials masked by name, configured secrets cut out of values.
+
+    Every receipt keeps its headers, so this is on the ingest path: one look for each secret
+    in all values at once, and the name verdicts cached (names repeat from request to request).
+    """
+    joined = "\n".join(headers.values())
+    present = [s for s in secrets if s.reveal() and s.reveal() in joined]
+    return {
+        name: REDACTED if _sensitive(name) else redact_text(value, present) if present else value
+        for name, value in headers.items()
+    }
 
 
+@functools.lru_cache(maxsize=1024)
 def _sensitive(name: str) -> bool:
-    return name.lower() == "code" or any(p in name.lower() for p in SENSITIVE_HEADER_PARTS)
+    lowered = name.lower()
+    return lowered == "code" or any(p in lowered for p in SENSITIVE_HEADER_PARTS)
+
+
+def _redact_query(query: Mapping[str, str]) -> dict[str, str]:
+    return {k: REDACTED if _sensitive(k) else v for k, v in query.items()}
 
 
 def redact_text(text: str, secrets: Sequence[Secret]) -> str:
@@ -182,12 +192,16 @@ class Ingestor:
                 if original is not None:
                     return IngestOutcome(original, duplicate=True)
             raise
+        # The request as it came, credentials masked: what an event's page shows, and what
+        # re-processing a quarantined receipt needs (topic headers, query).
         receipt = Receipt(
             new_id("rcp"), request.connector, sender_id, request.received_at, request.body,
+            headers=redact_headers(request.headers, self._all_secrets),
+            query=_redact_query(request.query) if request.query else None,
             request_id=request.request_id,
         )  # fmt: skip
         if isinstance(canonical, str):
-            receipt = self._quarantined(receipt, request, canonical)
+            receipt = self._quarantined(receipt, canonical)
             result = await self._store.ingest(receipt, [], [])
             return IngestOutcome(
                 result.event_ids, result.duplicate, receipt.status, receipt.id, canonical
@@ -292,15 +306,10 @@ class Ingestor:
         self._validate(canonical)
         return canonical
 
-    def _quarantined(self, receipt: Receipt, request: InboundRequest, reason: str) -> Receipt:
-        # What re-processing needs (topic headers, query) without what it must not keep.
-        return replace(
-            receipt,
-            status=ReceiptStatus.QUARANTINED,
-            reason=reason,
-            headers=redact_headers(request.headers, self._all_secrets),
-            query={k: REDACTED if _sensitive(k) else v for k, v in request.query.items()},
-        )
+    def _quarantined(self, receipt: Receipt, reason: str) -> Receipt:
+        # Its headers and query are kept already: what re-processing needs.
+        return replace(receipt, status=ReceiptStatus.QUARANTINED, reason=reason,
+                       query=receipt.query or {})  # fmt: skip
 
     def _fan_out(
         self, receipt: Receipt, canonical: list[CanonicalEvent]

@@ -272,6 +272,14 @@ class Store(Protocol):
     async def live_issues(self) -> list[Issue]:
         """Open and acknowledged issues, oldest first."""
 
+    # full-text search of event payloads, indexed behind ingest (hub.store.indexer)
+
+    async def index_text(self, limit: int) -> int:
+        """Index the next events not yet in the full-text index; how many (0: caught up)."""
+
+    async def search_text(self, text: str, limit: int) -> list[Event]:
+        """Events whose payload holds the text as a phrase, newest first."""
+
     # business state (hub.state): objects, their aliases, logbook, timeline and deadlines
 
     async def state_cursor(self) -> str | None:

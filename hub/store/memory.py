@@ -24,6 +24,7 @@ from hub.model import (
 from hub.store.base import MAX_PAGE, check_cursor, newest_first, not_waiting
 from hub.store.memory_audit import MemoryAudit
 from hub.store.memory_issues import MemoryIssues
+from hub.store.memory_search import MemorySearch
 from hub.store.memory_state import MemoryState
 
 
@@ -39,7 +40,7 @@ def _wanted(d: Delivery, where: DeliveryFilter) -> bool:
     )
 
 
-class MemoryStore(MemoryState, MemoryAudit, MemoryIssues):
+class MemoryStore(MemoryState, MemoryAudit, MemoryIssues, MemorySearch):
     """`Store` held in dictionaries."""
 
     def __init__(self) -> None:

@@ -49,6 +49,8 @@ def matches(
         names = [obj.key, *obj.aliases, *(a.partition(":")[2] for a in obj.aliases)]
         facts = json.dumps(obj.facts, default=str).lower()
         return any(text == n.lower() for n in names) or text in facts
+    if where.alias is not None:
+        return where.alias in (obj.key, *obj.aliases, *(a.partition(":")[2] for a in obj.aliases))
     return True
 
 

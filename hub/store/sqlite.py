@@ -38,6 +38,7 @@ from hub.store.base import MAX_PAGE, check_cursor, not_waiting, page
 from hub.store.group_commit import GroupCommitter, Operation
 from hub.store.sqlite_audit import AUDIT_SCHEMA, SqliteAudit
 from hub.store.sqlite_issues import ISSUES_SCHEMA, SqliteIssues
+from hub.store.sqlite_search import SEARCH_SCHEMA, SqliteSearch
 from hub.store.sqlite_sql import (
     CLAIM_DUE,
     CLAIM_SUBSCRIPTION,
@@ -88,7 +89,7 @@ def _leased(conn: sqlite3.Connection, select: str, params: Sequence[Any]) -> lis
     return [DeliveryJob(d, events[d.event_id]) for d in deliveries]
 
 
-class SqliteStore(SqliteState, SqliteAudit, SqliteIssues):
+class SqliteStore(SqliteState, SqliteAudit, SqliteIssues, SqliteSearch):
     """`Store` on one SQLite file."""
 
     def __init__(
@@ -139,6 +140,7 @@ class SqliteStore(SqliteState, SqliteAudit, SqliteIssues):
         conn.executescript(STATE_SCHEMA)
         conn.executescript(AUDIT_SCHEMA)
         conn.executescript(ISSUES_SCHEMA)
+        conn.executescript(SEARCH_SCHEMA)
         # One process owns the file (see _lock), so every lease left is a dead run's.
         conn.execute("UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL")
 

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS objects (
     updated_at REAL NOT NULL, company TEXT, facts TEXT NOT NULL, sources TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS objects_type ON objects (type, status, id);
 CREATE INDEX IF NOT EXISTS objects_key ON objects (type, key);
+CREATE INDEX IF NOT EXISTS objects_by_key ON objects (key);
 CREATE TABLE IF NOT EXISTS aliases (
     alias TEXT PRIMARY KEY, value TEXT NOT NULL, object_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS aliases_value ON aliases (value);
@@ -208,6 +209,14 @@ def object_where(where: ObjectFilter) -> tuple[list[str], list[Any]]:
             "OR instr(lower(facts), lower(?)) > 0)"
         )
         params += [where.text] * 4
+    if where.alias is not None:
+        # One IN over a union of indexed look-ups: the objects are found by primary key,
+        # never by a scan, however many there are.
+        clauses.append(
+            "id IN (SELECT object_id FROM aliases WHERE value = ? UNION SELECT object_id "
+            "FROM aliases WHERE alias = ? UNION SELECT id FROM objects WHERE key = ?)"
+        )
+        params += [where.alias] * 3
     return clauses, params
 
 

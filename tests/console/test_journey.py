@@ -126,7 +126,8 @@ async def test_everything_works_from_the_keyboard(tmp_path: Path, browser: Brows
     subscribe(tmp_path, "http://127.0.0.1:9/hook")
     settings = hub_settings(tmp_path, rules=str(PROJECT_ROOT / "rules.yaml"))
     async with running_hub(settings) as hub:
-        await hub.send("order.created", order_data("1042"), "msg_k")
+        sent = await hub.send("order.created", order_data("1042"), "msg_k")
+        [event_id] = sent.json()["event_ids"]
         page = await browser.new_page()
         await page.goto(f"{hub.served.url}/console/")
         await expect(page.get_by_label("Token")).to_be_focused()  # autofocus: type at once
@@ -140,6 +141,10 @@ async def test_everything_works_from_the_keyboard(tmp_path: Path, browser: Brows
         await result.focus()
         await page.keyboard.press("Enter")
         await expect(page.get_by_role("heading", name="Order 1042")).to_be_visible()
+        # One hit opens its page at once.
+        await page.get_by_role("searchbox", name="Search").fill(event_id)
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("heading", name=f"Event {event_id}")).to_be_visible()
 
 
 async def test_every_control_is_named_and_every_form_carries_csrf(

@@ -191,7 +191,7 @@ async def test_health_needs_no_token(hub: RunningHub) -> None:
     assert (await hub.client.get("/healthz")).json() == {"status": "ok"}
     ready = (await hub.client.get("/readyz")).json()
     assert ready["status"] == "ready" and ready["tasks"]["delivery"] == "running"
-    assert set(ready["tasks"]) == {"delivery", "state"}
+    assert set(ready["tasks"]) == {"delivery", "state", "search-index"}
 
 
 async def test_a_loop_that_fails_is_restarted_and_readiness_says_so(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -475,3 +477,19 @@ async def test_failures_count_on_one_live_issue_until_it_resolves(store: Store) 
     everything = await store.list_issues(None, None, 2)
     assert len(everything.items) == 2 and everything.next_cursor is not None
     assert await store.set_issue_status("iss_" + "0" * 32, IssueStatus.RESOLVED, NOW) is None
+
+
+async def test_payload_text_is_found_as_a_phrase_newest_first(store: Store) -> None:
+    notes = ["gift wrap in blue paper", "blue gift box", "wrap it in BLUE  paper, please"]
+    made = []
+    for note in notes:
+        e = replace(event(), data_json=json.dumps({"order_id": "F-1042", "note": note}))
+        await store.ingest(Receipt(new_id("rcp"), "standard", None, NOW, b"{}"), [e], [])
+        made.append(e.id)
+    while await store.index_text(2):  # in batches, as the indexer does
+        pass
+    assert await store.index_text(2) == 0  # caught up
+    assert [e.id for e in await store.search_text("blue paper", 10)] == [made[2], made[0]]
+    assert [e.id for e in await store.search_text("F-1042", 2)] == [made[2], made[1]]
+    assert await store.search_text("paper blue", 10) == []
+    assert await store.search_text('" OR *', 10) == []  # query syntax never leaks through
