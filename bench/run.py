@@ -181,8 +181,14 @@ def _search_rows(scale: dict[str, Any]) -> list[str]:
     if not took:
         return []
     each = ", ".join(f"{name.replace('_', ' ')} {ms:.1f} ms" for name, ms in took.items())
-    return [f"| scale: `GET /api/search` (median of 20 each; the store also holds one order "
+    rows = [f"| scale: `GET /api/search` (median of 20 each; the store also holds one order "
             f"per event) | {each} | — | — | ≤ 200 ms |"]  # fmt: skip
+    pages = scale.get("console_ms")
+    if pages:
+        shown = ", ".join(f"{name} {ms:.0f} ms" for name, ms in pages.items())
+        rows.append(f"| scale: console pages, signed in (median of 10 each) | {shown} | — | — "
+                    f"| — |")  # fmt: skip
+    return rows
 
 
 def _state_rows(report: dict[str, Any]) -> list[str]:

@@ -33,6 +33,7 @@ from hub.api.render import render_attempt, render_delivery
 from hub.api.services import Hub
 from hub.errors import Conflict, InvalidParameter, NotFound
 from hub.model import Delivery, DeliveryFilter, DeliveryStatus, SubscriptionState
+from hub.outbound.message import headers_as_sent
 
 BULK_MAX = 100_000
 PREVIEW = 10  # matches a dry run shows
@@ -104,7 +105,12 @@ async def get_delivery(request: Request) -> JSONResponse:
     except NotFound:
         raise NotFound(f"no delivery {delivery.id}") from None
     doc = render_delivery(delivery)
-    doc["attempts"] = [render_attempt(a) for a in await hub.store.list_attempts(delivery.id)]
+    sub = hub.registry.get(delivery.subscription_id)
+    doc["attempts"] = [
+        render_attempt(a)
+        | {"request_headers": headers_as_sent(sub, delivery.event_id, a.attempted_at)}
+        for a in await hub.store.list_attempts(delivery.id)
+    ]
     return JSONResponse(doc)
 
 

@@ -219,6 +219,10 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "id": ID, "attempted_at": TIME, "duration_ms": {"type": "number"},
             "status_code": {"type": ["integer", "null"]}, "response_body": TEXT, "error": TEXT,
+            "request_headers": {"type": "object", "description": (
+                "The headers the attempt sent (one delivery's page only): the signature's "
+                "value is not kept and a subscription's own values are masked"),
+                "additionalProperties": {"type": "string"}},
         },
     },
     "Rejection": {

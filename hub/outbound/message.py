@@ -105,6 +105,31 @@ def signed_request(
     return body, sent
 
 
+MASKED = "[masked]"
+
+
+def headers_as_sent(
+    subscription: Subscription | None, event_id: str, sent_at: float
+) -> dict[str, str]:
+    """The headers an attempt carried, as a delivery's page shows them: the signature's value
+    is not kept (a new one is made per attempt), a subscription's own values are masked (they
+    often carry credentials), and a batched attempt's id was its batch's."""
+    if subscription is not None and subscription.batch is not None:
+        content_type, msg_id = BATCH_CONTENT_TYPE, "bat_… (the id of its batch)"
+    else:
+        content_type, msg_id = CONTENT_TYPE, event_id
+    if subscription is not None and subscription.content_mode == "json":
+        content_type = JSON_CONTENT_TYPE
+    own = {name: MASKED for name in sorted(subscription.headers)} if subscription else {}
+    return own | {
+        "content-type": content_type,
+        "user-agent": USER_AGENT,
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(sent_at)),
+        "webhook-signature": "v1,… (not kept: made for each attempt)",
+    }
+
+
 def example_event(event_type: EventType, company: str | None, now: float) -> Event:
     """A test event: the catalog's example of a type, from ``/hub/test``, never stored."""
     data = event_type.example

@@ -76,6 +76,10 @@ async def test_find_fix_and_bulk_replay_a_failing_order(tmp_path: Path, browser:
             answer = page.get_by_label("Receiver's answer to attempt 1")
             await expect(answer).to_contain_text("inventory database is down")
             await expect(page.get_by_text("503", exact=True)).to_be_visible()
+            sent = page.get_by_role("table", name=re.compile("Request headers sent in attempt 1"))
+            await expect(sent.get_by_role("row", name=re.compile("webhook-id"))).to_contain_text(
+                "evt_"
+            )
 
             # 4. Fix the receiver: from now on it answers 200.
             receiver.script.clear()

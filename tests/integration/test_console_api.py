@@ -133,3 +133,25 @@ async def test_search_finds_text_in_a_payload_once_indexed(tmp_path: Path) -> No
     assert "its payload" in found[0]["title"]
     assert again[0]["id"] == event_id and [h["id"] for h in again].count(event_id) == 1
     assert ready["search-index"] == "running"
+
+
+async def test_a_delivery_shows_the_headers_it_sent_with_values_masked(tmp_path: Path) -> None:
+    async with Receiver() as receiver:
+        entry = {"id": "erp", "url": receiver.url(), "secret": SUBSCRIBER_SECRET,
+                 "events": ["order.created"]}  # fmt: skip
+        (tmp_path / "subscriptions.yaml").write_text(subscriptions_yaml([entry]))
+        async with running_hub(hub_settings(tmp_path)) as hub:
+            made = await hub.post("/api/subscriptions", {
+                "url": receiver.url("flow"), "events": ["order.created"],
+                "headers": {"x-api-key": "flow-credential-123"},
+                "skip_validation": True})  # fmt: skip
+            flow = made.json()["id"]
+            await hub.send("order.created", order_data("R-1"), "m1")
+            await hub.hub.worker.wait_recorded(2)
+            listed = await hub.get("/api/deliveries", subscription=flow)
+            doc = await hub.get(f"/api/deliveries/{listed['items'][0]['id']}")
+    sent = doc["attempts"][0]["request_headers"]
+    assert sent["x-api-key"] == "[masked]" and "flow-credential-123" not in str(doc)
+    assert sent["webhook-id"] == doc["event_id"] and sent["webhook-timestamp"].isdigit()
+    assert sent["content-type"].startswith("application/cloudevents+json")
+    assert "not kept" in sent["webhook-signature"]
