@@ -84,5 +84,6 @@ async def test_search_from_the_command_line(tmp_path: Path) -> None:
     header, *rows = by_number[1].splitlines()
     assert header.split() == ["KIND", "ID", "TITLE"]
     assert any(r.split()[0] == "object" and "order 1042" in r for r in rows)
-    assert [h["kind"] for h in json.loads(by_id[1])["items"]] == ["event"]
+    hits = json.loads(by_id[1])["items"]  # the event, then events whose payload names it
+    assert hits[0]["id"] == event_id and [h["id"] for h in hits].count(event_id) == 1
     assert nothing[0] == 0 and "no records named 'no-such-thing' match" in nothing[1]
