@@ -214,6 +214,10 @@ async def test_no_secret_on_any_page(tmp_path: Path) -> None:
     secrets = [ADMIN_TOKEN, CONNECTOR_SECRET, SUBSCRIBER_SECRET, new_secret.group(0)]
     leaks = {path: [s[:8] for s in secrets if s in html] for path, html in pages.items()}
     assert {path: found for path, found in leaks.items() if found} == {}
+    # Nor any inbound or outbound signature: the event page shows its request's headers.
+    signed = {path for path, html in pages.items() if re.search(r"v1,[A-Za-z0-9+/]{20,}", html)}
+    assert signed == set()
+    assert "webhook-signature" in pages[next(p for p in pages if p.startswith("/console/events/"))]
     assert len(pages) == 18
 
 
