@@ -127,6 +127,9 @@ class Attempt:
     status_code: int | None
     response_body: str | None
     error: str | None
+    # A failed answer's headers, credentials masked (a success's are not kept: they cost
+    # every delivery and tell an admin nothing).
+    response_headers: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

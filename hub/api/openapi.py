@@ -219,6 +219,9 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "id": ID, "attempted_at": TIME, "duration_ms": {"type": "number"},
             "status_code": {"type": ["integer", "null"]}, "response_body": TEXT, "error": TEXT,
+            "response_headers": {"type": ["object", "null"], "description": (
+                "A failed answer's headers, credentials masked (a success's are not kept)"),
+                "additionalProperties": {"type": "string"}},
             "request_headers": {"type": "object", "description": (
                 "The headers the attempt sent (one delivery's page only): the signature's "
                 "value is not kept and a subscription's own values are masked"),

@@ -49,6 +49,7 @@ def render_attempt(a: Attempt) -> dict[str, Any]:
         "duration_ms": round(a.duration_ms, 3),
         "status_code": a.status_code,
         "response_body": a.response_body,
+        "response_headers": a.response_headers,
         "error": a.error,
     }
 

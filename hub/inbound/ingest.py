@@ -7,7 +7,6 @@ parseable, new, and valid. The answer is sent only after the commit.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -36,6 +35,7 @@ from hub.inbound.connector import (
 from hub.inbound.fetcher import Fetcher
 from hub.inbound.policy import assign
 from hub.jsontext import dump_json
+from hub.masking import MASKED, sensitive
 from hub.model import CanonicalEvent, Delivery, DeliveryStatus, Event, Receipt, ReceiptStatus
 from hub.model import Rejection as RejectionRecord
 from hub.observe.metrics import Metrics
@@ -44,9 +44,8 @@ from hub.store.base import Store
 
 log = logging.getLogger("hub.ingest")
 
-REDACTED = "[redacted]"
+REDACTED = MASKED
 HUB_SOURCE = "hub"  # the connector name of the hub's own operational events
-SENSITIVE_HEADER_PARTS = ("authorization", "cookie", "signature", "hmac", "token", "secret", "key")
 
 
 def redact_headers(headers: Mapping[str, str], secrets: Sequence[Secret]) -> dict[str, str]:
@@ -58,19 +57,13 @@ def redact_headers(headers: Mapping[str, str], secrets: Sequence[Secret]) -> dic
     joined = "\n".join(headers.values())
     present = [s for s in secrets if s.reveal() and s.reveal() in joined]
     return {
-        name: REDACTED if _sensitive(name) else redact_text(value, present) if present else value
+        name: REDACTED if sensitive(name) else redact_text(value, present) if present else value
         for name, value in headers.items()
     }
 
 
-@functools.lru_cache(maxsize=1024)
-def _sensitive(name: str) -> bool:
-    lowered = name.lower()
-    return lowered == "code" or any(p in lowered for p in SENSITIVE_HEADER_PARTS)
-
-
 def _redact_query(query: Mapping[str, str]) -> dict[str, str]:
-    return {k: REDACTED if _sensitive(k) else v for k, v in query.items()}
+    return {k: REDACTED if sensitive(k) else v for k, v in query.items()}
 
 
 def redact_text(text: str, secrets: Sequence[Secret]) -> str:

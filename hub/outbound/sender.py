@@ -26,6 +26,7 @@ import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
+from hub.masking import masked_headers
 from hub.outbound.ssrf import AddressPolicy, guarded_client
 from hub.urls import BadURL, parse_url
 
@@ -41,6 +42,7 @@ class Response:
     status: int
     body: bytes
     retry_after: str | None = None
+    headers: dict[str, str] | None = None  # a failed answer's, masked; None for a 2xx
 
 
 class SendError(Exception):
@@ -137,7 +139,8 @@ class AiohttpSender:
                     if not chunk:
                         break
                     prefix += chunk
-                return Response(resp.status, prefix, resp.headers.get("retry-after"))
+                kept = None if 200 <= resp.status < 300 else masked_headers(resp.headers.items())
+                return Response(resp.status, prefix, resp.headers.get("retry-after"), kept)
         except TimeoutError:
             raise SendError(f"timeout: no complete response within {seconds:g} s") from None
         except aiohttp.ClientConnectorError as exc:
@@ -180,9 +183,11 @@ class HttpxSender:
                             break
                 finally:
                     await resp.aclose()
+                failed = not 200 <= resp.status_code < 300
                 return Response(
-                    resp.status_code, prefix[:RESPONSE_PREFIX], resp.headers.get("retry-after")
-                )
+                    resp.status_code, prefix[:RESPONSE_PREFIX], resp.headers.get("retry-after"),
+                    masked_headers(resp.headers.items()) if failed else None,
+                )  # fmt: skip
         except (TimeoutError, httpx.TimeoutException):
             raise SendError(f"timeout: no complete response within {seconds:g} s") from None
         except httpx.ConnectError as exc:

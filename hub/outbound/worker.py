@@ -398,10 +398,12 @@ class DeliveryWorker:
         retry_after: str | None = None
         text: str | None = None
         error: str | None = None
+        answered: dict[str, str] | None = None
         try:
             response = await self._sender.post(subscription.url, body, headers, timeout)
             status, retry_after = response.status, response.retry_after
             text = response.body.decode("utf-8", errors="replace")
+            answered = response.headers
         except SendError as exc:
             error = str(exc)
         self._sending.discard(jobs[0].delivery.id)  # its slot may carry another while it records
@@ -415,7 +417,9 @@ class DeliveryWorker:
                 status, job.delivery.retry_index, subscription.retry, ended, self._spread(), waited
             )
             verdicts.add(decision.verdict)
-            attempt = Attempt(new_id("att"), job.delivery.id, now, duration_ms, status, text, error)
+            attempt = Attempt(
+                new_id("att"), job.delivery.id, now, duration_ms, status, text, error, answered
+            )
             record = self._outcome(attempt, decision, subscription, job.event.subject)
             await self._store.record(record)
             self._observe(job, record, subscription)

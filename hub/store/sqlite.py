@@ -285,11 +285,14 @@ class SqliteStore(SqliteState, SqliteAudit, SqliteIssues, SqliteSearch):
 
     async def list_attempts(self, delivery_id: str) -> list[Attempt]:
         rows = await self._all(
-            "SELECT id, delivery_id, attempted_at, duration_ms, status_code, response_body, error "
-            "FROM attempts WHERE delivery_id = ? ORDER BY id",
+            "SELECT id, delivery_id, attempted_at, duration_ms, status_code, response_body, error, "
+            "response_headers FROM attempts WHERE delivery_id = ? ORDER BY id",
             (delivery_id,),
         )
-        return [Attempt(*r) for r in rows]
+        return [
+            Attempt(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None)
+            for r in rows
+        ]
 
     async def get_receipt(self, receipt_id: str) -> Receipt | None:
         row = await self._one(f"SELECT {RECEIPT_COLUMNS} FROM receipts WHERE id = ?", (receipt_id,))

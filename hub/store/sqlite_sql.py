@@ -50,7 +50,8 @@ CREATE INDEX IF NOT EXISTS deliveries_leased ON deliveries (lease_until)
     WHERE lease_until IS NOT NULL;
 CREATE TABLE IF NOT EXISTS attempts (
     id TEXT PRIMARY KEY, delivery_id TEXT NOT NULL, attempted_at REAL NOT NULL,
-    duration_ms REAL NOT NULL, status_code INTEGER, response_body TEXT, error TEXT);
+    duration_ms REAL NOT NULL, status_code INTEGER, response_body TEXT, error TEXT,
+    response_headers TEXT);
 CREATE INDEX IF NOT EXISTS attempts_delivery ON attempts (delivery_id, id);
 CREATE TABLE IF NOT EXISTS rejections (
     id TEXT PRIMARY KEY, connector TEXT NOT NULL, received_at REAL NOT NULL,
@@ -71,6 +72,7 @@ CREATE TABLE IF NOT EXISTS subscription_states (
 ADDED_COLUMNS = {
     "receipts": ("status TEXT", "reason TEXT", "headers TEXT", "query TEXT", "request_id TEXT"),
     "rejections": ("request_id TEXT",),
+    "attempts": ("response_headers TEXT",),
 }
 
 RECEIPT_COLUMNS = (

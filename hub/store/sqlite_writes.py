@@ -66,11 +66,11 @@ class RecordWrite:
         records = [i.record for i in items]
         conn.executemany(
             "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, "
-            "response_body, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "response_body, error, response_headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (r.attempt.id, r.attempt.delivery_id, r.attempt.attempted_at,
                  r.attempt.duration_ms, r.attempt.status_code, r.attempt.response_body,
-                 r.attempt.error)
+                 r.attempt.error, _json_or_none(r.attempt.response_headers))
                 for r in records
             ],
         )  # fmt: skip
@@ -183,3 +183,7 @@ def set_active(
             "AND status = 'pending' AND lease_until IS NULL",
             (f"subscription disabled: {reason}", now, subscription_id),
         )
+
+
+def _json_or_none(doc: dict[str, str] | None) -> str | None:
+    return None if doc is None else json.dumps(doc)

@@ -158,3 +158,25 @@ async def test_a_delivery_shows_the_headers_it_sent_with_values_masked(tmp_path:
     assert sent["webhook-id"] == doc["event_id"] and sent["webhook-timestamp"].isdigit()
     assert sent["content-type"].startswith("application/cloudevents+json")
     assert "not kept" in sent["webhook-signature"]
+
+
+async def test_a_failed_answer_keeps_its_headers_masked_and_a_success_none(
+    tmp_path: Path,
+) -> None:
+    async with Receiver() as receiver:
+        answer = {"retry-after": "0", "set-cookie": "session=receiver-secret", "x-trace": "t-1"}
+        receiver.respond(Reply(503, b"busy", answer), Reply(200))
+        entry = {"id": "erp", "url": receiver.url(), "secret": SUBSCRIBER_SECRET,
+                 "events": ["order.created"], "retry": {"schedule": [0, 0]}}  # fmt: skip
+        (tmp_path / "subscriptions.yaml").write_text(subscriptions_yaml([entry]))
+        async with running_hub(hub_settings(tmp_path)) as hub:
+            await hub.send("order.created", order_data("R-2"), "m2")
+            await hub.hub.worker.wait_recorded(2)
+            [listed] = (await hub.get("/api/deliveries"))["items"]
+            doc = await hub.get(f"/api/deliveries/{listed['id']}")
+    failed, succeeded = doc["attempts"]
+    assert failed["status_code"] == 503 and succeeded["status_code"] == 200
+    kept = failed["response_headers"]
+    assert kept["retry-after"] == "0" and kept["x-trace"] == "t-1"
+    assert kept["set-cookie"] == "[redacted]" and "receiver-secret" not in str(doc)
+    assert succeeded["response_headers"] is None

@@ -147,7 +147,7 @@ def test_imports_go_from_the_edges_to_the_core() -> None:
 # path data takes (inbound, outbound, state, store, api, observe) or at an edge (cli, app).
 CORE = {
     "background", "catalog", "clock", "config", "errors", "filters", "health", "heap", "ids",
-    "jsontext", "model", "problem", "signing", "tally", "urls", "yamlfile",
+    "jsontext", "masking", "model", "problem", "signing", "tally", "urls", "yamlfile",
 }  # fmt: skip
 
 
