@@ -207,6 +207,8 @@ class EventFilter:
     subject: str | None = None
     since: float | None = None
     until: float | None = None
+    connector: str | None = None
+    company: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

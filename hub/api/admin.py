@@ -32,13 +32,15 @@ from hub.model import Delivery, DeliveryFilter, DeliveryStatus, Event, EventFilt
 from hub.outbound.message import message_schema
 
 
-@accepts("type", "subject", "since", "until", *PAGE)
+@accepts("type", "subject", "connector", "company", "since", "until", *PAGE)
 async def list_events(request: Request) -> JSONResponse:
     q = request.query_params
     now = hub_of(request).clock.now()
     where = EventFilter(
         type=q.get("type") or None,
         subject=q.get("subject") or None,
+        connector=q.get("connector") or None,
+        company=q.get("company") or None,
         since=instant_param(q, "since", now),
         until=instant_param(q, "until", now),
     )

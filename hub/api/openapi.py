@@ -438,6 +438,8 @@ def document() -> dict[str, Any]:
             body="SubscriptionCreate"))},
         "/api/events": {"get": _op("List events", (200, _page("Event")), params=[
             _query("type", "an event type"), _query("subject", "e.g. order/1001"),
+            _query("connector", "the connector it came through, e.g. shopify"),
+            _query("company", "a company or legal entity, e.g. USMF"),
             _query("since", SINCE), _query("until", SINCE), *PAGING])},
         "/api/events/{id}": {"get": _op("An event and its deliveries", (200, "Event"),
                                         (401, 403, 404), sub_id)},

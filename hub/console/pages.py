@@ -12,7 +12,7 @@ from starlette.responses import Response
 from hub.console.visit import Visit, page
 
 PAGE = 50
-EVENT_FILTERS = ("type", "subject", "since", "until", "cursor")
+EVENT_FILTERS = ("type", "connector", "subject", "company", "since", "until", "cursor")
 DELIVERY_FILTERS = ("status", "subscription", "event_type", "subject", "since", "cursor")
 OBJECT_FILTERS = ("type", "status", "state", "overdue", "q", "cursor")
 
@@ -62,7 +62,9 @@ def hit_link(hit: dict[str, Any]) -> str:
 async def events(visit: Visit) -> Response:
     found = await visit.get("/events", _picked(visit, EVENT_FILTERS) | {"limit": str(PAGE)})
     types = await visit.get("/event-types")
-    return visit.render("events.html", page=found, types=[t["type"] for t in types["items"]])
+    connectors = sorted(visit.hub.ingestor.names())
+    return visit.render("events.html", page=found, types=[t["type"] for t in types["items"]],
+                        connectors=connectors)  # fmt: skip
 
 
 @page

@@ -308,6 +308,8 @@ class MemoryStore(MemoryState, MemoryAudit, MemoryIssues, MemorySearch):
             for e in self.events.values()
             if (where.type is None or e.type == where.type)
             and (where.subject is None or e.subject == where.subject)
+            and (where.connector is None or e.connector == where.connector)
+            and (where.company is None or e.company == where.company)
             and (where.since is None or e.time >= where.since)
             and (where.until is None or e.time < where.until)
         ]

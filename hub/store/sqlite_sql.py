@@ -195,6 +195,8 @@ def event_listing(where: EventFilter, cursor: str | None, limit: int) -> tuple[s
     for clause, value in (
         ("type = ?", where.type),
         ("subject = ?", where.subject),
+        ("connector = ?", where.connector),
+        ("company = ?", where.company),
         ("time >= ?", where.since),
         ("time < ?", where.until),
         ("id < ?", check_cursor(cursor)),

@@ -493,3 +493,16 @@ async def test_payload_text_is_found_as_a_phrase_newest_first(store: Store) -> N
     assert [e.id for e in await store.search_text("F-1042", 2)] == [made[2], made[1]]
     assert await store.search_text("paper blue", 10) == []
     assert await store.search_text('" OR *', 10) == []  # query syntax never leaks through
+
+
+async def test_events_by_connector_and_company(store: Store) -> None:
+    shop = replace(event(), connector="shopify", company="USMF")
+    erp = replace(event(), connector="d365", company="DEMF")
+    await store.ingest(Receipt(new_id("rcp"), "shopify", None, NOW, b"{}"), [shop], [])
+    await store.ingest(Receipt(new_id("rcp"), "d365", None, NOW, b"{}"), [erp], [])
+    by_connector = await store.list_events(EventFilter(connector="d365"), None, 10)
+    by_company = await store.list_events(EventFilter(company="USMF"), None, 10)
+    both = await store.list_events(EventFilter(connector="d365", company="USMF"), None, 10)
+    assert [e.id for e in by_connector.items] == [erp.id]
+    assert [e.id for e in by_company.items] == [shop.id]
+    assert both.items == []
