@@ -64,6 +64,12 @@ class BackgroundTask:
     def start(self) -> None:
         self._task = asyncio.create_task(self._supervise(), name=f"hub-{self.name}")
 
+    async def stop(self, wake: asyncio.Event) -> None:
+        """Ask the loop to stop, wake it from its wait (`wake`), and wait for it to end."""
+        self._stopping.set()
+        wake.set()
+        await self.stopped()
+
     async def stopped(self) -> None:
         """Wait for the loop to end once its owner has set `stopping`."""
         if self._task is not None:

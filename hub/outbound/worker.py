@@ -197,9 +197,7 @@ class DeliveryWorker:
 
     async def stop(self) -> None:
         """Stop claiming; let in-flight attempts finish within the drain time, release the rest."""
-        self._stopping.set()
-        self._wake.set()
-        await self.task.stopped()
+        await self.task.stop(self._wake)
         self._summarize(everything=True)
         if self._inflight:
             await asyncio.wait(list(self._inflight), timeout=self._settings.drain_seconds)

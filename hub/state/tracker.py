@@ -135,9 +135,7 @@ class StateTracker:
             self.task.start()
 
     async def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-        await self.task.stopped()
+        await self.task.stop(self._wake)
 
     async def _run(self) -> None:
         while not self._stopping.is_set():

@@ -47,9 +47,7 @@ class TextIndexer:
         self.task.start()
 
     async def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-        await self.task.stopped()
+        await self.task.stop(self._wake)
 
     async def caught_up(self) -> None:
         """Index everything committed so far (tests and tools)."""
