@@ -20,6 +20,9 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 
 from hub import heap
+from hub.access import partners, portal
+from hub.access.partners import Partner, PartnerRegistry, load_partners
+from hub.access.portal import PortalLinks
 from hub.api import tokens
 from hub.api.arrivals import Arrivals
 from hub.api.audit import AuditTrail
@@ -71,6 +74,7 @@ class Components:
     subscriptions: list[Subscription]
     connector_configs: Mapping[str, ConnectorConfig] = field(default_factory=dict)
     rules: Rules = field(default_factory=Rules)
+    partners: list[Partner] = field(default_factory=list)
 
 
 def load_components(
@@ -106,6 +110,7 @@ def load_components(
             settings.connectors, connectors, env, settings.connector_secrets
         ),
         rules=load_rules(rules_path(settings.rules), catalog),
+        partners=load_partners(partners_path(settings.partners), catalog),
     )
 
 
@@ -129,6 +134,19 @@ def rules_path(setting: str) -> Path | None:
     if not path.exists() and path == PROJECT_ROOT / "rules.yaml":
         return None
     return path
+
+
+def partners_path(path: Path) -> Path | None:
+    """``HUB_PARTNERS``: a partners file; the repository's default may be absent.
+
+    Raises:
+        ConfigError: a file that was named is not there.
+    """
+    if path.exists():
+        return path
+    if path == PROJECT_ROOT / "partners.yaml":
+        return None
+    raise ConfigError(f"HUB_PARTNERS: {path} does not exist")
 
 
 def _configs(settings: Settings, components: Components) -> dict[str, ConnectorConfig]:
@@ -366,6 +384,8 @@ async def _hub(
     token_registry = TokenRegistry(
         [tokens.from_document(doc) for _, doc in await store.list_documents("token")]
     )
+    partner_registry = await _partners(store, components.partners)
+    registry.set_allowances(partner_registry.allowances())
     return Hub(
         settings=settings,
         clock=clock,
@@ -384,7 +404,20 @@ async def _hub(
         issues=issues,
         indexer=indexer,
         console_key=await _console_key(store),
+        partners=partner_registry,
+        links=PortalLinks(
+            [portal.from_document(doc) for _, doc in await store.list_documents("portal_link")]
+        ),
     )
+
+
+async def _partners(store: Store, declared: list[Partner]) -> PartnerRegistry:
+    """The file's partners and the API's (a file partner wins over an API one of its name),
+    with those an admin suspended."""
+    stored = [partners.from_document(doc) for _, doc in await store.list_documents("partner")]
+    named = {p.name for p in declared}
+    suspended = [name for name, _ in await store.list_documents("partner_suspended")]
+    return PartnerRegistry([*declared, *(p for p in stored if p.name not in named)], suspended)
 
 
 async def _console_key(store: Store) -> str:

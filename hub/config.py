@@ -58,6 +58,8 @@ class Settings:
     subscriptions: Path = PROJECT_ROOT / "subscriptions.yaml"
     connectors: Path = PROJECT_ROOT / "connectors.yaml"
     rules: str = str(PROJECT_ROOT / "rules.yaml")  # "off": no business state
+    # Partners and their allowances; the repository's default may be absent (none declared).
+    partners: Path = PROJECT_ROOT / "partners.yaml"
     schemas_dir: Path = PROJECT_ROOT / "schemas"
     admin_token: Secret | None = None
     connector_secrets: Mapping[str, tuple[Secret, ...]] = field(default_factory=dict)
@@ -110,6 +112,7 @@ ENV_NAMES: dict[str, str] = {
     "subscriptions": "HUB_SUBSCRIPTIONS",
     "connectors": "HUB_CONNECTORS",
     "rules": "HUB_RULES",
+    "partners": "HUB_PARTNERS",
     "schemas_dir": "HUB_SCHEMAS_DIR",
     "admin_token": "HUB_ADMIN_TOKEN",
     "max_body_bytes": "HUB_MAX_BODY_BYTES",

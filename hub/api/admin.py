@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from hub.api.auth import view_of
 from hub.api.params import (
     DEFAULT_LIMIT,
     PAGE,
@@ -25,6 +26,7 @@ from hub.api.render import (
     render_receipt,
     render_rejection,
 )
+from hub.api.visible import page_for, reading_view
 from hub.errors import Conflict, InvalidParameter, NotFound, UnknownEventType
 from hub.ids import new_id
 from hub.integrations.swagger import to_swagger
@@ -44,24 +46,32 @@ async def list_events(request: Request) -> JSONResponse:
         since=instant_param(q, "since", now),
         until=instant_param(q, "until", now),
     )
-    page = await hub_of(request).store.list_events(
-        where, q.get("cursor"), int_param(q, "limit", DEFAULT_LIMIT, 1, 500)
-    )
+    store = hub_of(request).store
+    limit = int_param(q, "limit", DEFAULT_LIMIT, 1, 500)
+    view = reading_view(request)
+    page = await page_for(view, lambda c, n: store.list_events(where, c, n), q.get("cursor"),
+                          limit, view.event)  # fmt: skip
     return page_response([render_event(e) for e in page.items], page.next_cursor)
 
 
 async def _event(request: Request) -> Event:
+    """The event in the path, if the caller may see it (404 otherwise, not 403)."""
     found = await hub_of(request).store.get_event(request.path_params["id"])
-    if found is None:
+    if found is None or not view_of(request).event(found):
         raise NotFound(f"no event {request.path_params['id'][:64]!r}")
     return found
 
 
 @accepts()
 async def get_event(request: Request) -> JSONResponse:
+    """One event, with the deliveries made of it that the caller may see."""
     hub = hub_of(request)
     event = await _event(request)
-    deliveries = await hub.store.list_deliveries(DeliveryFilter(event_id=event.id), None, 500)
+    view = view_of(request)
+    own = None if view.admin else tuple(sorted(view.subscriptions))
+    deliveries = await hub.store.list_deliveries(
+        DeliveryFilter(event_id=event.id, subscription_ids=own), None, 500
+    )
     doc = render_event(event) | {"receipt_id": event.receipt_id}
     doc["deliveries"] = [render_delivery(d) for d in deliveries.items]
     return JSONResponse(doc)

@@ -75,12 +75,14 @@ def entry_of(scope: Scope, status: int, now: float) -> AuditEntry | None:
     return AuditEntry(
         id=new_id("aud"),
         at=now,
-        actor_id=who.token_id or "admin",
+        actor_id=who.actor,
         actor_name=who.name,
         action=f"{action}_dry_run" if state.get(AUDIT_DRY_RUN) else action,
         method=scope["method"],
         path=scope["path"],  # the full path: a mount keeps it and moves its prefix to root_path
-        target=target | state.get(AUDIT_TARGET, {}),
+        target=target
+        | state.get(AUDIT_TARGET, {})
+        | ({"partner": who.partner} if who.partner else {}),
         status=status,
         via=via_of(scope),
         remote=client[0] if client else None,

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from hub.api.audit import audit_dry_run
-from hub.api.auth import principal
+from hub.api.auth import principal, view_of
 from hub.api.params import (
     DEFAULT_LIMIT,
     DELIVERY_FILTERS,
@@ -46,22 +46,28 @@ async def _scoped(request: Request, subscription_id: str | None) -> None:
     the hub does not know, and that has no deliveries either, is a 404 for anyone.
 
     Raises:
-        InvalidParameter: a scoped listing names no subscription.
-        NotFound: the subscription is unknown, or not the token's.
+        NotFound: the subscription is unknown, or not the caller's.
     """
-    who = principal(request)
     if subscription_id is None:
-        if not who.admin:
-            raise InvalidParameter("a scoped token lists deliveries with ?subscription=<its id>")
         return
+    who = principal(request)
     hub = hub_of(request)
     sub = hub.registry.get(subscription_id)
-    if sub is not None and who.owns(sub.owner):
+    if sub is not None and who.owns(sub.owner, sub.partner):
         return
     # Unsubscribed (a 410 Gone, a Zap turned off): its deliveries stay for the admin to see.
     if sub is None and who.admin and await _has_deliveries(hub, subscription_id):
         return
     raise NotFound(f"no subscription {subscription_id[:64]!r}")
+
+
+def _own(request: Request, where: DeliveryFilter) -> DeliveryFilter:
+    """The filter narrowed to the caller's own subscriptions (the admin's is unchanged): every
+    listing and bulk action of a partner goes through here, so none reaches another's."""
+    view = view_of(request)
+    if view.admin:
+        return where
+    return replace(where, subscription_ids=tuple(sorted(view.subscriptions)))
 
 
 async def _has_deliveries(hub: Hub, subscription_id: str) -> bool:
@@ -72,8 +78,9 @@ async def _has_deliveries(hub: Hub, subscription_id: str) -> bool:
 
 
 async def _delivery(request: Request) -> Delivery:
+    """The delivery in the path, if it is the caller's (404 otherwise, not 403)."""
     found = await hub_of(request).store.get_delivery(request.path_params["id"])
-    if found is None:
+    if found is None or not view_of(request).delivery(found):
         raise NotFound(f"no delivery {request.path_params['id'][:64]!r}")
     return found
 
@@ -85,7 +92,7 @@ async def list_deliveries(request: Request) -> JSONResponse:
     hub = hub_of(request)
     q = request.query_params
     await _scoped(request, q.get("subscription"))
-    where = delivery_filter(q, None, hub.clock.now())
+    where = _own(request, delivery_filter(q, None, hub.clock.now()))
     page = await hub.store.list_deliveries(
         where, q.get("cursor"), int_param(q, "limit", DEFAULT_LIMIT, 1, 500)
     )
@@ -100,10 +107,6 @@ async def list_deliveries(request: Request) -> JSONResponse:
 async def get_delivery(request: Request) -> JSONResponse:
     hub = hub_of(request)
     delivery = await _delivery(request)
-    try:
-        await _scoped(request, delivery.subscription_id)
-    except NotFound:
-        raise NotFound(f"no delivery {delivery.id}") from None
     doc = render_delivery(delivery)
     sub = hub.registry.get(delivery.subscription_id)
     doc["attempts"] = [
@@ -128,8 +131,7 @@ async def replay_delivery(request: Request) -> JSONResponse:
     """Queue one delivery for a fresh round of attempts; it keeps its webhook-id."""
     hub = hub_of(request)
     await json_object(request, ())
-    delivery = await _delivery(request)
-    await _scoped(request, delivery.subscription_id)  # a scoped token replays only its own
+    delivery = await _delivery(request)  # a scoped token replays only its own
     if not hub.registry.is_active(delivery.subscription_id):
         raise Conflict(f"subscription {delivery.subscription_id} is disabled; enable it first")
     replayed = await hub.store.replay(delivery.id, hub.clock.now())
@@ -171,10 +173,15 @@ async def _preview(hub: Hub, where: DeliveryFilter, skipped: dict[str, int]) -> 
     return JSONResponse({"dry_run": True, "count": count, "first": first, "skipped": skipped})
 
 
-async def _sendable_only(hub: Hub, where: DeliveryFilter) -> tuple[DeliveryFilter, dict[str, int]]:
-    """The filter narrowed to subscriptions that exist and are enabled, and how many matches
-    that leaves out, by reason: queued again, those would only fail again at once."""
-    known = sorted(s.id for s in hub.registry.all())
+async def _sendable_only(
+    request: Request, where: DeliveryFilter
+) -> tuple[DeliveryFilter, dict[str, int]]:
+    """The filter narrowed to subscriptions that exist, are enabled and are the caller's, and
+    how many matches that leaves out, by reason: queued again, those would only fail again."""
+    hub = hub_of(request)
+    where = _own(request, where)
+    mine = set(where.subscription_ids) if where.subscription_ids is not None else None
+    known = sorted(s.id for s in hub.registry.all() if mine is None or s.id in mine)
     enabled = tuple(i for i in known if hub.registry.is_active(i))
     total = await hub.store.count_deliveries(where)
     existing = await hub.store.count_deliveries(replace(where, subscription_ids=tuple(known)))
@@ -193,7 +200,7 @@ async def replay_deliveries(request: Request) -> JSONResponse:
     where = delivery_filter(params, DeliveryStatus.FAILED, hub.clock.now())
     if where.status == DeliveryStatus.PENDING:
         raise InvalidParameter("pending deliveries are already queued; retry them instead")
-    where, skipped = await _sendable_only(hub, where)
+    where, skipped = await _sendable_only(request, where)
     if dry_run:
         audit_dry_run(request)
         return await _preview(hub, where, skipped)
@@ -216,7 +223,7 @@ async def retry_deliveries(request: Request) -> JSONResponse:
         status=DeliveryStatus.PENDING, subscription_id=where.subscription_id,
         event_type=where.event_type, since=where.since, subject=where.subject, due_after=now,
     )  # fmt: skip
-    waiting, skipped = await _sendable_only(hub, waiting)
+    waiting, skipped = await _sendable_only(request, waiting)
     if dry_run:
         audit_dry_run(request)
         return await _preview(hub, waiting, skipped)

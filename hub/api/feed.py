@@ -19,8 +19,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from hub.access.view import EVERYTHING, View
 from hub.api.params import accepts
 from hub.api.render import render_event
+from hub.api.visible import reading_view
 from hub.catalog import PATTERN, type_matches
 from hub.errors import InvalidParameter
 from hub.filters import Filter, parse_filter
@@ -49,15 +51,16 @@ SCAN_CHUNKS = 10  # at most 5,000 events looked at per request; the cursor moves
 
 
 async def scan(
-    store: Store, after: str | None, query: FeedQuery, limit: int
+    store: Store, after: str | None, query: FeedQuery, limit: int, view: View = EVERYTHING
 ) -> tuple[list[Event], str | None]:
-    """Up to `limit` wanted events after the cursor, and the cursor past everything looked at."""
+    """Up to `limit` wanted events after the cursor, and the cursor past everything looked at;
+    a partner's reader gets only those its allowance admits."""
     found: list[Event] = []
     for _ in range(SCAN_CHUNKS):
         chunk = await store.events_after(after, 500)
         for event in chunk:
             after = event.id
-            if query.wanted(event):
+            if query.wanted(event) and view.event(event):
                 found.append(event)
                 if len(found) == limit:
                     return found, after
@@ -89,13 +92,14 @@ async def read_feed(request: Request) -> JSONResponse:
     params = request.query_params
     after = check_cursor(params.get("after"))
     query = parse_query(params)
+    view = reading_view(request)
     limit = _number(params, "limit", 100, 1, 500)
     wait = _number(params, "wait", 0, 0, MAX_WAIT)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     while True:
         ticket = hub.arrivals.ticket()
-        found, cursor = await scan(hub.store, after, query, int(limit))
+        found, cursor = await scan(hub.store, after, query, int(limit), view)
         if found or loop.time() >= deadline:
             break
         after = cursor

@@ -1,5 +1,6 @@
 """``/api/issues``: failures grouped into items, which resolve by themselves after a success,
-or which an admin acknowledges or resolves (admin only)."""
+or which an admin acknowledges or resolves. A partner's token reads the issues about its own
+subscriptions' deliveries."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from hub.api.auth import view_of
 from hub.api.params import (
     DEFAULT_LIMIT,
     PAGE,
@@ -18,6 +20,7 @@ from hub.api.params import (
     json_object,
     page_response,
 )
+from hub.api.visible import page_for
 from hub.clock import rfc3339_or_none
 from hub.errors import Conflict, InvalidParameter, NotFound
 from hub.model import Issue, IssueStatus
@@ -43,16 +46,18 @@ def _status(raw: str | None) -> IssueStatus | None:
 @accepts("status", *PAGE)
 async def list_issues(request: Request) -> JSONResponse:
     q = request.query_params
-    page = await hub_of(request).store.list_issues(
-        _status(q.get("status")), q.get("cursor"), int_param(q, "limit", DEFAULT_LIMIT, 1, 500)
-    )
+    store, status = hub_of(request).store, _status(q.get("status"))
+    limit = int_param(q, "limit", DEFAULT_LIMIT, 1, 500)
+    view = view_of(request)
+    page = await page_for(view, lambda c, n: store.list_issues(status, c, n), q.get("cursor"),
+                          limit, view.issue)  # fmt: skip
     return page_response([render_issue(i) for i in page.items], page.next_cursor)
 
 
 @accepts()
 async def get_issue(request: Request) -> JSONResponse:
     issue = await hub_of(request).store.get_issue(request.path_params["id"])
-    if issue is None:
+    if issue is None or not view_of(request).issue(issue):
         raise NotFound(f"no issue {request.path_params['id'][:40]}")
     return JSONResponse(render_issue(issue))
 

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub.api.audit import audit_dry_run
-from hub.api.auth import principal
+from hub.api.auth import principal, view_of
 from hub.api.params import (
     DEFAULT_LIMIT,
     PAGE,
@@ -34,6 +34,8 @@ from hub.api.params import (
 )
 from hub.api.render import render_delivery, render_event
 from hub.api.services import Hub
+from hub.api.tokens import Principal
+from hub.api.visible import page_for, reading_view
 from hub.clock import rfc3339_or_none
 from hub.errors import (
     PROBLEM_BASE,
@@ -93,9 +95,10 @@ async def list_objects(request: Request) -> JSONResponse:
         overdue_at=now if bool_param(q, "overdue") else None,
         text=text_param(q, "q"),
     )
-    found = await hub.store.list_objects(
-        where, q.get("cursor"), int_param(q, "limit", DEFAULT_LIMIT, 1, 500)
-    )
+    limit = int_param(q, "limit", DEFAULT_LIMIT, 1, 500)
+    view = reading_view(request)
+    found = await page_for(view, lambda c, n: hub.store.list_objects(where, c, n),
+                           q.get("cursor"), limit, view.object)  # fmt: skip
     return page_response([render_object(o, now) for o in found.items], found.next_cursor)
 
 
@@ -104,30 +107,36 @@ async def _object(request: Request) -> BusinessObject:
     object_type, key = request.path_params["type"], request.path_params["key"]
     _types(hub, object_type)
     found = await hub.store.find_object(object_type, key)
-    if found is None:
+    if found is None or not view_of(request).object(found):
         raise NotFound(f"no {object_type} known as {key[:100]!r}")
     return found
 
 
 @accepts()
 async def get_object(request: Request) -> JSONResponse:
-    """One object with everything known of it."""
+    """One object with everything known of it that the caller may see: a partner's timeline
+    holds the events its allowance admits, with its own deliveries only."""
     hub = hub_of(request)
     obj = await _object(request)
-    events = await hub.store.timeline(obj.id, TIMELINE)
+    view = view_of(request)
+    own = None if view.admin else tuple(sorted(view.subscriptions))
+    events = [e for e in await hub.store.timeline(obj.id, TIMELINE) if view.event(e)]
     timeline = []
     for event in events:
-        shown = render_event(event) | {"receipt_id": event.receipt_id}
-        deliveries = await hub.store.list_deliveries(DeliveryFilter(event_id=event.id), None, 50)
+        shown = render_event(event) | {"receipt_id": event.receipt_id if view.admin else None}
+        deliveries = await hub.store.list_deliveries(
+            DeliveryFilter(event_id=event.id, subscription_ids=own), None, 50
+        )
         shown["deliveries"] = [render_delivery(d) for d in deliveries.items]
         timeline.append(shown)
+    who = principal(request)
     doc = render_object(obj, hub.clock.now())
     doc["linked_references"] = references(_linked(hub, obj, events))
     doc["timeline"] = timeline
     doc["logbook"] = [
         {"at": rfc3339_or_none(e.at), "trigger": e.trigger, "outcome": e.outcome,
          "from_status": e.from_status, "to_status": e.to_status, "message": e.message,
-         "event_id": e.event_id, "created_by": e.created_by}
+         "event_id": e.event_id, "created_by": _shown_actor(hub, who, e.created_by)}
         for e in await hub.store.logbook(obj.id, 200)
     ]  # fmt: skip
     doc["deadlines"] = [
@@ -162,9 +171,9 @@ async def transition_object(request: Request) -> Response:
     force = bool_param(body, "force")
     who = principal(request)
     obj = await _object(request)
-    name = "admin" if who.admin else _token_name(hub, who.token_id)
-    if force and not who.admin and not _may_force(hub, obj.type, target, name):
-        raise Forbidden(f"token {name!r} is in no force_scopes of a transition to {target}")
+    name = "admin" if who.admin else who.partner or who.name
+    if force and not who.admin and not _may_force(hub, obj.type, target, _scopes(hub, who)):
+        raise Forbidden(f"{name!r} is in no force_scopes of a transition to {target}")
     moved, decision = await hub.tracker.transition(obj, target, message, force, name)
     doc = render_object(moved, hub.clock.now()) | {
         "outcome": str(decision.outcome), "message": decision.message}  # fmt: skip
@@ -224,14 +233,29 @@ async def rebuild_state(request: Request) -> JSONResponse:
     return JSONResponse(report.render())
 
 
-def _token_name(hub: Hub, token_id: str | None) -> str:
-    found = next((t for t in hub.tokens.all() if t.id == token_id), None)
-    return found.name if found is not None else str(token_id)
+def _shown_actor(hub: Hub, who: Principal, created_by: str | None) -> str | None:
+    """Who moved an object, as a partner may see it: a connector, the admin, or itself; any
+    other partner's name is not its to know."""
+    if (
+        who.admin
+        or created_by in (None, "admin", who.partner)
+        or created_by in hub.ingestor.names()
+    ):
+        return created_by
+    return "another partner"
 
 
-def _may_force(hub: Hub, object_type: str, target: str, name: str) -> bool:
+def _scopes(hub: Hub, who: Principal) -> set[str]:
+    """The force scopes a partner's caller holds: the partner's name and its force_scopes."""
+    partner = hub.partners.get(who.partner)
+    if partner is None:
+        return set()
+    return {partner.name, *partner.force_scopes}
+
+
+def _may_force(hub: Hub, object_type: str, target: str, scopes: set[str]) -> bool:
     rules = hub.rules.types[object_type]
-    return any(t.to == target and name in t.force_scopes for t in rules.transitions)
+    return any(t.to == target and scopes & t.force_scopes for t in rules.transitions)
 
 
 ROUTES = [

@@ -9,40 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 from hub import __version__
-
-JSON = "application/json"
-PROBLEM = "application/problem+json"
-ID = {"type": "string", "pattern": "^[a-z]{2,4}_[0-9a-f]{32}$"}
-TIME = {"type": ["string", "null"], "format": "date-time"}
-TEXT = {"type": ["string", "null"]}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _page(item: str) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": ["items", "next_cursor"],
-        "properties": {"items": {"type": "array", "items": _ref(item)}, "next_cursor": TEXT},
-    }
-
-
-def _counted(page: dict[str, Any]) -> dict[str, Any]:
-    """A page that may carry ``total`` (asked for with ``count=true``)."""
-    total = {"total": {"type": "integer", "description": "every match (count=true)"}}
-    return page | {"properties": page["properties"] | total}
-
-
-def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema or {"type": "string"}}  # fmt: skip
-
-
-def _path(name: str = "id") -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-
+from hub.api.openapi_access import ACCESS_PATHS, ACCESS_SCHEMAS
+from hub.api.openapi_parts import (
+    ID,
+    JSON,
+    TEXT,
+    TIME,
+)
+from hub.api.openapi_parts import counted as _counted
+from hub.api.openapi_parts import op as _op
+from hub.api.openapi_parts import page as _page
+from hub.api.openapi_parts import path as _path
+from hub.api.openapi_parts import problem_responses as _problems
+from hub.api.openapi_parts import query as _query
+from hub.api.openapi_parts import ref as _ref
 
 PAGING = [
     _query("limit", "page size", {"type": "integer", "minimum": 1, "maximum": 500}),
@@ -69,41 +49,6 @@ BULK_BODY = {"type": "object", "properties": {
     "event_type": {"type": "string"}, "subject": {"type": "string"},
     "since": {"type": ["string", "number"]}, "limit": {"type": "integer"},
     "dry_run": {"type": "boolean"}}}  # fmt: skip
-
-
-def _problems(*statuses: int) -> dict[str, Any]:
-    return {
-        str(status): {"description": "a problem (RFC 9457)",
-                      "content": {PROBLEM: {"schema": _ref("Problem")}}}
-        for status in statuses
-    }  # fmt: skip
-
-
-def _op(
-    summary: str,
-    ok: tuple[int, str | dict[str, Any] | None],
-    problems: tuple[int, ...] = (400, 401, 403),
-    params: list[dict[str, Any]] | None = None,
-    body: str | dict[str, Any] | None = None,
-    public: bool = False,
-) -> dict[str, Any]:
-    status, schema = ok
-    response: dict[str, Any] = {"description": summary}
-    if schema is not None:
-        resolved = _ref(schema) if isinstance(schema, str) else schema
-        response["content"] = {JSON: {"schema": resolved}}
-    op: dict[str, Any] = {
-        "summary": summary,
-        "responses": {str(status): response, **_problems(*problems)},
-    }
-    if params:
-        op["parameters"] = params
-    if body is not None:
-        resolved = _ref(body) if isinstance(body, str) else body
-        op["requestBody"] = {"required": False, "content": {JSON: {"schema": resolved}}}
-    if public:
-        op["security"] = []
-    return op
 
 
 METRICS_OP: dict[str, Any] = {
@@ -337,11 +282,6 @@ SCHEMAS: dict[str, Any] = {
             **DISPATCH,
         },
     },
-    "Token": {
-        "type": "object",
-        "properties": {"id": ID, "name": {"type": "string"}, "created_at": TIME,
-                       "token": {"type": "string", "description": "shown once"}},
-    },
     "EventType": {
         "type": "object",
         "properties": {"type": {"type": "string"}, "version": {"type": "string"},
@@ -504,14 +444,6 @@ def document() -> dict[str, Any]:
                 "response": TEXT, "error": TEXT, "duration_ms": {"type": "number"}}}),
             (400, 401, 403, 404, 409, 422), sub_id,
             {"type": "object", "properties": {"type": {"type": "string"}}})},
-        "/api/tokens": {
-            "get": _op("List scoped tokens (admin)", (200, _page("Token"))),
-            "post": _op("Create a scoped token (admin)", (201, "Token"),
-                        body={"type": "object", "required": ["name"],
-                              "properties": {"name": {"type": "string"}}}),
-        },
-        "/api/tokens/{id}": {"delete": _op("Revoke a token (admin)", (204, None),
-                                           (401, 403, 404), sub_id)},
         "/api/feed": {"get": _op("Events after a cursor, long-polling", (200, _page("Event")),
                                  (400, 401, 403, 422), [
             _query("after", "the next_cursor of the previous answer"),
@@ -563,8 +495,8 @@ def document() -> dict[str, Any]:
                  "description": "Receive vendor webhooks, normalize them into canonical business "
                                 "events, fan them out durably."},
         "security": [{"bearer": []}],
-        "components": {"schemas": SCHEMAS, "securitySchemes": {
+        "components": {"schemas": SCHEMAS | ACCESS_SCHEMAS, "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer",
                        "description": "the admin token, or a scoped token"}}},
-        "paths": paths,
+        "paths": paths | ACCESS_PATHS,
     }  # fmt: skip

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from hub.api.services import Hub
-from hub.clock import parse_instant
+from hub.clock import parse_duration, parse_instant
 from hub.errors import InvalidParameter, UnknownParameters
 from hub.jsontext import parse_json
 from hub.model import DeliveryFilter, DeliveryStatus
@@ -130,3 +130,24 @@ def hub_of(request: Request) -> Hub:
 
 def page_response(items: list[dict[str, Any]], cursor: str | None) -> JSONResponse:
     return JSONResponse({"items": items, "next_cursor": cursor})
+
+
+def lifetime_param(params: Mapping[str, Any], name: str, default: float | None) -> float | None:
+    """A lifetime in seconds (a number, or a duration such as ``90s``, ``12h``, ``30d``), at
+    least 1 s and at most ten years.
+
+    Raises:
+        InvalidParameter: anything else.
+    """
+    raw = params.get(name)
+    if raw is None:
+        return default
+    seconds: float | None = None
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        seconds = float(raw)
+    elif isinstance(raw, str):
+        seconds = float(raw) if raw.isdigit() else parse_duration(raw.strip())
+    if seconds is None or not 1 <= seconds <= 10 * 365 * 86_400:
+        raise InvalidParameter(f"{name} must be seconds (at least 1) or a duration such as "
+                               "30m, 12h or 90d")  # fmt: skip
+    return seconds

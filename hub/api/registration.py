@@ -179,7 +179,11 @@ def _known(body: Mapping[str, Any], accepted: set[str]) -> None:
 
 
 def subscription_from_body(
-    body: Mapping[str, Any], owner: str | None, catalog: Catalog, now: float
+    body: Mapping[str, Any],
+    owner: str | None,
+    catalog: Catalog,
+    now: float,
+    partner: str | None = None,
 ) -> tuple[Subscription, str]:
     """A new subscription (pending validation) and its signing secret, shown once.
 
@@ -207,6 +211,7 @@ def subscription_from_body(
         headers=check.headers(body.get("headers")),
         state=SubscriptionState.PENDING_VALIDATION,
         owner=owner,
+        partner=partner,
         expires_at=check.expiry(body.get("expiration_date"), now),
         description=check.text(body, "description", 200),
         created_at=now,
@@ -293,6 +298,7 @@ def to_document(sub: Subscription) -> str:
             "retry": {"schedule": list(sub.retry.schedule), "jitter": sub.retry.jitter},
             "filter": sub.filter.source if sub.filter is not None else None,
             "headers": dict(sub.headers), "state": str(sub.state), "owner": sub.owner,
+            "partner": sub.partner,
             "expires_at": sub.expires_at, "validated_by": sub.validated_by,
             "validation_note": sub.validation_note, "rate_limit": sub.rate_limit,
             "max_in_flight": sub.max_in_flight, "ordered": sub.ordered,
@@ -313,6 +319,7 @@ def from_document(doc: str) -> Subscription:
         timeout=raw["timeout"], retry=RetryPolicy(tuple(retry["schedule"]), retry["jitter"]),
         origin="api", filter=parse_filter(raw["filter"]) if raw["filter"] is not None else None,
         headers=raw["headers"], state=SubscriptionState(raw["state"]), owner=raw["owner"],
+        partner=raw.get("partner"),
         expires_at=raw["expires_at"], secret_expires_at=tuple(raw["secret_expires_at"]),
         validated_by=raw["validated_by"], validation_note=raw.get("validation_note"),
         description=raw["description"], rate_limit=raw.get("rate_limit"),

@@ -10,6 +10,7 @@ from hub.api import (
     issues,
     objects,
     overview,
+    partners,
     search,
     subscriptions,
     trials,
@@ -26,4 +27,5 @@ ROUTES = [
     *issues.ROUTES,
     *search.ROUTES,
     *overview.ROUTES,
+    *partners.ROUTES,
 ]

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from hub.access.partners import PartnerRegistry
+from hub.access.portal import PortalLinks
 from hub.api.arrivals import Arrivals
 from hub.api.tokens import TokenRegistry
 from hub.catalog import Catalog
@@ -42,5 +44,7 @@ class Hub:
     metrics: Metrics
     issues: Issues
     indexer: TextIndexer
+    partners: PartnerRegistry
+    links: PortalLinks
     # Signs console sessions; made once and kept in the store, so every process shares it.
     console_key: str = ""

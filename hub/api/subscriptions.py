@@ -18,7 +18,7 @@ from starlette.routing import Route
 from hub.api import registration, tokens
 from hub.api.audit import audit_names
 from hub.api.auth import principal
-from hub.api.params import accepts, hub_of, json_object
+from hub.api.params import accepts, hub_of, json_object, lifetime_param
 from hub.api.services import Hub
 from hub.clock import rfc3339_or_none
 from hub.errors import Conflict, Forbidden, InvalidParameter, NotFound, SchemaViolation, Violation
@@ -51,6 +51,7 @@ def render_subscription(s: Subscription, active: bool) -> dict[str, Any]:
         "expiration_date": rfc3339_or_none(s.expires_at),
         "description": s.description,
         "owner": s.owner,
+        "partner": s.partner,
         "created_at": rfc3339_or_none(s.created_at),
         "secrets": len(s.secrets),
         "rate_limit": s.rate_limit,
@@ -66,7 +67,7 @@ def own_subscription(request: Request) -> Subscription:
     """The subscription in the path, if the caller may see it (404 otherwise, not 403:
     a scoped token learns nothing of others' ids)."""
     found = hub_of(request).registry.get(request.path_params["id"])
-    if found is None or not principal(request).owns(found.owner):
+    if found is None or not principal(request).owns(found.owner, found.partner):
         raise NotFound(f"no subscription {request.path_params['id'][:64]!r}")
     return found
 
@@ -104,6 +105,37 @@ async def _validate(hub: Hub, sub: Subscription, skip: bool) -> Subscription:
     return replace(sub, state=state, validated_by=method, validation_note=detail)
 
 
+def _within_allowance(hub: Hub, sub: Subscription) -> None:
+    """A partner's subscription asks only for what the partner may see: a wider type pattern
+    or another company is refused with 422 naming the field (narrowing it silently would
+    leave a flow waiting for events that never come). A subscription with no company is
+    narrowed to the partner's companies when it routes.
+
+    Raises:
+        SchemaViolation
+    """
+    partner = hub.partners.get(sub.partner)
+    if sub.partner is None or partner is None:
+        return
+    allowance = partner.allowance
+    allowed = ", ".join(allowance.types)
+    problems = [
+        Violation(f"/events/{i}", f"{p!r} is wider than partner {partner.name}'s allowance "
+                                  f"({allowed})")
+        for i, p in enumerate(sub.events) if not allowance.covers(p)
+    ]  # fmt: skip
+    if sub.company is not None and not allowance.admits_company(sub.company):
+        problems.append(
+            Violation(
+                "/company",
+                f"{sub.company[:64]!r} is not among partner "
+                f"{partner.name}'s companies ({', '.join(allowance.companies)})",
+            )
+        )
+    if problems:
+        raise SchemaViolation("the subscription is wider than the partner's allowance", problems)
+
+
 @accepts()
 async def create_subscription(request: Request) -> Response:
     return await _create(request, await json_object(request))
@@ -124,7 +156,10 @@ async def _create(request: Request, body: dict[str, Any]) -> Response:
     hub = hub_of(request)
     who = principal(request)
     now = hub.clock.now()
-    sub, secret = registration.subscription_from_body(body, who.token_id, hub.catalog, now)
+    sub, secret = registration.subscription_from_body(
+        body, who.token_id, hub.catalog, now, who.partner
+    )
+    _within_allowance(hub, sub)
     skip = bool(body.get("skip_validation", False))
     if skip and not who.admin:
         raise Forbidden("only an admin token may skip target validation")
@@ -143,7 +178,7 @@ async def list_subscriptions(request: Request) -> JSONResponse:
     items = [
         render_subscription(s, registry.is_active(s.id))
         for s in registry.all()
-        if who.owns(s.owner) and (who.admin or s.origin == "api")
+        if who.owns(s.owner, s.partner) and (who.admin or s.origin == "api")
     ]
     return JSONResponse({"items": items, "next_cursor": None})
 
@@ -184,6 +219,7 @@ async def patch_subscription(request: Request) -> JSONResponse:
     if sub.origin == "file":
         raise Conflict("subscriptions from subscriptions.yaml are read-only; change the file")
     updated = registration.patched(sub, body, hub.catalog, hub.clock.now())
+    _within_allowance(hub, updated)
     await _save(hub, updated)
     if sub.state != SubscriptionState.ACTIVE and updated.state == SubscriptionState.ACTIVE:
         await hub.store.reschedule(sub.id, hub.clock.now())  # held deliveries go out now
@@ -224,7 +260,9 @@ async def delete_by_callback(request: Request) -> Response:
     if not url:
         raise InvalidParameter("name the target: ?callback_url=<the URL it subscribed>")
     found = [
-        s for s in hub.registry.all() if s.origin == "api" and s.url == url and who.owns(s.owner)
+        s
+        for s in hub.registry.all()
+        if s.origin == "api" and s.url == url and who.owns(s.owner, s.partner)
     ]
     if not found:
         raise NotFound("no subscription of yours has that callback URL")
@@ -280,29 +318,47 @@ async def validate_subscription(request: Request) -> JSONResponse:
 
 @accepts()
 async def create_token(request: Request) -> JSONResponse:
+    """``{"name", "partner", "expires_in"}``: a token for a partner's flow, shown once."""
     hub = hub_of(request)
     _admin_only(request)
-    body = await json_object(request, ("name",))
+    body = await json_object(request, ("name", "partner", "expires_in"))
     name = body.get("name")
     if not isinstance(name, str) or not 0 < len(name) <= 100:
         raise InvalidParameter('send {"name": "<who the token is for>"}')
-    token, value = tokens.new_token(name, hub.clock.now())
+    partner = body.get("partner")
+    if partner is not None and (not isinstance(partner, str) or hub.partners.get(partner) is None):
+        raise SchemaViolation(
+            "the token is not valid",
+            [Violation("/partner", "not an active partner: GET /api/partners")],
+        )
+    now = hub.clock.now()
+    lifetime = lifetime_param(body, "expires_in", None)
+    expires_at = now + lifetime if lifetime is not None else None
+    token, value = tokens.new_token(name, now, partner, expires_at)
     await hub.store.put_document("token", token.id, tokens.to_document(token))
     hub.tokens.put(token)
     audit_names(request, token_id=token.id, token_name=name)  # never its value
-    return JSONResponse({"id": token.id, "name": name, "token": value}, 201)
+    return JSONResponse(render_token(token, now) | {"token": value}, 201)
+
+
+def render_token(token: tokens.Token, now: float) -> dict[str, Any]:
+    return {"id": token.id, "name": token.name, "partner": token.partner,
+            "created_at": rfc3339_or_none(token.created_at),
+            "expires_at": rfc3339_or_none(token.expires_at),
+            "state": "active" if token.valid(now) else "expired"}  # fmt: skip
 
 
 @accepts()
 async def list_tokens(request: Request) -> JSONResponse:
     _admin_only(request)
-    items = [{"id": t.id, "name": t.name, "created_at": rfc3339_or_none(t.created_at)}
-             for t in hub_of(request).tokens.all()]  # fmt: skip
+    hub = hub_of(request)
+    items = [render_token(t, hub.clock.now()) for t in hub.tokens.all()]
     return JSONResponse({"items": items, "next_cursor": None})
 
 
 @accepts()
 async def delete_token(request: Request) -> Response:
+    """Revoke a token: refused from its next request on."""
     hub = hub_of(request)
     _admin_only(request)
     token = hub.tokens.remove(request.path_params["id"])

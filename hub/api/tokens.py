@@ -1,24 +1,25 @@
 """Scoped API tokens: made by an admin for one flow or partner, kept only as SHA-256 hashes.
 
-A scoped token may register subscriptions and see only its own subscriptions and their
-deliveries; everything else is the admin token's. The token itself is shown once, at creation.
+A token under a partner reaches what the partner's allowance admits (`hub.access.view`) and the
+partner's own subscriptions; a token of no partner (made before partners existed) reaches only
+the subscriptions it made and their deliveries. A token may expire. The token itself is shown
+once, at creation.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from hub.access.portal import ALL, Capability, credential_hash
 from hub.ids import new_id
 
 PREFIX = "hubt_"
 
 
-def token_hash(token: str) -> str:
-    """How tokens are kept: only their SHA-256 is stored or compared."""
-    return hashlib.sha256(token.encode()).hexdigest()
+token_hash = credential_hash
 
 
 @dataclass(frozen=True)
@@ -27,22 +28,48 @@ class Token:
     name: str
     hash: str
     created_at: float
+    partner: str | None = None
+    expires_at: float | None = None
+
+    def valid(self, now: float) -> bool:
+        return self.expires_at is None or now < self.expires_at
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling the API: the admin (``token_id`` None) or a scoped token."""
+    """Who is calling the API.
+
+    Attributes:
+        token_id: the scoped token, or None for the admin and for a portal session.
+        name: the token's name, the portal link's partner, or ``admin``.
+        partner: the partner the caller acts for, if any.
+        link_id: the portal link a console session was opened with.
+        capabilities: what it may do (a token may do all; a link what it was given).
+    """
 
     token_id: str | None = None
     name: str = "admin"
+    partner: str | None = None
+    link_id: str | None = None
+    capabilities: frozenset[Capability] = field(default=ALL)
 
     @property
     def admin(self) -> bool:
-        return self.token_id is None
+        return self.token_id is None and self.link_id is None
 
-    def owns(self, owner: str | None) -> bool:
-        """Admins see everything; a scoped token sees what it created."""
-        return self.admin or owner == self.token_id
+    @property
+    def actor(self) -> str:
+        """Who the audit trail names: ``admin``, a token's id or a portal link's id."""
+        return self.token_id or self.link_id or "admin"
+
+    def owns(self, owner: str | None, partner: str | None = None) -> bool:
+        """Admins own everything; a partner's caller owns the partner's subscriptions; a token
+        of no partner owns what it created."""
+        if self.admin:
+            return True
+        if self.partner is not None:
+            return partner == self.partner
+        return owner is not None and owner == self.token_id and partner is None
 
 
 ADMIN = Principal()
@@ -52,21 +79,29 @@ ADMIN = Principal()
 CONSOLE_PRINCIPAL = "hub.console_principal"
 
 
-def new_token(name: str, now: float) -> tuple[Token, str]:
+def new_token(
+    name: str, now: float, partner: str | None = None, expires_at: float | None = None
+) -> tuple[Token, str]:
     """A token record and the token itself (shown once)."""
     value = PREFIX + secrets.token_urlsafe(32)
-    return Token(new_id("tok"), name, token_hash(value), now), value
+    return Token(new_id("tok"), name, token_hash(value), now, partner, expires_at), value
 
 
 def to_document(token: Token) -> str:
-    return json.dumps(
-        {"id": token.id, "name": token.name, "hash": token.hash, "created_at": token.created_at}
-    )
+    doc: dict[str, Any] = {"id": token.id, "name": token.name, "hash": token.hash,
+                           "created_at": token.created_at}  # fmt: skip
+    if token.partner is not None:
+        doc["partner"] = token.partner
+    if token.expires_at is not None:
+        doc["expires_at"] = token.expires_at
+    return json.dumps(doc)
 
 
 def from_document(doc: str) -> Token:
+    """A stored token; one stored before partners had none and keeps its old scope."""
     raw = json.loads(doc)
-    return Token(raw["id"], raw["name"], raw["hash"], raw["created_at"])
+    return Token(raw["id"], raw["name"], raw["hash"], raw["created_at"], raw.get("partner"),
+                 raw.get("expires_at"))  # fmt: skip
 
 
 class TokenRegistry:
@@ -84,6 +119,9 @@ class TokenRegistry:
 
     def all(self) -> list[Token]:
         return sorted(self._by_hash.values(), key=lambda t: t.id)
+
+    def of_partner(self, partner: str) -> list[Token]:
+        return [t for t in self.all() if t.partner == partner]
 
     def put(self, token: Token) -> None:
         self._by_hash[token.hash] = token

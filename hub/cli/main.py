@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hub import signing
-from hub.cli import admin, integrations, objects, operations
+from hub.cli import admin, integrations, objects, operations, partners
 from hub.config import ENV_NAMES, Settings, load_settings
 from hub.errors import ConfigError
 from hub.inbound.connector import ConnectorConfig
@@ -233,6 +233,7 @@ def parser() -> argparse.ArgumentParser:
     retry.add_argument("--dry-run", action="store_true", help="count and show; change nothing")
     retry.set_defaults(run=cmd_retry)
     operations.add_commands(commands)
+    partners.add_commands(commands)
     objects.add_commands(commands)
     integrations.add_commands(commands)
     sign = commands.add_parser("sign", help="print a Standard Webhooks signature for a body")

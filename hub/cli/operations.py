@@ -166,7 +166,8 @@ def search_row(hit: Mapping[str, Any]) -> list[str]:
     return [cell(hit.get(key)) for _, key in SEARCH_COLUMNS]
 
 
-def _common(parser: argparse.ArgumentParser, run: Command) -> None:
+def api_command(parser: argparse.ArgumentParser, run: Command) -> None:
+    """A command that calls the running hub: ``--url`` and ``--json``, run synchronously."""
     parser.add_argument("--url", help="the hub's base URL (HUB_URL)")
     parser.add_argument("--json", action="store_true", help="the API's JSON")
     parser.set_defaults(run=sync_command(run))
@@ -181,11 +182,11 @@ def add_commands(commands: Any) -> None:
     listing.add_argument("--status", choices=["open", "acknowledged", "resolved"])
     listing.add_argument("--limit", type=int, default=50)
     listing.add_argument("--cursor", help="the next page, as the previous one says")
-    _common(listing, list_issues)
+    api_command(listing, list_issues)
     for verb in ("acknowledge", "resolve"):
         change = verbs.add_parser(verb, help=f"{verb} one issue")
         change.add_argument("id", help="the issue's id (iss_...)")
-        _common(change, set_issue)
+        api_command(change, set_issue)
     audit = commands.add_parser("audit", help="the audit trail of admin actions")
     audit.add_argument("--actor", help="a token's id, or admin")
     audit.add_argument("--action", help="e.g. replay_deliveries, create_token")
@@ -193,10 +194,10 @@ def add_commands(commands: Any) -> None:
     audit.add_argument("--until", help="as --since")
     audit.add_argument("--limit", type=int, default=50)
     audit.add_argument("--cursor", help="the next page, as the previous one says")
-    _common(audit, list_audit)
+    api_command(audit, list_audit)
     subscriptions = commands.add_parser("subscriptions", help="subscriptions and their health")
     verbs = subscriptions.add_subparsers(dest="verb", required=True)
-    _common(verbs.add_parser("list", help="every subscription, with its health"),
+    api_command(verbs.add_parser("list", help="every subscription, with its health"),
             list_subscriptions)  # fmt: skip
     for verb, what in (("pause", "hold its deliveries"), ("resume", "send again"),
                        ("rotate-secret", "a new signing secret, shown once"),
@@ -206,14 +207,14 @@ def add_commands(commands: Any) -> None:
         if verb == "rotate-secret":
             grace = "seconds the old secret keeps signing (default a day)"
             change.add_argument("--grace", type=float, default=86_400.0, help=grace)
-        _common(change, change_subscription)
+        api_command(change, change_subscription)
     found = commands.add_parser("search", help="find anything by an id, number or reference")
     found.add_argument(
         "q", help="an event/delivery/receipt id, a vendor's id, #1042, a tracking no."
     )
     found.add_argument("--limit", type=int, default=50)
-    _common(found, search)
+    api_command(found, search)
     test = verbs.add_parser("test", help="send a signed test event now (not stored or retried)")
     test.add_argument("id", help="the subscription's id")
     test.add_argument("--type", help="an event type it takes (default: the first in the catalog)")
-    _common(test, test_subscription)
+    api_command(test, test_subscription)

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from starlette.responses import Response
 
-from hub.console.visit import Visit, page
+from hub.console.visit import Visit, admin_page, page
 
 PAGE = 50
 EVENT_FILTERS = ("type", "connector", "subject", "company", "since", "until", "cursor")
@@ -92,11 +92,8 @@ async def _object_of(visit: Visit, subject: str | None) -> dict[str, Any] | None
 async def deliveries(visit: Visit) -> Response:
     filters = _picked(visit, DELIVERY_FILTERS)
     subs = (await visit.get("/subscriptions"))["items"]
-    if not visit.who.admin and "subscription" not in filters:
-        # A scoped token lists one subscription's deliveries at a time: pick its first.
-        if not subs:
-            return visit.render("deliveries.html", page=None, subscriptions=[], filters=filters)
-        filters["subscription"] = subs[0]["id"]
+    if not visit.who.admin and not subs:
+        return visit.render("deliveries.html", page=None, subscriptions=[], filters=filters)
     found = await visit.get("/deliveries", filters | {"limit": str(PAGE)})
     return visit.render("deliveries.html", page=found, subscriptions=subs, filters=filters)
 
@@ -128,20 +125,20 @@ async def subscription(visit: Visit) -> Response:
     return visit.render("subscription.html", sub=doc, recent=recent["items"])
 
 
-@page
+@admin_page
 async def rejections(visit: Visit) -> Response:
     found = await visit.get("/rejections", _picked(visit, ("cursor",)) | {"limit": "20"})
     return visit.render("rejections.html", page=found)
 
 
-@page
+@admin_page
 async def receipts(visit: Visit) -> Response:
     wanted = _picked(visit, ("status", "cursor")) | {"limit": str(PAGE)}
     found = await visit.get("/receipts", wanted)
     return visit.render("receipts.html", page=found)
 
 
-@page
+@admin_page
 async def receipt(visit: Visit) -> Response:
     doc = await visit.get(f"/receipts/{quote(visit.request.path_params['id'])}")
     return visit.render("receipt.html", receipt=doc)
@@ -182,7 +179,7 @@ async def issues(visit: Visit) -> Response:
     return visit.render("issues.html", page=found)
 
 
-@page
+@admin_page
 async def audit(visit: Visit) -> Response:
     wanted = _picked(visit, ("actor", "action", "since", "cursor")) | {"limit": str(PAGE)}
     return visit.render("audit.html", page=await visit.get("/audit", wanted))

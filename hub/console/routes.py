@@ -5,13 +5,15 @@ from __future__ import annotations
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from hub.console import actions, pages
+from hub.console import actions, pages, portal
 
 ROUTES = [
     Route("/", pages.overview, methods=["GET"]),
     Route("/sign-in", actions.sign_in_form, methods=["GET"]),
     Route("/sign-in", actions.sign_in, methods=["POST"]),
     Route("/sign-out", actions.sign_out, methods=["POST"]),
+    Route("/portal/{value}", portal.open_link, methods=["GET"]),
+    Route("/portal/{value}", portal.use_link, methods=["POST"]),
     Route("/search", pages.search, methods=["GET"]),
     Route("/events", pages.events, methods=["GET"]),
     Route("/events/{id}", pages.event, methods=["GET"]),

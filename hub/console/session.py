@@ -19,11 +19,12 @@ from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 COOKIE = "hub_console"
 PATH = "/console"
 ADMIN_ID = "admin"
+LINK_PREFIX = "link:"  # a portal session names its link, never the link's secret
 
 
 @dataclass(frozen=True)
 class Session:
-    subject: str  # a scoped token's id, or "admin"
+    subject: str  # a scoped token's id, "link:<id>" for a portal link, or "admin"
     csrf: str
     notice: str | None = None  # a message for the next page (after an action's redirect)
 
@@ -31,8 +32,9 @@ class Session:
         return replace(self, notice=notice)
 
 
-def new_session(token_id: str | None) -> Session:
-    return Session(token_id or ADMIN_ID, secrets.token_urlsafe(24))
+def new_session(token_id: str | None, link_id: str | None = None) -> Session:
+    subject = LINK_PREFIX + link_id if link_id is not None else token_id or ADMIN_ID
+    return Session(subject, secrets.token_urlsafe(24))
 
 
 class ClockSigner(TimestampSigner):

@@ -16,12 +16,14 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from hub.api.auth import link_principal, token_principal
 from hub.api.services import Hub
 from hub.api.tokens import ADMIN, Principal
 from hub.console import session as sessions
 from hub.console.api_client import Answer, call
 from hub.console.session import Session
 from hub.console.views import render
+from hub.errors import Unauthorized
 
 log = logging.getLogger("hub.console")
 
@@ -106,11 +108,19 @@ def set_cookie(response: Response, request: Request, session: Session) -> None:
 
 
 def principal_of(hub: Hub, subject: str) -> Principal | None:
-    """Who a session names, if they still may sign in (a deleted token's sessions end)."""
+    """Who a session names, if they still may sign in: a deleted or expired token's sessions
+    end, as do a revoked link's and every session of a suspended or removed partner."""
     if subject == sessions.ADMIN_ID:
         return ADMIN
+    if subject.startswith(sessions.LINK_PREFIX):
+        return link_principal(hub, subject.removeprefix(sessions.LINK_PREFIX))
     token = hub.tokens.get(subject)
-    return None if token is None else Principal(token.id, token.name)
+    if token is None:
+        return None
+    try:
+        return token_principal(hub, token)
+    except Unauthorized:
+        return None
 
 
 def visit_of(request: Request) -> Visit | None:
@@ -146,6 +156,18 @@ def page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         return response
 
     return serve
+
+
+def admin_page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """A page of the admin's alone (rejections, receipts, the audit trail): to anyone else it
+    does not exist, so a partner learns nothing from its address."""
+
+    async def only_admin(visit: Visit) -> Response:
+        if not visit.who.admin:
+            return visit.render("problem.html", 404, problem=None, missing="no such page")
+        return await handler(visit)
+
+    return page(functools.wraps(handler)(only_admin))
 
 
 def refused(request: Request, status: int, reason: str) -> Response:

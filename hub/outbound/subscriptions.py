@@ -23,6 +23,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
+from hub.access.allowance import Allowance
 from hub.catalog import type_matches
 from hub.config import Secret
 from hub.filters import Filter
@@ -67,6 +68,8 @@ class Subscription:
     headers: Mapping[str, str] = field(default_factory=dict)
     state: SubscriptionState = SubscriptionState.ACTIVE
     owner: str | None = None
+    # The partner whose caller made it: its deliveries stay within the partner's allowance.
+    partner: str | None = None
     expires_at: float | None = None
     # When each secret stops signing (None: never); a rotation keeps the old one for a while.
     secret_expires_at: tuple[float | None, ...] = ()
@@ -200,6 +203,9 @@ class SubscriptionRegistry:
     ) -> None:
         self._by_id = {s.id: s for s in subscriptions}
         self._disabled = set(disabled)
+        # Active partners' allowances: a partner's subscription receives only what its
+        # allowance admits, and nothing while the partner is suspended or removed.
+        self._allowances: dict[str, Allowance] = {}
         self._health = dict(health or {})
         # Routing is pure, so its answers are kept per (type, company) until a state change.
         self._routes: dict[tuple[str, str | None], list[Subscription]] = {}
@@ -219,6 +225,21 @@ class SubscriptionRegistry:
         else:
             self._disabled.add(sub_id)
         self._routes.clear()
+
+    def set_allowances(self, allowances: Mapping[str, Allowance]) -> None:
+        """The partners' allowances, after any partner changes."""
+        self._allowances = dict(allowances)
+        self._routes.clear()
+
+    def _within(self, s: Subscription, event_type: str, company: str | None) -> bool:
+        if s.partner is None:
+            return True
+        allowance = self._allowances.get(s.partner)
+        return (
+            allowance is not None
+            and allowance.admits_type(event_type)
+            and allowance.admits_company(company)
+        )
 
     def health(self, sub_id: str) -> Health:
         return self._health.get(sub_id, Health())
@@ -252,17 +273,28 @@ class SubscriptionRegistry:
             active = (
                 s for s in self._by_id.values()
                 if s.id not in self._disabled and s.state in ROUTED
+                and self._within(s, event_type, company)
             )  # fmt: skip
             found = self._routes[key] = route(active, event_type, company)
             if len(self._routes) > 10_000:  # companies are open-ended: keep the cache bounded
                 self._routes.clear()
-        if not any(s.filter is not None or s.expires_at is not None for s in found):
+        if not any(
+            s.filter is not None or s.expires_at is not None or s.partner is not None for s in found
+        ):
             return found
         return [
             s for s in found
             if (now is None or s.receives(now))
             and (s.filter is None or (data is not None and s.filter.test(data)))
+            and self._partner_filter(s, data)
         ]  # fmt: skip
+
+    def _partner_filter(self, s: Subscription, data: Mapping[str, Any] | None) -> bool:
+        """The partner's fixed payload filter, which type and company left to the data."""
+        allowance = self._allowances.get(s.partner) if s.partner is not None else None
+        if allowance is None or allowance.filter is None:
+            return True
+        return data is not None and allowance.filter.test(data)
 
 
 def example_type(subscription: Subscription, types: Iterable[str], asked: str | None) -> str | None:

@@ -226,6 +226,10 @@ def apply_event(
     else:
         obj = _merged(known)
     obj = replace(obj, aliases=tuple(sorted({*obj.aliases, *aliases})), updated_at=now)
+    if obj.company is None:
+        # Before any status event: every one of them carries the object's company, the first
+        # included (a partner sees an object's events by its company).
+        obj = replace(obj, company=_text(data.get("company")) or event.company)
     order = facts.source_order(event.connector, data, event.time)
     step = _Step(
         type_rules, obj, now, make_id, applied, event.type, event, event.connector, manual=False

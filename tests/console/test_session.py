@@ -175,18 +175,23 @@ async def test_a_scoped_token_sees_only_its_own(tmp_path: Path) -> None:
             theirs = await client.get("/console/subscriptions/erp")
             deliveries = await client.get("/console/deliveries")
             admin_pages = {p: (await client.get(p)).status_code for p in ADMIN_ONLY}
+            no_partner = {p: (await client.get(p)).status_code for p in NO_PARTNER}
+            issues = await client.get("/console/issues")
     assert home.status_code == 200 and "Signed in as <strong>zap-orders</strong>" in home.text
     assert mine in listing.text and '/console/subscriptions/erp"' not in listing.text
     assert theirs.status_code == 404
     assert deliveries.status_code == 200
     assert mine in deliveries.text and ">erp</a>" not in deliveries.text
-    assert set(admin_pages.values()) == {403}, admin_pages
-    assert 'id="search-box"' not in home.text
+    assert set(admin_pages.values()) == {404}, admin_pages  # they do not exist for it
+    # A token of no partner (made before partners) reads no events or objects.
+    assert set(no_partner.values()) == {403}, no_partner
+    assert issues.status_code == 200  # the issues about its own subscriptions
+    assert 'id="search-box"' not in home.text and 'href="/console/events"' not in home.text
 
 
-# Events stay readable, as `/api/events` and the feed are for a flow's "list events" action.
-ADMIN_ONLY = ["/console/rejections", "/console/receipts", "/console/issues",
-              "/console/audit", "/console/search?q=1042"]  # fmt: skip
+ADMIN_ONLY = ["/console/rejections", "/console/receipts", "/console/receipts/rcp_1",
+              "/console/audit"]  # fmt: skip
+NO_PARTNER = ["/console/events", "/console/objects", "/console/search?q=1042"]
 
 
 async def test_no_secret_on_any_page(tmp_path: Path) -> None:

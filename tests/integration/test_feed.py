@@ -59,4 +59,9 @@ async def test_bad_parameters_and_scoped_tokens(tmp_path: Path) -> None:
             assert response.headers["content-type"] == "application/problem+json"
         token = (await hub.post("/api/tokens", {"name": "batch-job"})).json()["token"]
         scoped = await hub.client.get("/api/feed", headers={"authorization": f"Bearer {token}"})
+        assert scoped.status_code == 403  # a token of no partner reads no events
+        partner = {"name": "batch", "types": ["*"], "companies": ["*"]}
+        assert (await hub.post("/api/partners", partner)).status_code == 201
+        token = (await hub.post("/api/tokens", {"name": "job", "partner": "batch"})).json()["token"]
+        scoped = await hub.client.get("/api/feed", headers={"authorization": f"Bearer {token}"})
         assert scoped.status_code == 200

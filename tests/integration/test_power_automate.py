@@ -75,7 +75,10 @@ async def connected(hub: RunningHub) -> Platform:
     assert answer.status_code == 200
     swagger = answer.json()
     validate(swagger)  # Swagger 2.0, as the importer requires
-    token = await hub.post("/api/tokens", {"name": "maker's connection"})
+    # A flow's token is made under a partner: its actions read within the partner's allowance.
+    partner = {"name": "makers", "types": ["order.*"], "companies": ["*"]}
+    assert (await hub.post("/api/partners", partner)).status_code == 201
+    token = await hub.post("/api/tokens", {"name": "maker's connection", "partner": "makers"})
     assert token.status_code == 201, token.text
     return Platform(hub, swagger, token.json()["token"])
 

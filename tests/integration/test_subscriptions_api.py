@@ -230,12 +230,16 @@ async def test_scoped_tokens_see_only_their_own(hub: RunningHub) -> None:
         assert (await c.get("/api/deliveries", params=theirs, headers=as_(b))).status_code == 404
         admin_only = [("POST", f"/api/events/{delivery['event_id']}/replay"),
                       ("GET", "/api/tokens"), ("GET", "/api/rejections"),
-                      ("POST", "/api/deliveries/replay"), ("POST", "/api/tokens")]  # fmt: skip
+                      ("POST", "/api/partners"), ("POST", "/api/tokens")]  # fmt: skip
         for method, path in admin_only:
             assert (await c.request(method, path, headers=as_(a))).status_code == 403
         assert (await c.get("/api/event-types", headers=as_(a))).status_code == 200
-        # Recent events (a flow's action) read what the feed gives a scoped token anyway.
-        assert (await c.get("/api/events", headers=as_(a))).status_code == 200
+        # A token of no partner (as every token was before partners) reads no events.
+        no_events = await c.get("/api/events", headers=as_(a))
+        assert no_events.status_code == 403 and "no partner" in no_events.json()["detail"]
+        # Its bulk replay reaches its own deliveries only (b has none).
+        bulk = await c.post("/api/deliveries/replay", json={"status": "succeeded"}, headers=as_(b))
+        assert bulk.status_code == 202 and bulk.json()["queued"] == 0
         theirs_replayed = await c.post(f"/api/deliveries/{delivery['id']}/replay", headers=as_(b))
         assert theirs_replayed.status_code == 404  # a scoped token replays only its own
         assert (await c.get("/api/subscriptions", headers=as_("hubt_wrong"))).status_code == 401

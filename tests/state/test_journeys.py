@@ -137,12 +137,18 @@ async def test_manual_transitions_answer_by_outcome(tmp_path: Path) -> None:
         held = await hub.post("/api/objects/order/M-2/transitions", {"to": "company_assigned"})
         assert held.status_code == 409 and "zero price" in held.json()["detail"]
         assert held.json()["object"]["status"] == "on_hold"
-        token = (await hub.post("/api/tokens", {"name": "zap"})).json()["token"]
+        for name, scopes in (("zap", []), ("order-desk", ["order-desk"])):
+            partner = {"name": name, "types": ["order.*"], "companies": ["USMF"]}
+            if scopes:
+                partner["force_scopes"] = scopes
+            assert (await hub.post("/api/partners", partner)).status_code == 201
+        token = (await hub.post("/api/tokens", {"name": "zap", "partner": "zap"})).json()["token"]
         scoped = {"authorization": f"Bearer {token}"}
         refused = await hub.client.post("/api/objects/order/M-2/transitions", headers=scoped,
                                         json={"to": "company_assigned", "force": True})  # fmt: skip
         assert refused.status_code == 403
-        desk = (await hub.post("/api/tokens", {"name": "order-desk"})).json()["token"]
+        desk = (await hub.post("/api/tokens", {"name": "desk-flow", "partner": "order-desk"})
+                ).json()["token"]  # fmt: skip
         forced = await hub.client.post(
             "/api/objects/order/M-2/transitions", headers={"authorization": f"Bearer {desk}"},
             json={"to": "company_assigned", "force": True},

@@ -17,20 +17,23 @@ PACKAGES = ("hub", "connectors")
 # command) may import anything; connectors are vendor mappings on top of the inbound interface.
 LAYERS = {
     "core": set(),
+    # Who may see what: partners, allowances, portal links; pure decisions over the core.
+    "access": {"core"},
     # Log lines, request ids, metrics and issues (failures grouped, kept in the store): what
     # inbound, outbound and the API report through.
     "observe": {"core", "store"},
     "store": {"core"},
-    "outbound": {"core", "store", "observe"},
+    "outbound": {"core", "store", "observe", "access"},
     "inbound": {"core", "store", "outbound", "observe"},
     "connectors": {"core", "inbound"},
     "state": {"core", "store", "inbound", "outbound"},
     # Low-code connectors, generated from the catalog, the message and the rules.
     "integrations": {"core", "outbound", "state"},
-    "api": {"core", "store", "inbound", "outbound", "state", "integrations", "observe"},
+    "api": {"core", "store", "inbound", "outbound", "state", "integrations", "observe", "access"},
     # The console reads and acts through the API's handlers, in-process.
-    "console": {"core", "api", "observe"},
+    "console": {"core", "api", "observe", "access"},
     "edge": {
+        "access",
         "console",
         "core",
         "store",
@@ -44,6 +47,8 @@ LAYERS = {
     },
 }
 EDGES = {"hub.app", "hub.__main__"}
+PACKAGE_LAYERS = {"store", "inbound", "outbound", "state", "api", "integrations", "observe",
+                  "console", "access"}  # fmt: skip
 
 
 def module_name(path: Path) -> str:
@@ -88,11 +93,7 @@ def layer(module: str) -> str:
     parts = module.split(".")
     if parts[0] == "connectors":
         return "connectors"
-    if len(parts) > 2 or (
-        len(parts) == 2
-        and parts[1]
-        in ("store", "inbound", "outbound", "state", "api", "integrations", "observe", "console")
-    ):
+    if len(parts) > 2 or (len(parts) == 2 and parts[1] in PACKAGE_LAYERS):
         return parts[1]
     return "core"
 
