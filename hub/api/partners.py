@@ -171,7 +171,9 @@ async def create_link(request: Request) -> JSONResponse:
     await hub.store.put_document("portal_link", link.id, portal.to_document(link))
     hub.links.put(link)
     audit_names(request, link_id=link.id)  # never the link itself
-    url = hub.settings.public_base() + PORTAL_PATH + value
+    # Where the admin reached the hub, unless a public URL is set (behind a proxy).
+    base = hub.settings.public_url.rstrip("/") or f"{request.url.scheme}://{request.url.netloc}"
+    url = base + PORTAL_PATH + value
     return JSONResponse(render_link(link, now) | {"url": url}, 201)
 
 

@@ -207,3 +207,33 @@ UNNAMED_CONTROLS = """() => {
   return [...document.querySelectorAll(controls)]
     .filter((el) => !named(el)).map((el) => el.outerHTML.slice(0, 120));
 }"""
+
+
+async def test_a_partner_opens_its_portal_link_and_sees_only_its_own(
+    tmp_path: Path, browser: Browser
+) -> None:
+    """A 3PL's person opens the link an admin sent, presses Continue, and finds its order but
+    not another company's; the link does not open twice."""
+    settings = hub_settings(tmp_path, rules=str(PROJECT_ROOT / "rules.yaml"))
+    async with running_hub(settings) as hub:
+        partner = {"name": "north-3pl", "types": ["order.*"], "companies": ["USMF"]}
+        assert (await hub.post("/api/partners", partner)).status_code == 201
+        for order, company in (("N-1", "USMF"), ("S-1", "DEMF")):
+            await hub.send("order.created", order_data(order, company=company), order)
+        await hub.hub.tracker.caught_up()
+        link = (await hub.post("/api/partners/north-3pl/portal-links", {})).json()["url"]
+        page = await browser.new_page()
+        await page.goto(link)
+        await page.get_by_role("button", name="Continue as north-3pl").click()
+        await expect(page.get_by_text("Signed in as")).to_contain_text("north-3pl")
+        nav = page.get_by_role("navigation", name="Console")
+        await expect(nav.get_by_role("link", name="Audit")).to_have_count(0)
+        await page.get_by_label("Search").fill("N-1")
+        await page.get_by_role("button", name="Find").click()
+        await expect(page.get_by_role("link", name=re.compile("order N-1"))).to_be_visible()
+        await page.get_by_label("Search").fill("S-1")
+        await page.get_by_role("button", name="Find").click()
+        await expect(page.get_by_text("Nothing found")).to_be_visible()
+        other = await browser.new_page()
+        await other.goto(link)
+        await expect(other.get_by_role("alert")).to_contain_text("not valid")

@@ -161,3 +161,18 @@ def test_a_partners_event_list_is_exactly_what_its_allowance_admits(
 
     seen, expected = asyncio.run(run())
     assert seen == expected
+
+
+def test_tokens_and_subscriptions_stored_before_partners_load_as_before() -> None:
+    from hub.api import registration, tokens
+
+    old_token = '{"id": "tok_1", "name": "zap", "hash": "ab", "created_at": 1.0}'
+    token = tokens.from_document(old_token)
+    assert (token.partner, token.expires_at, token.valid(1e12)) == (None, None, True)
+    made = registration.subscription_from_body(
+        {"url": "https://example.com/h", "events": ["order.*"]}, "tok_1", CATALOG, 0.0
+    )[0]
+    doc = json.loads(registration.to_document(made))
+    del doc["partner"]  # as stored before partners existed
+    sub = registration.from_document(json.dumps(doc))
+    assert sub.partner is None and sub.owner == "tok_1"
