@@ -20,21 +20,18 @@ from hub.ids import new_id
 from hub.model import (
     BusinessObject,
     CanonicalEvent,
-    Delivery,
     Event,
-    IngestResult,
     LogEntry,
     ObjectDeadline,
     ObjectFilter,
-    Receipt,
 )
 from hub.state import correlate
 from hub.state.apply import apply_event, apply_manual, status_event
 from hub.state.rules import Rules
+from hub.state.scratch import Scratch
 from hub.state.transitions import TransitionDecision, TransitionOutcome
 from hub.state.writes import written
 from hub.store.base import Store
-from hub.store.memory_state import MemoryState
 
 PAGE = 500
 SHOWN = 1000  # differences listed in a report (all are counted)
@@ -69,20 +66,6 @@ class Report:
             "differing": len(self.differences),
             "differences": [d.__dict__ for d in self.differences[:SHOWN]],
         }
-
-
-class Scratch(MemoryState):
-    """A state in memory, written by the same `apply_state` as the memory store's."""
-
-    def __init__(self) -> None:
-        self.meta: dict[str, str] = {}
-        self.events: dict[str, Event] = {}
-        self._state_init()
-
-    async def ingest(
-        self, receipt: Receipt, events: list[Event], deliveries: list[Delivery]
-    ) -> IngestResult:
-        raise AssertionError("a rebuild raises no events while it replays")
 
 
 async def replay(

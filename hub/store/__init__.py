@@ -4,6 +4,9 @@
 absolute; ``?busy_timeout=<ms>`` sets how long a write waits for a lock before the hub answers
 503. The default's directory, ``./data``, is created on first start; any other directory must
 exist, so that a typo in a path is an error rather than a new, empty database.
+
+``memory://`` is a throwaway SQLite database, in a temporary directory (on ``/dev/shm`` where
+there is one) removed when the store closes: the same SQL as production, nothing kept.
 """
 
 from __future__ import annotations
@@ -85,13 +88,11 @@ def open_store(
     Raises:
         ConfigError: an unknown scheme or bad options.
     """
-    found = locate(url)
-    if found.path is None:
-        from hub.store.memory import MemoryStore
-
-        return MemoryStore()
     from hub.store.sqlite import SqliteStore
 
+    found = locate(url)
+    if found.path is None:
+        return SqliteStore.throwaway(commit_batch, on_batch)
     return SqliteStore(
         str(found.path),
         found.busy_timeout_ms,

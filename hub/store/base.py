@@ -56,16 +56,6 @@ def page(items: list[T], limit: int) -> Page[T]:
     return Page(items, str(items[-1].id) if more else None)
 
 
-def newest_first(items: list[T], cursor: str | None, limit: int) -> Page[T]:
-    """A page of in-memory items, newest (highest id) first, after a cursor."""
-    cursor = check_cursor(cursor)
-    ordered = sorted(items, key=lambda item: item.id, reverse=True)
-    if cursor is not None:
-        ordered = [item for item in ordered if item.id < cursor]
-    limit = min(limit, MAX_PAGE)
-    return page(ordered[: limit + 1], limit)
-
-
 def check_cursor(cursor: str | None) -> str | None:
     """Validate an opaque cursor (the id of the last item seen).
 

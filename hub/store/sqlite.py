@@ -10,7 +10,9 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -108,6 +110,18 @@ class SqliteStore(SqliteState, SqliteAudit, SqliteIssues, SqliteSearch):
         self._lock_file: IO[str] | None = None
         self._read: aiosqlite.Connection | None = None
         self._committer: GroupCommitter | None = None
+        self._throwaway = False  # the directory goes when the store closes (`memory://`)
+
+    @classmethod
+    def throwaway(
+        cls, commit_batch: int = 512, on_batch: Callable[[int], None] | None = None
+    ) -> SqliteStore:
+        """A store in a fresh temporary directory, removed on close (``memory://``)."""
+        shm = Path("/dev/shm")
+        where = tempfile.mkdtemp(prefix="hub-", dir=shm if shm.is_dir() else None)
+        store = cls(str(Path(where) / "hub.db"), commit_batch=commit_batch, on_batch=on_batch)
+        store._throwaway = True
+        return store
 
     @property
     def committer(self) -> GroupCommitter:
@@ -165,6 +179,8 @@ class SqliteStore(SqliteState, SqliteAudit, SqliteIssues, SqliteSearch):
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
+        if self._throwaway:
+            shutil.rmtree(self.path.parent, ignore_errors=True)
 
     # reads -------------------------------------------------------------------------------
 

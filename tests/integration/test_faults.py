@@ -21,14 +21,15 @@ from hub.outbound.sender import AiohttpSender, HttpxSender, SendError
 from hub.outbound.ssrf import AddressPolicy, parse_address_policy
 from hub.outbound.subscriptions import Subscription, SubscriptionRegistry
 from hub.outbound.worker import DeliveryWorker, WorkerSettings
-from hub.store.memory import MemoryStore
+from hub.store.sqlite import SqliteStore
 from tests.helpers import SUBSCRIBER_SECRET
 
 TARGET = "http://receiver.test/hook"
 
 
 async def test_worker_records_timeouts_resets_and_refusals_then_succeeds() -> None:
-    store = MemoryStore()
+    store = SqliteStore.throwaway()
+    await store.open()
     clock = ManualClock(1_700_000_000)
     sub = Subscription("erp", TARGET, ("order.*",), (Secret(SUBSCRIBER_SECRET),),
                        retry=RetryPolicy((0, 10, 10, 10, 10), jitter=0))  # fmt: skip
@@ -61,12 +62,14 @@ async def test_worker_records_timeouts_resets_and_refusals_then_succeeds() -> No
             await worker.stop()
             await sender.aclose()
     attempts = await store.list_attempts(delivery.id)
+    done = await store.get_delivery(delivery.id)
+    await store.close()
     errors = [a.error.split(":")[0] if a.error else a.status_code for a in attempts]
     assert errors == ["timeout", "connection reset", "connect failed", 500, 200]
     assert route.call_count == 5
     sent = route.calls[0].request
     assert sent.headers["webhook-id"] == event.id
-    assert store.deliveries[delivery.id].status == DeliveryStatus.SUCCEEDED
+    assert done is not None and done.status == DeliveryStatus.SUCCEEDED
 
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]

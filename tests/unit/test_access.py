@@ -19,6 +19,7 @@ from hub.catalog import load_catalog
 from hub.config import PROJECT_ROOT
 from hub.errors import ConfigError
 from hub.filters import parse_filter
+from hub.ids import new_id
 from hub.model import (
     BusinessObject,
     Delivery,
@@ -27,8 +28,9 @@ from hub.model import (
     EventFilter,
     Issue,
     IssueStatus,
+    Receipt,
 )
-from hub.store.memory import MemoryStore
+from hub.store.sqlite import SqliteStore
 
 CATALOG = load_catalog(PROJECT_ROOT / "schemas")
 NORTH = Allowance(("order.*",), ("USMF",))
@@ -132,14 +134,14 @@ events = st.lists(
 def test_a_partners_event_list_is_exactly_what_its_allowance_admits(
     allowance: Allowance, made: list[tuple[str, str | None, str]], page: int, chunk: int
 ) -> None:
-    """Through the store's pages and the narrowing cursor, page after page."""
+    """Through the store's pages (SQLite's, as in production) and the narrowing cursor."""
 
     async def run() -> tuple[list[str], list[str]]:
-        store = MemoryStore()
+        store = SqliteStore.throwaway()
         await store.open()
         stored = [event(kind, company, {"channel": channel}, n + 1)
                   for n, (kind, company, channel) in enumerate(made)]  # fmt: skip
-        store.events.update({e.id: e for e in stored})  # the listing is what is under test
+        await store.ingest(Receipt(new_id("rcp"), "standard", None, 0.0, b""), stored, [])
         view = View(allowance=allowance)
         seen: list[str] = []
         cursor: str | None = None
@@ -157,6 +159,7 @@ def test_a_partners_event_list_is_exactly_what_its_allowance_admits(
             if cursor is None:
                 break
         expected = [e.id for e in reversed(stored) if view.event(e)]
+        await store.close()
         return seen, expected
 
     seen, expected = asyncio.run(run())
