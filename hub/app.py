@@ -288,8 +288,9 @@ async def services(settings: Settings, components: Components, seams: Seams) -> 
     """
     metrics = Metrics(enabled=settings.metrics == "on")
     store = seams.store or open_store(
-        settings.database_url, settings.commit_batch, metrics.commit_batch
-    )
+        settings.database_url, settings.commit_batch, metrics.commit_batch,
+        migrate=settings.migrate == "on",
+    )  # fmt: skip
     policy = parse_address_policy(settings.allow_targets)
     sender = seams.sender or build_sender(settings.http_client, settings.worker_concurrency, policy)
     # One client for the connectors' API fetches; it never follows redirects.

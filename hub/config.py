@@ -79,6 +79,8 @@ class Settings:
     log_format: str = "text"
     log_buffer: int = 10_000  # lines held for a slow log reader before new ones are dropped
     metrics: str = "on"
+    # Apply pending schema migrations at start-up ("off": refuse to start while behind).
+    migrate: str = "on"
     # Lets a Prometheus scraper read /metrics without the admin token.
     metrics_token: Secret | None = None
     origin: str = "webhook-hub"
@@ -131,6 +133,7 @@ ENV_NAMES: dict[str, str] = {
     "log_format": "HUB_LOG_FORMAT",
     "log_buffer": "HUB_LOG_BUFFER",
     "metrics": "HUB_METRICS",
+    "migrate": "HUB_MIGRATE",
     "metrics_token": "HUB_METRICS_TOKEN",
     "origin": "HUB_ORIGIN",
     "disable_after": "HUB_DISABLE_AFTER",
@@ -168,6 +171,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "log_level": ("debug", "info", "warning", "error"),
     "log_format": ("text", "json"),
     "metrics": ("on", "off"),
+    "migrate": ("on", "off"),
 }
 
 

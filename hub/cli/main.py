@@ -159,6 +159,13 @@ def cmd_admin_token(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """`hub migrate [--status]`: apply pending schema migrations, or list them."""
+    from hub.cli.migrations import migrate
+
+    return migrate(_settings(args, env), args.status)
+
+
 def cmd_deliveries(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return asyncio.run(admin.deliveries(args, env))
 
@@ -205,6 +212,10 @@ def parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate configuration, subscriptions, schemas")
     _serve_flags(check)
     check.set_defaults(run=cmd_check)
+    migrate = commands.add_parser("migrate", help="apply pending schema migrations (hub stopped)")
+    migrate.add_argument("--status", action="store_true", help="say where the schema stands")
+    _serve_flags(migrate)
+    migrate.set_defaults(run=cmd_migrate)
     admin_token = commands.add_parser("admin-token", help="replace a lost admin token")
     verbs = admin_token.add_subparsers(dest="verb", required=True)
     rotate = verbs.add_parser("rotate", help="store a new admin token (the hub stopped)")

@@ -80,10 +80,14 @@ def check_location(url: str) -> None:
 
 
 def open_store(
-    url: str, commit_batch: int = 512, on_batch: Callable[[int], None] | None = None
+    url: str,
+    commit_batch: int = 512,
+    on_batch: Callable[[int], None] | None = None,
+    migrate: bool = True,
 ) -> Store:
     """Build (not yet open) the store a URL names; `commit_batch` caps how many writes share
-    one commit, and `on_batch` is told the size of each commit (a metric).
+    one commit, `on_batch` is told the size of each commit (a metric), and `migrate` says
+    whether opening applies pending schema migrations or only checks there are none.
 
     Raises:
         ConfigError: an unknown scheme or bad options.
@@ -99,6 +103,7 @@ def open_store(
         commit_batch,
         create_dir=found.create_dir,
         on_batch=on_batch,
+        migrate=migrate,
     )
 
 

@@ -7,6 +7,7 @@ releasing every lease at start-up safe. Writes go through one connection and the
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import json
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import aiosqlite
+import sqlalchemy.exc
 
 from hub.errors import ConfigError, Conflict, StoreUnavailable
 from hub.health import Health
@@ -38,9 +40,10 @@ from hub.model import (
 )
 from hub.store.base import MAX_PAGE, check_cursor, not_waiting, page
 from hub.store.group_commit import GroupCommitter, Operation
-from hub.store.sqlite_audit import AUDIT_SCHEMA, SqliteAudit
-from hub.store.sqlite_issues import ISSUES_SCHEMA, SqliteIssues
-from hub.store.sqlite_search import SEARCH_SCHEMA, SqliteSearch
+from hub.store.schema import prepare
+from hub.store.sqlite_audit import SqliteAudit
+from hub.store.sqlite_issues import SqliteIssues
+from hub.store.sqlite_search import SqliteSearch
 from hub.store.sqlite_sql import (
     CLAIM_DUE,
     CLAIM_SUBSCRIPTION,
@@ -51,16 +54,14 @@ from hub.store.sqlite_sql import (
     ORDERED_HEAD,
     RECEIPT_COLUMNS,
     RELEASE_EXPIRED,
-    SCHEMA,
     delivery_listing,
     delivery_row,
     delivery_where,
     event_listing,
     event_row,
-    migrate,
     receipt_row,
 )
-from hub.store.sqlite_state import STATE_SCHEMA, SqliteState
+from hub.store.sqlite_state import SqliteState
 from hub.store.sqlite_writes import (
     IngestWrite,
     RecordWrite,
@@ -68,6 +69,24 @@ from hub.store.sqlite_writes import (
     insert_events,
     set_active,
 )
+
+
+def hold(path: Path) -> IO[str]:
+    """Take the database's lock file, which one process holds while it uses the file; the
+    caller closes the handle to let go.
+
+    Raises:
+        ConfigError: another process holds it.
+    """
+    handle = open(f"{path}.lock", "w")  # noqa: SIM115 - held until the caller closes it
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise ConfigError(f"{path}: another hub process is using this database") from None
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
 
 
 def _leased(conn: sqlite3.Connection, select: str, params: Sequence[Any]) -> list[DeliveryJob]:
@@ -101,8 +120,10 @@ class SqliteStore(SqliteState, SqliteAudit, SqliteIssues, SqliteSearch):
         commit_batch: int = 512,
         create_dir: bool = False,
         on_batch: Callable[[int], None] | None = None,
+        migrate: bool = True,
     ) -> None:
         self.path = Path(path)
+        self._migrate = migrate
         self._on_batch = on_batch
         self._create_dir = create_dir
         self._busy_timeout_ms = busy_timeout_ms
@@ -136,6 +157,14 @@ class SqliteStore(SqliteState, SqliteAudit, SqliteIssues, SqliteSearch):
                 f"{self.path}: the directory {str(self.path.parent)!r} does not exist"
             )
         self._lock()
+        try:
+            await asyncio.to_thread(prepare, self.path, self._migrate)
+        except sqlalchemy.exc.DBAPIError as exc:  # not a database, or not readable
+            await self.close()
+            raise ConfigError(f"{self.path}: cannot open database: {exc.orig}") from None
+        except ConfigError:
+            await self.close()
+            raise
         self._committer = GroupCommitter(
             self.path, self._busy_timeout_ms, self._commit_batch, self._on_batch
         )
@@ -149,25 +178,11 @@ class SqliteStore(SqliteState, SqliteAudit, SqliteIssues, SqliteSearch):
 
     @staticmethod
     def _setup(conn: sqlite3.Connection) -> None:
-        migrate(conn)
-        conn.executescript(SCHEMA)
-        conn.executescript(STATE_SCHEMA)
-        conn.executescript(AUDIT_SCHEMA)
-        conn.executescript(ISSUES_SCHEMA)
-        conn.executescript(SEARCH_SCHEMA)
         # One process owns the file (see _lock), so every lease left is a dead run's.
         conn.execute("UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL")
 
     def _lock(self) -> None:
-        handle = open(f"{self.path}.lock", "w")  # noqa: SIM115 - held until close()
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            raise ConfigError(f"{self.path}: another hub process is using this database") from None
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self._lock_file = handle
+        self._lock_file = hold(self.path)
 
     async def close(self) -> None:
         if self._committer is not None:

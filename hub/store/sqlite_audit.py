@@ -13,13 +13,6 @@ from hub.store.base import MAX_PAGE, check_cursor, page
 if TYPE_CHECKING:
     from hub.store.group_commit import Operation
 
-AUDIT_SCHEMA = """
-CREATE TABLE IF NOT EXISTS audit (
-    id TEXT PRIMARY KEY, at REAL NOT NULL, actor_id TEXT NOT NULL, actor_name TEXT NOT NULL,
-    action TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, target TEXT NOT NULL,
-    status INTEGER NOT NULL, via TEXT NOT NULL, remote TEXT, request_id TEXT);
-CREATE INDEX IF NOT EXISTS audit_actor ON audit (actor_id, id);
-"""
 COLUMNS = (
     "id, at, actor_id, actor_name, action, method, path, target, status, via, remote, request_id"
 )

@@ -14,14 +14,6 @@ from hub.store.base import MAX_PAGE, check_cursor, page
 if TYPE_CHECKING:
     from hub.store.group_commit import Operation
 
-ISSUES_SCHEMA = """
-CREATE TABLE IF NOT EXISTS issues (
-    id TEXT PRIMARY KEY, key TEXT NOT NULL, kind TEXT NOT NULL, scope TEXT NOT NULL,
-    title TEXT NOT NULL, status TEXT NOT NULL, count INTEGER NOT NULL,
-    first_seen REAL NOT NULL, last_seen REAL NOT NULL, detail TEXT, resolved_at REAL);
-CREATE UNIQUE INDEX IF NOT EXISTS issues_live ON issues (key) WHERE status != 'resolved';
-CREATE INDEX IF NOT EXISTS issues_status ON issues (status, id);
-"""
 COLUMNS = "id, key, kind, scope, title, status, count, first_seen, last_seen, detail, resolved_at"
 LIVE = "status != 'resolved'"
 

@@ -19,10 +19,6 @@ from hub.store.sqlite_sql import EVENT_COLUMNS, event_row
 if TYPE_CHECKING:
     from hub.store.group_commit import Operation
 
-SEARCH_SCHEMA = """
-CREATE VIRTUAL TABLE IF NOT EXISTS event_text
-    USING fts5(data, content='events', content_rowid='rowid');
-"""
 INDEXED_UP_TO = "event_text_rowid"  # meta: the last events rowid in the index
 
 

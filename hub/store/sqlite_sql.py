@@ -1,9 +1,9 @@
-"""SQL of the SQLite store: the schema, its migrations, row mapping and listing queries."""
+"""SQL of the SQLite store: row mapping and listing queries (the schema is in `tables` and
+its migrations)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,61 +19,6 @@ from hub.model import (
     ReceiptStatus,
 )
 from hub.store.base import check_cursor
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS receipts (
-    id TEXT PRIMARY KEY, connector TEXT NOT NULL, sender_id TEXT,
-    received_at REAL NOT NULL, body BLOB NOT NULL, event_ids TEXT NOT NULL,
-    status TEXT, reason TEXT, headers TEXT, query TEXT, request_id TEXT);
-CREATE UNIQUE INDEX IF NOT EXISTS receipts_sender
-    ON receipts (connector, sender_id) WHERE sender_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS receipts_status ON receipts (status, id) WHERE status IS NOT NULL;
-CREATE TABLE IF NOT EXISTS events (
-    id TEXT PRIMARY KEY, type TEXT NOT NULL, source TEXT NOT NULL, connector TEXT NOT NULL,
-    subject TEXT, company TEXT, time REAL NOT NULL, received_at REAL NOT NULL,
-    schema_version TEXT, receipt_id TEXT, data TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS events_type ON events (type, id);
-CREATE INDEX IF NOT EXISTS events_subject ON events (subject, id);
-CREATE TABLE IF NOT EXISTS deliveries (
-    id TEXT PRIMARY KEY, event_id TEXT NOT NULL, subscription_id TEXT NOT NULL,
-    event_type TEXT NOT NULL, status TEXT NOT NULL, created_at REAL NOT NULL,
-    updated_at REAL, next_attempt_at REAL, lease_until REAL,
-    attempts INTEGER NOT NULL DEFAULT 0, retry_index INTEGER NOT NULL DEFAULT 0,
-    last_status_code INTEGER, last_error TEXT);
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at)
-    WHERE status = 'pending';
-CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (status, id);
-CREATE INDEX IF NOT EXISTS deliveries_subscription ON deliveries (subscription_id, status, id);
-CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_id, id);
-CREATE INDEX IF NOT EXISTS deliveries_leased ON deliveries (lease_until)
-    WHERE lease_until IS NOT NULL;
-CREATE TABLE IF NOT EXISTS attempts (
-    id TEXT PRIMARY KEY, delivery_id TEXT NOT NULL, attempted_at REAL NOT NULL,
-    duration_ms REAL NOT NULL, status_code INTEGER, response_body TEXT, error TEXT,
-    response_headers TEXT);
-CREATE INDEX IF NOT EXISTS attempts_delivery ON attempts (delivery_id, id);
-CREATE TABLE IF NOT EXISTS rejections (
-    id TEXT PRIMARY KEY, connector TEXT NOT NULL, received_at REAL NOT NULL,
-    status INTEGER NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL,
-    headers TEXT NOT NULL, body BLOB NOT NULL, body_size INTEGER NOT NULL,
-    errors TEXT NOT NULL, request_id TEXT);
-CREATE TABLE IF NOT EXISTS documents (
-    kind TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, id));
-CREATE TABLE IF NOT EXISTS subscription_health (
-    subscription_id TEXT PRIMARY KEY, last_success_at REAL, failing_since REAL,
-    failures INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS subscription_states (
-    subscription_id TEXT PRIMARY KEY, active INTEGER NOT NULL, reason TEXT,
-    changed_at REAL NOT NULL);
-"""
-
-# Columns added after the first release, with what `migrate` adds to an older file.
-ADDED_COLUMNS = {
-    "receipts": ("status TEXT", "reason TEXT", "headers TEXT", "query TEXT", "request_id TEXT"),
-    "rejections": ("request_id TEXT",),
-    "attempts": ("response_headers TEXT",),
-}
 
 RECEIPT_COLUMNS = (
     "id, connector, sender_id, received_at, body, event_ids, status, reason, headers, query, "
@@ -208,17 +153,6 @@ def event_listing(where: EventFilter, cursor: str | None, limit: int) -> tuple[s
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
     return sql + " ORDER BY id DESC LIMIT ?", [*params, limit]
-
-
-def migrate(conn: sqlite3.Connection) -> None:
-    """Bring a database made by an earlier release up to `SCHEMA`, before it is applied."""
-    for table, columns in ADDED_COLUMNS.items():
-        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-        if not have:
-            continue  # a new file: SCHEMA creates the table whole
-        for column in columns:
-            if column.split()[0] not in have:
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
 
 def receipt_row(row: Sequence[Any]) -> Receipt:

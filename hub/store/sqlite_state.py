@@ -22,30 +22,6 @@ if TYPE_CHECKING:
     from hub.store.group_commit import Operation
 
 STATE_CURSOR = "state_cursor"
-STATE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS objects (
-    id TEXT PRIMARY KEY, type TEXT NOT NULL, key TEXT NOT NULL, status TEXT NOT NULL,
-    state TEXT NOT NULL, reason TEXT NOT NULL, since REAL NOT NULL, created_at REAL NOT NULL,
-    updated_at REAL NOT NULL, company TEXT, facts TEXT NOT NULL, sources TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS objects_type ON objects (type, status, id);
-CREATE INDEX IF NOT EXISTS objects_key ON objects (type, key);
-CREATE INDEX IF NOT EXISTS objects_by_key ON objects (key);
-CREATE TABLE IF NOT EXISTS aliases (
-    alias TEXT PRIMARY KEY, value TEXT NOT NULL, object_id TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS aliases_value ON aliases (value);
-CREATE INDEX IF NOT EXISTS aliases_object ON aliases (object_id);
-CREATE TABLE IF NOT EXISTS logbook (
-    id TEXT PRIMARY KEY, object_id TEXT NOT NULL, at REAL NOT NULL, trigger TEXT NOT NULL,
-    outcome TEXT NOT NULL, from_status TEXT, to_status TEXT, message TEXT, event_id TEXT,
-    created_by TEXT);
-CREATE INDEX IF NOT EXISTS logbook_object ON logbook (object_id, id);
-CREATE TABLE IF NOT EXISTS object_events (
-    object_id TEXT NOT NULL, event_id TEXT NOT NULL, PRIMARY KEY (object_id, event_id));
-CREATE TABLE IF NOT EXISTS object_deadlines (
-    object_id TEXT PRIMARY KEY, status TEXT NOT NULL, since REAL NOT NULL, due_at REAL NOT NULL,
-    emit TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS object_deadlines_due ON object_deadlines (due_at);
-"""
 OBJECT_COLUMNS = (
     "id, type, key, status, state, reason, since, created_at, updated_at, company, facts, sources"
 )

@@ -1,0 +1,1 @@
+"""The store's schema history: Alembic migrations, applied in order and only forward."""

@@ -1,0 +1,1 @@
+"""One module per schema version, named by its revision."""
