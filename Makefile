@@ -15,7 +15,7 @@ export D365_ENDPOINT_KEY             ?= demo-d365-endpoint-key
 # cannot reach any other local service.
 export HUB_ALLOW_TARGETS             ?= 127.0.0.1:9000
 
-.PHONY: run test node chromium screenshots lint typecheck unit check clean bench bench-quick soak
+.PHONY: run test node chromium postgresql screenshots lint typecheck unit check clean bench bench-quick soak
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version' 
@@ -52,7 +52,14 @@ chromium:
 	@test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium) \
 	  || { echo "test: install Chromium (Debian: apt-get install chromium)"; exit 1; }
 
-test: $(STAMP) lint typecheck node chromium
+# The store's tests on PostgreSQL (tests/postgres.py) start Debian's server from its binaries,
+# which the machine image carries; where they are missing, Debian's package brings them.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	  || (apt-get update -qq && apt-get install -y -qq postgresql) \
+	  || { echo "test: install PostgreSQL (Debian: apt-get install postgresql)"; exit 1; }
+
+test: $(STAMP) lint typecheck node chromium postgresql
 	$(BIN)/pytest
 
 # The console's pictures in docs/, taken by the same browser from a hub with demo traffic.

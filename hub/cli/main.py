@@ -23,6 +23,7 @@ from hub.config import ENV_NAMES, Settings, load_settings
 from hub.errors import ConfigError
 from hub.inbound.connector import ConnectorConfig
 from hub.observe import logs
+from hub.store import masked
 
 
 def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
@@ -55,7 +56,7 @@ def cmd_check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     settings = _settings(args, env)
     warnings: list[str] = []
     components = load_components(settings, env, warnings)
-    print(f"database:      {settings.database_url}")
+    print(f"database:      {masked(settings.database_url)}")
     print(f"schemas:       {len(list(components.catalog))} event types ({settings.schemas_dir})")
     print(f"connectors:    {', '.join(sorted(components.connectors))}")
     print(f"connector settings: {settings.connectors}")

@@ -4,6 +4,8 @@ pending migrations when it starts anyway, unless ``HUB_MIGRATE=off``)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from hub.config import Settings
 from hub.errors import ConfigError
 from hub.store import check_location, locate, schema
@@ -27,7 +29,8 @@ def migrate(settings: Settings, status_only: bool) -> int:
     except ConfigError as exc:
         raise ConfigError(f"{exc.detail}; stop it first (a hub migrates when it starts)") from None
     try:
-        found = schema.state(path)
+        url = schema.sqlite_url(path)
+        found = asyncio.run(schema.state(url))
         if found.ahead:
             print(f"at revision {found.current}, newer than this hub's ({found.head})")
             return 1
@@ -37,7 +40,7 @@ def migrate(settings: Settings, status_only: bool) -> int:
                 print(f"pending: {line}")
             print("up to date" if not found.pending else f"{len(found.pending)} pending")
             return 0
-        applied = schema.upgrade(path)
+        applied = asyncio.run(schema.upgrade(url))
     finally:
         handle.close()
     for line in applied:

@@ -32,6 +32,15 @@ class Location:
     create_dir: bool = False
 
 
+def masked(url: str) -> str:
+    """A store URL as messages show it: any password replaced (``postgresql://hub:***@db``)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url[:200]
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()[:200]
+
+
 def locate(url: str) -> Location:
     """Parse a store URL.
 
@@ -43,19 +52,19 @@ def locate(url: str) -> Location:
         return Location(None)
     if parts.scheme != "sqlite":
         raise ConfigError(
-            f"{SETTING}: unsupported scheme {parts.scheme!r} in {url[:200]!r}; "
+            f"{SETTING}: unsupported scheme {parts.scheme!r} in {masked(url)!r}; "
             "use sqlite:///relative/path.db, sqlite:////absolute/path.db or memory://"
         )
     if parts.netloc:
         # sqlite://data/hub.db reads "data" as a host and would open ./hub.db, silently.
         rest = f"{parts.netloc}{parts.path}"
         raise ConfigError(
-            f"{SETTING}: {url[:200]!r} has a host part ({parts.netloc!r}); a SQLite path follows "
+            f"{SETTING}: {masked(url)!r} has a host part; a SQLite path follows "
             f"three slashes: sqlite:///{rest} (relative) or sqlite:////{rest} (absolute)"
         )
     path = parts.path[1:] if parts.path.startswith("/") else parts.path
     if not path:
-        raise ConfigError(f"{SETTING}: {url[:200]!r} names no database file")
+        raise ConfigError(f"{SETTING}: {masked(url)!r} names no database file")
     try:
         busy = int(parse_qs(parts.query).get("busy_timeout", ["5000"])[0])
     except ValueError:
@@ -107,4 +116,4 @@ def open_store(
     )
 
 
-__all__ = ["Store", "check_location", "locate", "open_store"]
+__all__ = ["Store", "check_location", "locate", "masked", "open_store"]

@@ -3,8 +3,9 @@
 A hub applies pending migrations when it opens its store, unless ``HUB_MIGRATE=off``; then a
 database that is behind stops start-up with one line naming ``hub migrate``. A database newer
 than the hub (a revision this hub does not know) always stops it, naming both versions: an
-older hub would misread what a newer one wrote. On SQLite one process holds the file (the
-store's lock), so two hubs never migrate it at once.
+older hub would misread what a newer one wrote. Two hubs never migrate one database at once:
+on SQLite one process holds the file (the store's lock); on PostgreSQL the migration runs
+under a transaction-scoped advisory lock, so the others wait, then find nothing pending.
 """
 
 from __future__ import annotations
@@ -18,12 +19,36 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from hub.errors import ConfigError
 
 log = logging.getLogger("hub.store")
 LOCATION = "hub.store:migrations"
+LOCK_KEY = 0x6875622E736368  # "hub.sch": the advisory lock migrations take on PostgreSQL
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def driver_url(url: str) -> str:
+    """The async driver's URL: aiosqlite for SQLite, asyncpg for PostgreSQL."""
+    parsed = make_url(url)
+    driver = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
+              "postgres": "postgresql+asyncpg"}[parsed.get_backend_name()]  # fmt: skip
+    return parsed.set(drivername=driver).render_as_string(hide_password=False)
+
+
+def shown(url: str) -> str:
+    """The database as messages name it: a SQLite file's path, or the URL without its
+    password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return str(parsed.database)
+    return parsed.render_as_string(hide_password=True)
 
 
 @dataclass(frozen=True)
@@ -49,11 +74,8 @@ def _scripts() -> ScriptDirectory:
     return ScriptDirectory.from_config(config)
 
 
-def _engine(path: Path) -> sa.Engine:
-    return sa.create_engine(f"sqlite:///{path}", poolclass=NullPool)
-
-
-def _state(connection: sa.Connection, scripts: ScriptDirectory) -> SchemaState:
+def _state(connection: sa.Connection) -> SchemaState:
+    scripts = _scripts()
     current = MigrationContext.configure(connection).get_current_revision()
     head = scripts.get_current_head()
     assert head is not None, "the hub ships its migrations"
@@ -67,49 +89,59 @@ def _state(connection: sa.Connection, scripts: ScriptDirectory) -> SchemaState:
     return SchemaState(current, head, tuple(pending), ahead=False)
 
 
-def state(path: Path) -> SchemaState:
-    """Where the database at `path` stands (it is created if absent, empty)."""
-    engine = _engine(path)
+def _upgrade(connection: sa.Connection) -> SchemaState:
+    found = _state(connection)
+    if found.pending and not found.ahead:
+        config = Config()
+        config.set_main_option("script_location", LOCATION)
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    return found
+
+
+async def _locked(connection: AsyncConnection) -> None:
+    if connection.dialect.name == "postgresql":
+        await connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+
+
+async def state(url: str) -> SchemaState:
+    """Where the database at `url` stands (a SQLite file is created if absent, empty)."""
+    engine = create_async_engine(driver_url(url), poolclass=NullPool)
     try:
-        with engine.connect() as connection:
-            return _state(connection, _scripts())
+        async with engine.connect() as connection:
+            return await connection.run_sync(_state)
     finally:
-        engine.dispose()
+        await engine.dispose()
 
 
-def upgrade(path: Path) -> tuple[str, ...]:
-    """Apply every pending migration, in one transaction each; what was applied.
+async def upgrade(url: str) -> tuple[str, ...]:
+    """Apply every pending migration, in one transaction; what was applied.
 
     Raises:
         ConfigError: the database is newer than this hub.
     """
-    engine = _engine(path)
+    engine = create_async_engine(driver_url(url), poolclass=NullPool)
     try:
-        with engine.begin() as connection:
-            found = _state(connection, _scripts())
-            _refuse_ahead(path, found)
-            if not found.pending:
-                return ()
-            config = Config()
-            config.set_main_option("script_location", LOCATION)
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-        for line in found.pending:
-            log.info("schema migration applied: %s", line)
-        return found.pending
+        async with engine.begin() as connection:
+            await _locked(connection)
+            found = await connection.run_sync(_upgrade)
     finally:
-        engine.dispose()
+        await engine.dispose()
+    _refuse_ahead(url, found)
+    for line in found.pending:
+        log.info("schema migration applied: %s", line)
+    return found.pending
 
 
-def _refuse_ahead(path: Path, found: SchemaState) -> None:
+def _refuse_ahead(url: str, found: SchemaState) -> None:
     if found.ahead:
         raise ConfigError(
-            f"{path}: the database's schema is at revision {found.current}, newer than this "
-            f"hub's ({found.head}); run the hub version that wrote it, or a newer one"
+            f"{shown(url)}: the database's schema is at revision {found.current}, newer than "
+            f"this hub's ({found.head}); run the hub version that wrote it, or a newer one"
         )
 
 
-def prepare(path: Path, migrate: bool) -> None:
+async def prepare(url: str, migrate: bool) -> None:
     """Bring the database up to this hub's schema, or (``migrate`` off) check that it is.
 
     Raises:
@@ -117,12 +149,12 @@ def prepare(path: Path, migrate: bool) -> None:
             ``HUB_MIGRATE=off``.
     """
     if migrate:
-        upgrade(path)
+        await upgrade(url)
         return
-    found = state(path)
-    _refuse_ahead(path, found)
+    found = await state(url)
+    _refuse_ahead(url, found)
     if found.pending:
         raise ConfigError(
-            f"{path}: the schema is behind this hub's ({found.current or 'none'} < "
+            f"{shown(url)}: the schema is behind this hub's ({found.current or 'none'} < "
             f"{found.head}) and HUB_MIGRATE=off; run `hub migrate` first"
         )

@@ -7,7 +7,6 @@ releasing every lease at start-up safe. Writes go through one connection and the
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import json
 import os
@@ -40,7 +39,7 @@ from hub.model import (
 )
 from hub.store.base import MAX_PAGE, check_cursor, not_waiting, page
 from hub.store.group_commit import GroupCommitter, Operation
-from hub.store.schema import prepare
+from hub.store.schema import prepare, sqlite_url
 from hub.store.sqlite_audit import SqliteAudit
 from hub.store.sqlite_issues import SqliteIssues
 from hub.store.sqlite_search import SqliteSearch
@@ -158,7 +157,7 @@ class SqliteStore(SqliteState, SqliteAudit, SqliteIssues, SqliteSearch):
             )
         self._lock()
         try:
-            await asyncio.to_thread(prepare, self.path, self._migrate)
+            await prepare(sqlite_url(self.path), self._migrate)
         except sqlalchemy.exc.DBAPIError as exc:  # not a database, or not readable
             await self.close()
             raise ConfigError(f"{self.path}: cannot open database: {exc.orig}") from None

@@ -7,6 +7,8 @@ objects stay out: SQLite's FTS5 index of payload text (`event_text`) is made by 
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     REAL,
     Column,
@@ -26,6 +28,11 @@ metadata = MetaData()
 # Times are Unix seconds with their fraction: a double (PostgreSQL's `real` is 4 bytes, which
 # would round a timestamp to minutes), spelled REAL on SQLite as the first schema did.
 Seconds: TypeEngine[float] = Double().with_variant(REAL(), "sqlite")
+
+
+def partial(condition: str) -> dict[str, Any]:
+    """A partial index's condition, for each engine that has them."""
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
 
 
 def _id() -> Column[str]:
@@ -58,9 +65,9 @@ receipts = Table(
         "connector",
         "sender_id",
         unique=True,
-        sqlite_where=text("sender_id IS NOT NULL"),
+        **partial("sender_id IS NOT NULL"),
     ),
-    Index("receipts_status", "status", "id", sqlite_where=text("status IS NOT NULL")),
+    Index("receipts_status", "status", "id", **partial("status IS NOT NULL")),
 )
 
 events = Table(
@@ -97,11 +104,11 @@ deliveries = Table(
     Column("retry_index", Integer, nullable=False, server_default=text("0")),
     Column("last_status_code", Integer),
     Column("last_error", Text),
-    Index("deliveries_due", "next_attempt_at", sqlite_where=text("status = 'pending'")),
+    Index("deliveries_due", "next_attempt_at", **partial("status = 'pending'")),
     Index("deliveries_status", "status", "id"),
     Index("deliveries_subscription", "subscription_id", "status", "id"),
     Index("deliveries_event", "event_id", "id"),
-    Index("deliveries_leased", "lease_until", sqlite_where=text("lease_until IS NOT NULL")),
+    Index("deliveries_leased", "lease_until", **partial("lease_until IS NOT NULL")),
 )
 
 attempts = Table(
@@ -258,6 +265,6 @@ issues = Table(
     Column("last_seen", Seconds, nullable=False),
     Column("detail", Text),
     Column("resolved_at", Seconds),
-    Index("issues_live", "key", unique=True, sqlite_where=text("status != 'resolved'")),
+    Index("issues_live", "key", unique=True, **partial("status != 'resolved'")),
     Index("issues_status", "status", "id"),
 )

@@ -267,7 +267,7 @@ def test_a_port_in_use_is_one_clear_line() -> None:
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("postgres://db/hub", "unsupported scheme 'postgres'"),
+        ("postgres://hub:s3cret-pw@db/hub", "unsupported scheme 'postgres'"),
         ("sqlite://data/hub.db", "three slashes: sqlite:///data/hub.db (relative)"),
         ("sqlite:///no/such/dir/hub.db", "the directory 'no/such/dir' of"),
     ],
@@ -285,6 +285,7 @@ def test_a_bad_database_url_is_one_line_for_check_and_serve(
         assert done.returncode == 2, (command, done.stdout, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
         assert message in done.stderr
+        assert "s3cret-pw" not in done.stdout + done.stderr  # a password never shows
     assert list(tmp_path.iterdir()) == []  # no stray ./hub.db, no directory made
 
 

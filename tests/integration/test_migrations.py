@@ -4,17 +4,20 @@ database it cannot trust, in one line; `hub migrate` says what it does."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sqlite3
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from hub.config import PROJECT_ROOT
 from hub.errors import ConfigError
@@ -62,23 +65,33 @@ async def test_a_database_from_before_migrations_is_upgraded_with_nothing_lost(
     assert order["status"] == "cancelled" and order["logbook"][0]["message"] == "old"
     assert [t["name"] for t in tokens["items"]] == ["old-flow"]
     assert len(issues["items"]) == before["issues"] and audit["items"] and rejections["items"]
-    assert schema.state(path).current == schema.state(path).head
+    after = await schema.state(schema.sqlite_url(path))
+    assert after.current == after.head and not after.pending
 
 
-def test_the_migrated_schema_is_the_declared_tables(tmp_path: Path) -> None:
+def differences(connection: sa.Connection) -> list[Any]:
+    """What a migrated database has that the declaration has not, or the other way round."""
+    context = MigrationContext.configure(connection, opts={
+        "compare_type": True,
+        "include_name": lambda name, kind, _: not (name or "").startswith(
+            ("event_text", "alembic_version")),
+    })  # fmt: skip
+    return [d for d in compare_metadata(context, metadata) if not sqlite_quirk(d)]
+
+
+async def declared_and_migrated(url: str) -> list[Any]:
+    await schema.upgrade(url)
+    engine = create_async_engine(schema.driver_url(url))
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(differences)
+    finally:
+        await engine.dispose()
+
+
+async def test_the_migrated_schema_is_the_declared_tables(tmp_path: Path) -> None:
     for path in (tmp_path / "new.db", old_copy(tmp_path)):
-        schema.upgrade(path)
-        engine = sa.create_engine(f"sqlite:///{path}")
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={
-                "compare_type": True,
-                "include_name": lambda name, kind, _: not (name or "").startswith(
-                    ("event_text", "alembic_version")),
-            })  # fmt: skip
-            differences = [d for d in compare_metadata(context, metadata)
-                           if not sqlite_quirk(d)]  # fmt: skip
-        engine.dispose()
-        assert differences == [], (path.name, differences)
+        assert await declared_and_migrated(schema.sqlite_url(path)) == [], path.name
 
 
 def sqlite_quirk(difference: object) -> bool:
@@ -99,8 +112,8 @@ async def test_a_behind_or_newer_database_stops_start_up_in_one_line(tmp_path: P
         await store.open()
     assert "HUB_MIGRATE=off; run `hub migrate` first" in caught.value.detail
     assert "\n" not in caught.value.detail
-    assert schema.state(behind).current is None  # nothing was applied
-    schema.upgrade(behind)
+    assert (await schema.state(schema.sqlite_url(behind))).current is None  # nothing applied
+    await schema.upgrade(schema.sqlite_url(behind))
     with sqlite3.connect(behind) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0999'")
     for migrate in (True, False):
@@ -139,3 +152,14 @@ async def test_hub_migrate_says_what_it_applies(tmp_path: Path) -> None:
         held = hub_migrate(path)
     assert held.returncode == 2 and "another hub process" in held.stderr
     assert "Traceback" not in held.stderr and len(held.stderr.strip().splitlines()) == 1
+
+
+async def test_postgresql_gets_the_declared_tables_and_migrates_once(postgres_url: str) -> None:
+    """Three hubs starting at once on one PostgreSQL: one applies under the advisory lock, the
+    others wait for it and find nothing pending."""
+    results = await asyncio.gather(*(schema.upgrade(postgres_url) for _ in range(3)))
+    assert sorted(len(applied) for applied in results) == [0, 0, 1]
+    assert await declared_and_migrated(postgres_url) == []
+    found = await schema.state(postgres_url)
+    assert found.current == found.head and not found.pending
+    assert "password" not in schema.shown(postgres_url.replace("hub@", "hub:password@"))

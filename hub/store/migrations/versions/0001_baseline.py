@@ -1,8 +1,10 @@
 """The baseline: the schema as it stood before migrations were versioned.
 
-A database made before then (with no ``alembic_version``) is brought here in place: the columns
-added since the first release are added to it, and every ``IF NOT EXISTS`` below leaves what it
-has alone. A new database is created whole.
+On SQLite, a database made before then (with no ``alembic_version``) is brought here in place:
+the columns added since the first release are added to it, and every ``IF NOT EXISTS`` below
+leaves what it has alone; a new file is created whole. On PostgreSQL, which the hub did not
+support before, the same tables are created as `hub.store.tables` declared them at this
+revision (rendered by Alembic's autogenerate, then frozen here).
 
 Revision ID: 0001
 Revises:
@@ -10,6 +12,7 @@ Revises:
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0001"
@@ -114,6 +117,13 @@ ADDED_COLUMNS = {
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        _sqlite()
+    else:
+        _tables()
+
+
+def _sqlite() -> None:
     bind = op.get_bind()
     for table, columns in ADDED_COLUMNS.items():
         have = {row[1] for row in bind.exec_driver_sql(f"PRAGMA table_info({table})")}
@@ -123,6 +133,252 @@ def upgrade() -> None:
     for statement in DDL.split(";"):
         if statement.strip():
             bind.exec_driver_sql(statement)
+
+
+def _tables() -> None:
+    op.create_table(
+        "aliases",
+        sa.Column("alias", sa.Text(), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("object_id", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("alias"),
+    )
+    op.create_index("aliases_object", "aliases", ["object_id"], unique=False)
+    op.create_index("aliases_value", "aliases", ["value"], unique=False)
+    op.create_table(
+        "attempts",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("delivery_id", sa.Text(), nullable=False),
+        sa.Column("attempted_at", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=False),
+        sa.Column("duration_ms", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("response_body", sa.Text(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("response_headers", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("attempts_delivery", "attempts", ["delivery_id", "id"], unique=False)
+    op.create_table(
+        "audit",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("at", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=False),
+        sa.Column("actor_id", sa.Text(), nullable=False),
+        sa.Column("actor_name", sa.Text(), nullable=False),
+        sa.Column("action", sa.Text(), nullable=False),
+        sa.Column("method", sa.Text(), nullable=False),
+        sa.Column("path", sa.Text(), nullable=False),
+        sa.Column("target", sa.Text(), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("via", sa.Text(), nullable=False),
+        sa.Column("remote", sa.Text(), nullable=True),
+        sa.Column("request_id", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("audit_actor", "audit", ["actor_id", "id"], unique=False)
+    op.create_table(
+        "deliveries",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("event_id", sa.Text(), nullable=False),
+        sa.Column("subscription_id", sa.Text(), nullable=False),
+        sa.Column("event_type", sa.Text(), nullable=False),
+        sa.Column("status", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=False),
+        sa.Column("updated_at", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=True),
+        sa.Column("next_attempt_at", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=True),
+        sa.Column("lease_until", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=True),
+        sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("retry_index", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("last_status_code", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "deliveries_due",
+        "deliveries",
+        ["next_attempt_at"],
+        unique=False,
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    )
+    op.create_index("deliveries_event", "deliveries", ["event_id", "id"], unique=False)
+    op.create_index(
+        "deliveries_leased",
+        "deliveries",
+        ["lease_until"],
+        unique=False,
+        sqlite_where=sa.text("lease_until IS NOT NULL"),
+        postgresql_where=sa.text("lease_until IS NOT NULL"),
+    )
+    op.create_index("deliveries_status", "deliveries", ["status", "id"], unique=False)
+    op.create_index(
+        "deliveries_subscription", "deliveries", ["subscription_id", "status", "id"], unique=False
+    )
+    op.create_table(
+        "documents",
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("doc", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("kind", "id"),
+    )
+    op.create_table(
+        "events",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("type", sa.Text(), nullable=False),
+        sa.Column("source", sa.Text(), nullable=False),
+        sa.Column("connector", sa.Text(), nullable=False),
+        sa.Column("subject", sa.Text(), nullable=True),
+        sa.Column("company", sa.Text(), nullable=True),
+        sa.Column("time", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=False),
+        sa.Column("received_at", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=False),
+        sa.Column("schema_version", sa.Text(), nullable=True),
+        sa.Column("receipt_id", sa.Text(), nullable=True),
+        sa.Column("data", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("events_subject", "events", ["subject", "id"], unique=False)
+    op.create_index("events_type", "events", ["type", "id"], unique=False)
+    op.create_table(
+        "issues",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("scope", sa.Text(), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("status", sa.Text(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("first_seen", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=False),
+        sa.Column("last_seen", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("resolved_at", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "issues_live",
+        "issues",
+        ["key"],
+        unique=True,
+        sqlite_where=sa.text("status != 'resolved'"),
+        postgresql_where=sa.text("status != 'resolved'"),
+    )
+    op.create_index("issues_status", "issues", ["status", "id"], unique=False)
+    op.create_table(
+        "logbook",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("object_id", sa.Text(), nullable=False),
+        sa.Column("at", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=False),
+        sa.Column("trigger", sa.Text(), nullable=False),
+        sa.Column("outcome", sa.Text(), nullable=False),
+        sa.Column("from_status", sa.Text(), nullable=True),
+        sa.Column("to_status", sa.Text(), nullable=True),
+        sa.Column("message", sa.Text(), nullable=True),
+        sa.Column("event_id", sa.Text(), nullable=True),
+        sa.Column("created_by", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("logbook_object", "logbook", ["object_id", "id"], unique=False)
+    op.create_table(
+        "meta",
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
+    )
+    op.create_table(
+        "object_deadlines",
+        sa.Column("object_id", sa.Text(), nullable=False),
+        sa.Column("status", sa.Text(), nullable=False),
+        sa.Column("since", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=False),
+        sa.Column("due_at", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=False),
+        sa.Column("emit", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("object_id"),
+    )
+    op.create_index("object_deadlines_due", "object_deadlines", ["due_at"], unique=False)
+    op.create_table(
+        "object_events",
+        sa.Column("object_id", sa.Text(), nullable=False),
+        sa.Column("event_id", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("object_id", "event_id"),
+    )
+    op.create_table(
+        "objects",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("type", sa.Text(), nullable=False),
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("status", sa.Text(), nullable=False),
+        sa.Column("state", sa.Text(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("since", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=False),
+        sa.Column("created_at", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=False),
+        sa.Column("updated_at", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=False),
+        sa.Column("company", sa.Text(), nullable=True),
+        sa.Column("facts", sa.Text(), nullable=False),
+        sa.Column("sources", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("objects_by_key", "objects", ["key"], unique=False)
+    op.create_index("objects_key", "objects", ["type", "key"], unique=False)
+    op.create_index("objects_type", "objects", ["type", "status", "id"], unique=False)
+    op.create_table(
+        "receipts",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("connector", sa.Text(), nullable=False),
+        sa.Column("sender_id", sa.Text(), nullable=True),
+        sa.Column("received_at", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=False),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.Column("event_ids", sa.Text(), nullable=False),
+        sa.Column("status", sa.Text(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("headers", sa.Text(), nullable=True),
+        sa.Column("query", sa.Text(), nullable=True),
+        sa.Column("request_id", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "receipts_sender",
+        "receipts",
+        ["connector", "sender_id"],
+        unique=True,
+        sqlite_where=sa.text("sender_id IS NOT NULL"),
+        postgresql_where=sa.text("sender_id IS NOT NULL"),
+    )
+    op.create_index(
+        "receipts_status",
+        "receipts",
+        ["status", "id"],
+        unique=False,
+        sqlite_where=sa.text("status IS NOT NULL"),
+        postgresql_where=sa.text("status IS NOT NULL"),
+    )
+    op.create_table(
+        "rejections",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("connector", sa.Text(), nullable=False),
+        sa.Column("received_at", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("headers", sa.Text(), nullable=False),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.Column("body_size", sa.Integer(), nullable=False),
+        sa.Column("errors", sa.Text(), nullable=False),
+        sa.Column("request_id", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "subscription_health",
+        sa.Column("subscription_id", sa.Text(), nullable=False),
+        sa.Column("last_success_at", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=True),
+        sa.Column("failing_since", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=True),
+        sa.Column("failures", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.PrimaryKeyConstraint("subscription_id"),
+    )
+    op.create_table(
+        "subscription_states",
+        sa.Column("subscription_id", sa.Text(), nullable=False),
+        sa.Column("active", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("changed_at", sa.Double().with_variant(sa.REAL(), "sqlite"), nullable=False),
+        sa.PrimaryKeyConstraint("subscription_id"),
+    )
 
 
 def downgrade() -> None:
