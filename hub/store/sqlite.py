@@ -13,7 +13,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
@@ -68,6 +68,7 @@ from hub.store.sqlite_writes import (
     insert_events,
     set_active,
 )
+from hub.store.statements import Compiled
 
 
 def hold(path: Path) -> IO[str]:
@@ -203,6 +204,16 @@ class SqliteStore(SqliteState, SqliteAudit, SqliteIssues, SqliteSearch):
         try:
             async with self._read.execute(sql, params) as cursor:
                 return list(await cursor.fetchall())
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"the store cannot be read right now ({exc})") from None
+
+    async def _rows(self, statement: Compiled, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """A compiled statement's rows, by column name."""
+        assert self._read is not None, "store is not open"
+        try:
+            async with self._read.execute(statement.sql, statement.bind(values)) as cursor:
+                names = [d[0] for d in cursor.description]
+                return [dict(zip(names, row, strict=True)) for row in await cursor.fetchall()]
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"the store cannot be read right now ({exc})") from None
 

@@ -1,26 +1,26 @@
-"""Issues in the SQLite store: at most one live (open or acknowledged) row per key, which a
-partial unique index guarantees, so two failures at once count on one issue."""
+"""Issues on SQLite: the statements of `hub.store.issues`, run by the store's seams."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import hub.store.issues as issues
 from hub.ids import new_id
 from hub.model import Issue, IssueKey, IssueStatus, Page
 from hub.store.base import MAX_PAGE, check_cursor, page
+from hub.store.statements import Compiled, named
+
+SQL = issues.for_dialect()
 
 if TYPE_CHECKING:
     from hub.store.group_commit import Operation
 
-COLUMNS = "id, key, kind, scope, title, status, count, first_seen, last_seen, detail, resolved_at"
-LIVE = "status != 'resolved'"
 
-
-def _issue(row: Sequence[Any]) -> Issue:
-    return Issue(row[0], row[1], row[2], row[3], row[4], IssueStatus(row[5]), row[6], row[7],
-                 row[8], row[9], row[10])  # fmt: skip
+def _returned(cursor: sqlite3.Cursor) -> list[Issue]:
+    names = [d[0] for d in cursor.description]
+    return [issues.issue_of(named(names, row)) for row in cursor.fetchall()]
 
 
 class SqliteIssues:
@@ -28,42 +28,32 @@ class SqliteIssues:
 
     if TYPE_CHECKING:
 
-        async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
+        async def _rows(self, statement: Compiled, values: Mapping[str, Any]) -> list[Any]: ...
 
         async def _write(self, operation: Operation) -> Any: ...
 
     async def note_issue(self, key: IssueKey, now: float, detail: str | None) -> Issue | None:
         fresh = Issue(new_id("iss"), key.key, key.kind, key.scope, key.title,
                       IssueStatus.OPEN, 1, now, now, detail)  # fmt: skip
+        counting = SQL.count.bind({"key": key.key, "now": now, "detail": detail})
+        inserting = SQL.insert.bind(issues.values(fresh))
 
         def operation(conn: sqlite3.Connection) -> Issue | None:
-            counted = conn.execute(
-                f"UPDATE issues SET count = count + 1, last_seen = ?, detail = ? "
-                f"WHERE key = ? AND {LIVE}",
-                (now, detail, key.key),
-            )
-            if counted.rowcount:
+            if conn.execute(SQL.count.sql, counting).rowcount:
                 return None
-            conn.execute(
-                f"INSERT INTO issues ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (fresh.id, fresh.key, fresh.kind, fresh.scope, fresh.title, str(fresh.status),
-                 1, now, now, detail, None),
-            )  # fmt: skip
+            conn.execute(SQL.insert.sql, inserting)
             return fresh
 
         opened: Issue | None = await self._write(operation)
         return opened
 
     async def resolve_issues(self, kinds: list[str], scope: str, now: float) -> list[Issue]:
-        marks = ",".join("?" * len(kinds))
+        statement = issues.resolving(len(kinds))
+        given = {f"kind_{n}": kind for n, kind in enumerate(kinds)}
+        params = statement.bind(given | {"scope": scope, "now": now})
 
         def operation(conn: sqlite3.Connection) -> list[Issue]:
-            rows = conn.execute(
-                f"UPDATE issues SET status = 'resolved', resolved_at = ? "
-                f"WHERE scope = ? AND kind IN ({marks}) AND {LIVE} RETURNING {COLUMNS}",
-                (now, scope, *kinds),
-            ).fetchall()
-            return sorted((_issue(r) for r in rows), key=lambda i: i.id)
+            return sorted(_returned(conn.execute(statement.sql, params)), key=lambda i: i.id)
 
         done: list[Issue] = await self._write(operation)
         return done
@@ -72,39 +62,31 @@ class SqliteIssues:
         self, issue_id: str, status: IssueStatus, now: float
     ) -> Issue | None:
         resolved_at = now if status is IssueStatus.RESOLVED else None
+        params = SQL.set_status.bind(
+            {"issue_id": issue_id, "to": str(status), "resolved_at": resolved_at}
+        )
 
         def operation(conn: sqlite3.Connection) -> Issue | None:
-            row = conn.execute(
-                f"UPDATE issues SET status = ?, resolved_at = ? WHERE id = ? RETURNING {COLUMNS}",
-                (str(status), resolved_at, issue_id),
-            ).fetchone()
-            return None if row is None else _issue(row)
+            found = _returned(conn.execute(SQL.set_status.sql, params))
+            return found[0] if found else None
 
-        found: Issue | None = await self._write(operation)
-        return found
+        changed: Issue | None = await self._write(operation)
+        return changed
 
     async def get_issue(self, issue_id: str) -> Issue | None:
-        rows = await self._all(f"SELECT {COLUMNS} FROM issues WHERE id = ?", (issue_id,))
-        return _issue(rows[0]) if rows else None
+        rows = await self._rows(SQL.get, {"issue_id": issue_id})
+        return issues.issue_of(rows[0]) if rows else None
 
     async def list_issues(
         self, status: IssueStatus | None, cursor: str | None, limit: int
     ) -> Page[Issue]:
         limit = min(limit, MAX_PAGE)
-        clauses: list[str] = []
-        params: list[Any] = []
+        after = check_cursor(cursor)
+        given: dict[str, Any] = {"limit": limit + 1, "cursor": after}
         if status is not None:
-            clauses.append("status = ?")
-            params.append(str(status))
-        if check_cursor(cursor):
-            clauses.append("id < ?")
-            params.append(cursor)
-        sql = f"SELECT {COLUMNS} FROM issues"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        rows = await self._all(sql + " ORDER BY id DESC LIMIT ?", [*params, limit + 1])
-        return page([_issue(r) for r in rows], limit)
+            given["status"] = str(status)
+        rows = await self._rows(issues.listing(status is not None, after is not None), given)
+        return page([issues.issue_of(r) for r in rows], limit)
 
     async def live_issues(self) -> list[Issue]:
-        rows = await self._all(f"SELECT {COLUMNS} FROM issues WHERE {LIVE} ORDER BY id")
-        return [_issue(r) for r in rows]
+        return [issues.issue_of(r) for r in await self._rows(SQL.live, {})]

@@ -1,0 +1,137 @@
+"""SQL written once: the audit, issues and business state statements, compiled for each
+engine's dialect, run on a migrated SQLite file and a migrated PostgreSQL database through each
+engine's own driver, and read back by column name the same way."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+
+from hub.model import (
+    AuditEntry,
+    AuditFilter,
+    BusinessObject,
+    Issue,
+    IssueStatus,
+    LogEntry,
+    ObjectDeadline,
+)
+from hub.store import audit, issues, objects, schema
+from hub.store.statements import SQLITE, Compiled
+
+Run = Callable[[Compiled, Mapping[str, Any]], Awaitable[list[dict[str, Any]]]]
+POSTGRES = asyncpg_dialect()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Any, Run]]:
+    if request.param == "sqlite":
+        url = schema.sqlite_url(tmp_path / "hub.db")
+        await schema.upgrade(url)
+        conn = sqlite3.connect(tmp_path / "hub.db", isolation_level=None)
+
+        async def run_sqlite(
+            statement: Compiled, values: Mapping[str, Any]
+        ) -> list[dict[str, Any]]:
+            cursor = conn.execute(statement.sql, statement.bind(values))
+            names = [d[0] for d in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+        yield SQLITE, run_sqlite
+        conn.close()
+        return
+    url = request.getfixturevalue("postgres_url")
+    await schema.upgrade(url)
+    pg = await asyncpg.connect(url)
+
+    async def run_postgres(statement: Compiled, values: Mapping[str, Any]) -> list[Any]:
+        return [dict(r) for r in await pg.fetch(statement.sql, *statement.bind(values))]
+
+    yield POSTGRES, run_postgres
+    await pg.close()
+
+
+async def test_the_audit_statements_run_on_both_engines(engine: tuple[Any, Run]) -> None:
+    dialect, run = engine
+    insert = audit.inserting(dialect)
+    for n, actor in enumerate(["admin", "tok_1", "admin"]):
+        entry = AuditEntry(f"aud_{n:032x}", 100.0 + n, actor, actor, "replay", "POST",
+                           "/api/x", {"id": str(n)}, 202, "api", None, None)  # fmt: skip
+        await run(insert, audit.values(entry))
+    given = audit.listing_values(AuditFilter(actor_id="admin"), None, 10)
+    rows = await run(audit.listing(frozenset(given), dialect), given)
+    found = [audit.entry_of(r) for r in rows]
+    assert [e.id for e in found] == [f"aud_{2:032x}", f"aud_{0:032x}"]
+    assert found[0].target == {"id": "2"} and found[0].at == 102.0
+
+
+async def test_the_issue_statements_run_on_both_engines(engine: tuple[Any, Run]) -> None:
+    dialect, run = engine
+    statements = issues.for_dialect(dialect)
+    fresh = Issue("iss_1", "delivery:erp:503", "delivery", "erp", "erp: 503", IssueStatus.OPEN,
+                  1, 10.0, 10.0, "down")  # fmt: skip
+    await run(statements.insert, issues.values(fresh))
+    await run(statements.count, {"key": fresh.key, "now": 11.0, "detail": "still down"})
+    [row] = await run(statements.get, {"issue_id": "iss_1"})
+    assert (issues.issue_of(row).count, issues.issue_of(row).detail) == (2, "still down")
+    live = [issues.issue_of(r) for r in await run(statements.live, {})]
+    assert [i.id for i in live] == ["iss_1"]
+    resolving = issues.resolving(2, dialect)
+    done = await run(resolving, {"kind_0": "delivery", "kind_1": "schema", "scope": "erp",
+                                 "now": 12.0})  # fmt: skip
+    assert [issues.issue_of(r).status for r in done] == [IssueStatus.RESOLVED]
+    listed = await run(issues.listing(True, False, dialect), {"status": "resolved", "limit": 5})
+    assert [issues.issue_of(r).resolved_at for r in listed] == [12.0]
+
+
+async def test_the_business_state_statements_run_on_both_engines(
+    engine: tuple[Any, Run],
+) -> None:
+    """Upserts, a merge, the listing's filters (text in the facts, an alias, overdue), the
+    kept logbook and the cursor: the same statements and answers on both engines."""
+    dialect, run = engine
+    write = objects.writes(dialect)
+    read = objects.reads(dialect)
+    for n, key in enumerate(["1042", "1043"]):
+        obj = BusinessObject(f"obj_{n}", "order", key, "received", "open", "", 10.0 + n,
+                             10.0, 10.0, "USMF", {"tracking": f"1Z_{key}"}, {})  # fmt: skip
+        await run(write.upsert_object, objects.object_values(obj))
+        await run(write.upsert_alias, {"alias": f"shopify.order:{key}", "value": key,
+                                       "object_id": obj.id})  # fmt: skip
+        entry = LogEntry(f"log_{n}", obj.id, 11.0, "manual", "moved", "a", "b")
+        await run(write.log, objects.log_values(entry))
+    await run(write.upsert_object, objects.object_values(BusinessObject(
+        "obj_0", "order", "1042", "shipped", "open", "", 20.0, 10.0, 20.0, "USMF",
+        {"tracking": "1Z_1042"}, {})))  # fmt: skip
+    await run(write.set_deadline, objects.deadline_values(
+        ObjectDeadline("obj_1", "received", 11.0, 15.0, "order.overdue")))  # fmt: skip
+    await run(write.set_cursor, {"cursor": "evt_9"})
+    await run(write.set_cursor, {"cursor": "evt_10"})
+
+    async def keys(**given: Any) -> list[str]:
+        values = given | {"limit": 10}
+        return [r["key"] for r in await run(objects.listing(frozenset(values), dialect), values)]
+
+    assert await keys(text="1z_1043") == ["1043"]  # in the facts, any case
+    assert await keys(text="%") == []  # text, never a pattern
+    assert await keys(alias="shopify.order:1042") == ["1042"]
+    assert await keys(status="shipped") == ["1042"]
+    assert await keys(overdue_at=16.0) == ["1043"]
+    [cursor] = await run(read.cursor, {})
+    assert cursor["value"] == "evt_10"
+    size, values = objects.padded("v", ["order"])
+    kept = await run(objects.kept_log(size, dialect), values)
+    assert [r["id"] for r in kept] == ["log_0", "log_1"]
+    size, values = objects.padded("v", ["obj_1"])
+    for statement in objects.merging(size, dialect):
+        await run(statement, values | {"survivor": "obj_0"})
+    size, values = objects.padded("v", ["obj_0"])
+    moved = await run(objects.aliases_of(size, True, dialect), values)
+    assert sorted(r["alias"] for r in moved) == ["shopify.order:1042", "shopify.order:1043"]
+    assert await keys() == ["1042"]
