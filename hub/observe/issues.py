@@ -19,7 +19,7 @@ from typing import Any
 from hub.clock import to_rfc3339
 from hub.errors import RequestError, SchemaViolation, StoreUnavailable
 from hub.model import Issue, IssueKey, IssueStatus
-from hub.store.base import Store
+from hub.store.base import AuditAndIssues
 
 log = logging.getLogger("hub.issues")
 
@@ -70,7 +70,7 @@ def issue_data(issue: Issue) -> dict[str, Any]:
 class Issues:
     """Opens, counts and resolves issues; one per hub, started with the app."""
 
-    def __init__(self, store: Store, clock: Callable[[], float]) -> None:
+    def __init__(self, store: AuditAndIssues, clock: Callable[[], float]) -> None:
         self._store = store
         self._clock = clock
         self._emitter: Emitter | None = None

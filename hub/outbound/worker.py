@@ -38,7 +38,7 @@ from hub.outbound.dispatch import Bucket, Gate, admit
 from hub.outbound.retry import AttemptVerdict, RetryDecision, decide_retry, parse_retry_after
 from hub.outbound.sender import Sender, SendError
 from hub.outbound.subscriptions import Subscription, SubscriptionRegistry
-from hub.store.base import Store
+from hub.store.base import WorkerStore
 from hub.tally import Tally
 
 log = logging.getLogger("hub.worker")
@@ -118,7 +118,7 @@ class DeliveryWorker:
 
     def __init__(
         self,
-        store: Store,
+        store: WorkerStore,
         registry: SubscriptionRegistry,
         sender: Sender,
         clock: Clock,

@@ -1,7 +1,9 @@
-"""The store's domain-level interface, shared by every backend.
+"""The store's domain-level interface, shared by every backend, in parts by who calls them:
+`IngestStore`, `DeliveryQueue` (with `Documents`, the worker's `WorkerStore`), `AdminQueries`,
+`Documents`, `AuditAndIssues`, `TextIndex` and `BusinessState`; `Store` is all of them.
 
-Ingest and the worker speak only this interface, so a PostgreSQL store can follow the SQLite
-one without touching them. Every write is durable when its coroutine returns; a backend that
+Callers speak only these interfaces, so a PostgreSQL store can follow the SQLite one without
+touching them. Every write is durable when its coroutine returns; a backend that
 cannot commit raises `StoreUnavailable`, never a driver error.
 """
 
@@ -74,8 +76,8 @@ def not_waiting(delivery: Delivery, leased: bool) -> str:
     return f"delivery {delivery.id} is {delivery.status}, not waiting; replay it instead"
 
 
-class Store(Protocol):
-    """Durable state: receipts, events, deliveries, attempts, rejections, subscription states."""
+class Lifecycle(Protocol):
+    """Opening, closing and checking a store."""
 
     async def open(self) -> None:
         """Create the schema if needed and get ready to serve."""
@@ -86,7 +88,10 @@ class Store(Protocol):
     async def ping(self) -> None:
         """Raise `StoreUnavailable` unless the store answers a read."""
 
-    # ingest
+
+class IngestStore(Protocol):
+    """What ingest writes and reads: receipts, their events and deliveries, rejections."""
+
     async def find_receipt(self, connector: str, sender_id: str) -> list[str] | None:
         """Event ids of an earlier receipt with this sender id, if any."""
 
@@ -115,7 +120,10 @@ class Store(Protocol):
 
     async def list_rejections(self, cursor: str | None, limit: int) -> Page[Rejection]: ...
 
-    # delivery worker
+
+class DeliveryQueue(Protocol):
+    """What the delivery worker may touch: claims, attempts, holds, subscription states."""
+
     async def claim(self, now: float, limit: int, lease_until: float) -> list[DeliveryJob]:
         """Lease up to `limit` due pending deliveries, oldest due first."""
 
@@ -174,7 +182,10 @@ class Store(Protocol):
     ) -> None:
         """Enable or disable a subscription; disabling fails its unleased pending deliveries."""
 
-    # admin
+
+class AdminQueries(Protocol):
+    """What the API reads and changes for admins: events, deliveries, replays, documents."""
+
     async def get_event(self, event_id: str) -> Event | None: ...
 
     async def list_events(
@@ -216,6 +227,11 @@ class Store(Protocol):
 
     async def count_deliveries(self, where: DeliveryFilter) -> int: ...
 
+
+class Documents(Protocol):
+    """Configuration kept in the store: API subscriptions, tokens, partners (documents by
+    kind and id), and small values such as the admin token's hash (meta)."""
+
     async def get_meta(self, key: str) -> str | None: ...
 
     async def put_document(self, kind: str, doc_id: str, doc: str) -> None:
@@ -229,7 +245,9 @@ class Store(Protocol):
 
     async def set_meta(self, key: str, value: str) -> None: ...
 
-    # audit trail
+
+class AuditAndIssues(Protocol):
+    """The audit trail of admin actions, and failures grouped into issues."""
 
     async def add_audit(self, entry: AuditEntry) -> None:
         """Keep one admin action."""
@@ -262,7 +280,9 @@ class Store(Protocol):
     async def live_issues(self) -> list[Issue]:
         """Open and acknowledged issues, oldest first."""
 
-    # full-text search of event payloads, indexed behind ingest (hub.store.indexer)
+
+class TextIndex(Protocol):
+    """Full-text search of event payloads, indexed behind ingest (`hub.store.indexer`)."""
 
     async def index_text(self, limit: int) -> int:
         """Index the next events not yet in the full-text index; how many (0: caught up)."""
@@ -270,7 +290,9 @@ class Store(Protocol):
     async def search_text(self, text: str, limit: int) -> list[Event]:
         """Events whose payload holds the text as a phrase, newest first."""
 
-    # business state (hub.state): objects, their aliases, logbook, timeline and deadlines
+
+class BusinessState(Protocol):
+    """Business state (`hub.state`): objects, aliases, logbook, timeline and deadlines."""
 
     async def state_cursor(self) -> str | None:
         """The id of the last event the state tracker applied."""
@@ -319,3 +341,17 @@ class Store(Protocol):
 
     async def next_deadline(self) -> float | None:
         """When the earliest pending deadline falls due."""
+
+
+class WorkerStore(DeliveryQueue, Documents, Protocol):
+    """The delivery worker's: the queue, and the documents (a 410 Gone unsubscribes an API
+    subscription)."""
+
+
+class Store(
+    Lifecycle, IngestStore, DeliveryQueue, AdminQueries, Documents, AuditAndIssues, TextIndex,
+    BusinessState, Protocol,
+):  # fmt: skip
+    """Durable state: every part above, which each engine implements whole. Callers that
+    touch one part are typed with it (the worker with `DeliveryQueue`), so a reader sees what
+    each may reach."""

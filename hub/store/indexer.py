@@ -19,7 +19,7 @@ import logging
 
 from hub.background import BackgroundTask
 from hub.errors import StoreUnavailable
-from hub.store.base import Store
+from hub.store.base import TextIndex
 
 log = logging.getLogger("hub.search")
 
@@ -32,7 +32,7 @@ POLL = 30.0  # seconds: the safety net when no notification comes
 class TextIndexer:
     """Follows the event log into the store's full-text index."""
 
-    def __init__(self, store: Store, pace: float = PACE) -> None:
+    def __init__(self, store: TextIndex, pace: float = PACE) -> None:
         self._store, self._pace = store, pace
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
