@@ -21,6 +21,8 @@ from typing import IO, Any
 import aiosqlite
 import sqlalchemy.exc
 
+import hub.store.documents as documents
+import hub.store.rejections as rejections
 from hub.errors import ConfigError, Conflict, StoreUnavailable
 from hub.health import Health
 from hub.model import (
@@ -69,6 +71,9 @@ from hub.store.sqlite_writes import (
     set_active,
 )
 from hub.store.statements import Compiled
+
+DOCUMENTS = documents.for_dialect()
+REJECTIONS = rejections.for_dialect()
 
 
 def hold(path: Path) -> IO[str]:
@@ -230,32 +235,10 @@ class SqliteStore(SqliteState, SqliteAudit, SqliteIssues, SqliteSearch):
 
     async def list_rejections(self, cursor: str | None, limit: int) -> Page[Rejection]:
         limit = min(limit, MAX_PAGE)
-        sql = (
-            "SELECT id, connector, received_at, status, reason, detail, headers, body, "
-            "body_size, errors, request_id FROM rejections"
-        )
-        params: list[Any] = []
-        if check_cursor(cursor):
-            sql += " WHERE id < ?"
-            params.append(cursor)
-        rows = await self._all(sql + " ORDER BY id DESC LIMIT ?", [*params, limit + 1])
-        items = [
-            Rejection(
-                id=r[0],
-                connector=r[1],
-                received_at=r[2],
-                status=r[3],
-                reason=r[4],
-                detail=r[5],
-                headers=json.loads(r[6]),
-                body=bytes(r[7]),
-                body_size=r[8],
-                errors=json.loads(r[9]),
-                request_id=r[10],
-            )
-            for r in rows
-        ]
-        return page(items, limit)
+        after = check_cursor(cursor)
+        statement = REJECTIONS.after if after else REJECTIONS.first
+        rows = await self._rows(statement, {"cursor": after, "limit": limit + 1})
+        return page([rejections.rejection_of(r) for r in rows], limit)
 
     async def next_due(self) -> float | None:
         row = await self._one(
@@ -355,12 +338,12 @@ class SqliteStore(SqliteState, SqliteAudit, SqliteIssues, SqliteSearch):
         return page([receipt_row(r) for r in rows], limit)
 
     async def list_documents(self, kind: str) -> list[tuple[str, str]]:
-        rows = await self._all("SELECT id, doc FROM documents WHERE kind = ? ORDER BY id", (kind,))
-        return [(str(r[0]), str(r[1])) for r in rows]
+        rows = await self._rows(DOCUMENTS.of_kind, {"kind": kind})
+        return [(str(r["id"]), str(r["doc"])) for r in rows]
 
     async def get_meta(self, key: str) -> str | None:
-        row = await self._one("SELECT value FROM meta WHERE key = ?", (key,))
-        return None if row is None else str(row[0])
+        rows = await self._rows(DOCUMENTS.get_meta, {"key": key})
+        return None if not rows else str(rows[0]["value"])
 
     # writes: operations batched into shared transactions by the group committer -------
 
@@ -395,22 +378,12 @@ class SqliteStore(SqliteState, SqliteAudit, SqliteIssues, SqliteSearch):
         await self._write(lambda conn: insert_deliveries(conn, deliveries))
 
     async def add_rejection(self, rejection: Rejection, keep: int) -> None:
-        r = rejection
+        inserted = REJECTIONS.insert.bind(rejections.values(rejection))
+        trimmed = REJECTIONS.trim.bind({"keep": keep})
 
         def operation(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO rejections (id, connector, received_at, status, reason, detail, "
-                "headers, body, body_size, errors, request_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (r.id, r.connector, r.received_at, r.status, r.reason, r.detail,
-                 json.dumps(r.headers), r.body, r.body_size, json.dumps(r.errors), r.request_id),
-            )  # fmt: skip
-            # The quarantine is capped so hostile traffic cannot fill the disk.
-            conn.execute(
-                "DELETE FROM rejections WHERE id <= (SELECT id FROM rejections "
-                "ORDER BY id DESC LIMIT 1 OFFSET ?)",
-                (keep,),
-            )
+            conn.execute(REJECTIONS.insert.sql, inserted)
+            conn.execute(REJECTIONS.trim.sql, trimmed)
 
         await self._write(operation)
 
@@ -563,24 +536,16 @@ class SqliteStore(SqliteState, SqliteAudit, SqliteIssues, SqliteSearch):
         return count
 
     async def put_document(self, kind: str, doc_id: str, doc: str) -> None:
-        await self._write(
-            lambda conn: conn.execute(
-                "INSERT INTO documents (kind, id, doc) VALUES (?, ?, ?) "
-                "ON CONFLICT (kind, id) DO UPDATE SET doc = excluded.doc",
-                (kind, doc_id, doc),
-            )
-        )
+        await self._run(DOCUMENTS.put, {"kind": kind, "id": doc_id, "doc": doc})
 
     async def delete_document(self, kind: str, doc_id: str) -> bool:
-        sql = "DELETE FROM documents WHERE kind = ? AND id = ?"
-        count: int = await self._write(lambda conn: conn.execute(sql, (kind, doc_id)).rowcount)
-        return count > 0
+        return await self._run(DOCUMENTS.delete, {"kind": kind, "id": doc_id}) > 0
 
     async def set_meta(self, key: str, value: str) -> None:
-        await self._write(
-            lambda conn: conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
-        )
+        await self._run(DOCUMENTS.set_meta, {"key": key, "value": value})
+
+    async def _run(self, statement: Compiled, values: Mapping[str, Any]) -> int:
+        """One write statement through the group commit; the rows it changed."""
+        params = statement.bind(values)
+        count: int = await self._write(lambda conn: conn.execute(statement.sql, params).rowcount)
+        return count

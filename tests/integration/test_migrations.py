@@ -19,6 +19,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from hub.clock import ManualClock
 from hub.config import PROJECT_ROOT
 from hub.errors import ConfigError
 from hub.store import open_store, schema
@@ -51,7 +52,10 @@ async def test_a_database_from_before_migrations_is_upgraded_with_nothing_lost(
     before = counts(path)
     assert all(before.values()), before  # the fixture carries every kind of row
     settings = hub_settings(tmp_path, rules=str(PROJECT_ROOT / "rules.yaml"))
-    async with running_hub(settings) as hub:
+    with sqlite3.connect(path) as conn:
+        made_at = conn.execute("SELECT max(received_at) FROM events").fetchone()[0]
+    # The hub's clock at the time the file was made: its pending retry is not due yet.
+    async with running_hub(settings, clock=ManualClock(made_at)) as hub:
         events = await hub.get("/api/events", limit=500)
         pending = await hub.get("/api/deliveries", status="pending")
         order = await hub.get("/api/objects/order/OLD-1")
@@ -59,7 +63,7 @@ async def test_a_database_from_before_migrations_is_upgraded_with_nothing_lost(
         issues = await hub.get("/api/issues")
         audit = await hub.get("/api/audit")
         rejections = await hub.get("/api/rejections")
-    assert counts(path) == before | {"audit": before["audit"]}
+    assert counts(path) == before
     assert len(events["items"]) == before["events"]
     assert pending["items"] and pending["items"][0]["attempt_count"] == 1  # its retry waits
     assert order["status"] == "cancelled" and order["logbook"][0]["message"] == "old"

@@ -21,8 +21,9 @@ from hub.model import (
     IssueStatus,
     LogEntry,
     ObjectDeadline,
+    Rejection,
 )
-from hub.store import audit, issues, objects, schema
+from hub.store import audit, documents, issues, objects, rejections, schema
 from hub.store.statements import SQLITE, Compiled
 
 Run = Callable[[Compiled, Mapping[str, Any]], Awaitable[list[dict[str, Any]]]]
@@ -135,3 +136,28 @@ async def test_the_business_state_statements_run_on_both_engines(
     moved = await run(objects.aliases_of(size, True, dialect), values)
     assert sorted(r["alias"] for r in moved) == ["shopify.order:1042", "shopify.order:1043"]
     assert await keys() == ["1042"]
+
+
+async def test_documents_meta_and_rejections_run_on_both_engines(
+    engine: tuple[Any, Run],
+) -> None:
+    dialect, run = engine
+    docs = documents.for_dialect(dialect)
+    await run(docs.put, {"kind": "token", "id": "tok_1", "doc": "{}"})
+    await run(docs.put, {"kind": "token", "id": "tok_1", "doc": '{"v": 2}'})
+    assert [(r["id"], r["doc"]) for r in await run(docs.of_kind, {"kind": "token"})] == [
+        ("tok_1", '{"v": 2}')]  # fmt: skip
+    await run(docs.set_meta, {"key": "k", "value": "1"})
+    await run(docs.set_meta, {"key": "k", "value": "2"})
+    assert [r["value"] for r in await run(docs.get_meta, {"key": "k"})] == ["2"]
+    refused = rejections.for_dialect(dialect)
+    for n in range(4):
+        rejection = Rejection(f"rej_{n:032x}", "standard", float(n), 401, "invalid-signature",
+                              "no", {"a": "b"}, b"\x00body", 5, [], None)  # fmt: skip
+        await run(refused.insert, rejections.values(rejection))
+        await run(refused.trim, {"keep": 2})
+    kept = [rejections.rejection_of(r) for r in await run(refused.first, {"limit": 10})]
+    assert [r.id for r in kept] == [f"rej_{3:032x}", f"rej_{2:032x}"]
+    assert kept[0].body == b"\x00body" and kept[0].headers == {"a": "b"}
+    older = await run(refused.after, {"cursor": kept[0].id, "limit": 10})
+    assert [r["id"] for r in older] == [kept[1].id]
