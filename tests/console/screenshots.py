@@ -38,7 +38,7 @@ SHOTS = {
 async def take(directory: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        async with Receiver() as erp, Receiver() as wms:
+        async with Receiver() as erp, Receiver(consent="*") as wms:
             erp.respond(*[Reply(503, b'{"error": "inventory database is down"}')] * 3)
             entries = [
                 {"id": "erp-orders", "url": erp.url(), "secret": SUBSCRIBER_SECRET,
@@ -53,10 +53,26 @@ async def take(directory: Path) -> None:
                     await hub.send("order.created", order_data(order), f"msg_{n}")
                 await hub.send("order.shipped", order_data("1042", carrier="UPS"), "msg_s")
                 await hub.hub.worker.wait_recorded(6)
-                await shoot(hub.served.url, directory)
+                partner = {"name": "north-3pl", "types": ["order.*"], "companies": ["*"]}
+                await hub.post("/api/partners", partner)
+                made = await hub.post("/api/tokens", {"name": "acme-flow", "partner": "north-3pl"})
+                flow = {"url": wms.url("3pl"), "events": ["order.shipped"],
+                        "description": "Acme 3PL shipments"}  # fmt: skip
+                mine = await hub.client.post("/api/subscriptions", json=flow, headers={
+                    "authorization": f"Bearer {made.json()['token']}"})  # fmt: skip
+                await hub.send("order.shipped", order_data("1041", carrier="DHL"), "msg_s2")
+                for _ in range(100):  # until the partner's delivery is in (a picture, not a test)
+                    done = await hub.get("/api/deliveries", subscription=mine.json()["id"],
+                                         status="succeeded")  # fmt: skip
+                    if done["items"]:
+                        break
+                    await asyncio.sleep(0.05)
+                link = await hub.post("/api/partners/north-3pl/portal-links", {
+                    "capabilities": ["replay"]})  # fmt: skip
+                await shoot(hub.served.url, directory, link.json()["url"])
 
 
-async def shoot(base: str, directory: Path) -> None:
+async def shoot(base: str, directory: Path, link: str = "") -> None:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
@@ -75,6 +91,14 @@ async def shoot(base: str, directory: Path) -> None:
         await table.get_by_role("row").nth(1).get_by_role("link").first.click()
         await page.screenshot(path=str(directory / "console-delivery.png"), full_page=False)
         print(f"wrote {directory / 'console-delivery.png'}")
+        if link:  # a partner's view, opened from its portal link in a browser of its own
+            partner = await browser.new_context(viewport={"width": 1280, "height": 900})
+            view = await partner.new_page()
+            await view.goto(link)
+            await view.get_by_role("button", name="Continue as north-3pl").click()
+            await view.goto(f"{base}/console/deliveries")
+            await view.screenshot(path=str(directory / "console-partner.png"), full_page=False)
+            print(f"wrote {directory / 'console-partner.png'}")
         await browser.close()
 
 
