@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from hub.model import BusinessObject, Event, LogEntry, ObjectDeadline, ObjectFilter
+from hub.model import BusinessObject, LogEntry, ObjectDeadline, ObjectFilter
 from hub.store.statements import SQLITE, Compiled, Row, compiled
 from hub.store.tables import aliases, events, logbook, meta, object_deadlines, object_events
 from hub.store.tables import objects as table
@@ -316,12 +316,3 @@ def deadline_values(d: ObjectDeadline) -> Mapping[str, Any]:
 def deadline_of(row: Row) -> ObjectDeadline:
     return ObjectDeadline(object_id=row["object_id"], status=row["status"], since=row["since"],
                           due_at=row["due_at"], emit=row["emit"])  # fmt: skip
-
-
-def event_of(row: Row) -> Event:
-    return Event(
-        id=row["id"], type=row["type"], source=row["source"], connector=row["connector"],
-        time=row["time"], received_at=row["received_at"], data_json=row["data"],
-        subject=row["subject"], company=row["company"], schema_version=row["schema_version"],
-        receipt_id=row["receipt_id"],
-    )  # fmt: skip

@@ -22,6 +22,7 @@ import aiosqlite
 import sqlalchemy.exc
 
 import hub.store.documents as documents
+import hub.store.events as events
 import hub.store.rejections as rejections
 from hub.errors import ConfigError, Conflict, StoreUnavailable
 from hub.health import Health
@@ -58,7 +59,6 @@ from hub.store.sqlite_sql import (
     delivery_listing,
     delivery_row,
     delivery_where,
-    event_listing,
     event_row,
     receipt_row,
 )
@@ -73,6 +73,7 @@ from hub.store.sqlite_writes import (
 from hub.store.statements import Compiled
 
 DOCUMENTS = documents.for_dialect()
+EVENTS = events.for_dialect()
 REJECTIONS = rejections.for_dialect()
 
 
@@ -267,21 +268,18 @@ class SqliteStore(SqliteState, SqliteAudit, SqliteIssues, SqliteSearch):
         return [r[0] for r in rows]
 
     async def get_event(self, event_id: str) -> Event | None:
-        row = await self._one(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,))
-        return None if row is None else event_row(row)
+        rows = await self._rows(EVENTS.get, {"event_id": event_id})
+        return events.event_of(rows[0]) if rows else None
 
     async def list_events(self, where: EventFilter, cursor: str | None, limit: int) -> Page[Event]:
         limit = min(limit, MAX_PAGE)
-        sql, params = event_listing(where, cursor, limit + 1)
-        rows = await self._all(sql, params)
-        return page([event_row(r) for r in rows], limit)
+        given = events.listing_values(where, cursor, limit + 1)
+        rows = await self._rows(events.listing(frozenset(given)), given)
+        return page([events.event_of(r) for r in rows], limit)
 
     async def events_after(self, cursor: str | None, limit: int) -> list[Event]:
-        rows = await self._all(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?",
-            (check_cursor(cursor) or "", min(limit, MAX_PAGE)),
-        )
-        return [event_row(r) for r in rows]
+        given = {"cursor": check_cursor(cursor) or "", "limit": min(limit, MAX_PAGE)}
+        return [events.event_of(r) for r in await self._rows(EVENTS.after, given)]
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
         row = await self._one(

@@ -14,7 +14,6 @@ from hub.model import (
     DeliveryFilter,
     DeliveryStatus,
     Event,
-    EventFilter,
     Receipt,
     ReceiptStatus,
 )
@@ -131,28 +130,6 @@ def delivery_listing(
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
     return sql + " ORDER BY d.id DESC LIMIT ?", [*params, limit]
-
-
-def event_listing(where: EventFilter, cursor: str | None, limit: int) -> tuple[str, list[Any]]:
-    """The newest-first page query of `list_events` (exposed for query-plan tests)."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    for clause, value in (
-        ("type = ?", where.type),
-        ("subject = ?", where.subject),
-        ("connector = ?", where.connector),
-        ("company = ?", where.company),
-        ("time >= ?", where.since),
-        ("time < ?", where.until),
-        ("id < ?", check_cursor(cursor)),
-    ):
-        if value is not None:
-            clauses.append(clause)
-            params.append(value)
-    sql = f"SELECT {EVENT_COLUMNS} FROM events"
-    if clauses:
-        sql += " WHERE " + " AND ".join(clauses)
-    return sql + " ORDER BY id DESC LIMIT ?", [*params, limit]
 
 
 def receipt_row(row: Sequence[Any]) -> Receipt:

@@ -15,6 +15,7 @@ import hub.store.objects as objects
 from hub.model import BusinessObject, Event, LogEntry, ObjectDeadline, ObjectFilter, Page
 from hub.model import StateChange as Change
 from hub.store.base import MAX_PAGE, check_cursor, page
+from hub.store.events import event_of
 from hub.store.sqlite_writes import IngestWrite
 from hub.store.statements import Compiled
 
@@ -139,7 +140,7 @@ class SqliteState:
 
     async def timeline(self, object_id: str, limit: int) -> list[Event]:
         rows = await self._rows(READ.timeline, {"object_id": object_id, "limit": limit})
-        return [objects.event_of(r) for r in rows]
+        return [event_of(r) for r in rows]
 
     async def deadlines(self, object_id: str) -> list[ObjectDeadline]:
         rows = await self._rows(READ.deadlines, {"object_id": object_id})

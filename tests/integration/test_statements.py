@@ -4,6 +4,7 @@ engine's own driver, and read back by column name the same way."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
@@ -11,20 +12,22 @@ from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy import bindparam, insert
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 from hub.model import (
     AuditEntry,
     AuditFilter,
     BusinessObject,
+    EventFilter,
     Issue,
     IssueStatus,
     LogEntry,
     ObjectDeadline,
     Rejection,
 )
-from hub.store import audit, documents, issues, objects, rejections, schema
-from hub.store.statements import SQLITE, Compiled
+from hub.store import audit, documents, events, issues, objects, rejections, schema, tables
+from hub.store.statements import SQLITE, Compiled, compiled
 
 Run = Callable[[Compiled, Mapping[str, Any]], Awaitable[list[dict[str, Any]]]]
 POSTGRES = asyncpg_dialect()
@@ -161,3 +164,22 @@ async def test_documents_meta_and_rejections_run_on_both_engines(
     assert kept[0].body == b"\x00body" and kept[0].headers == {"a": "b"}
     older = await run(refused.after, {"cursor": kept[0].id, "limit": 10})
     assert [r["id"] for r in older] == [kept[1].id]
+
+
+async def test_the_event_reads_run_on_both_engines(engine: tuple[Any, Run]) -> None:
+    dialect, run = engine
+    put = compiled(insert(tables.events).values(
+        {c.name: bindparam(c.name) for c in tables.events.columns}), dialect)  # fmt: skip
+    for n, (kind, company) in enumerate([("order.created", "USMF"), ("order.shipped", "USMF"),
+                                         ("order.created", "DEMF")]):  # fmt: skip
+        await run(put, {"id": f"evt_{n:032x}", "type": kind, "source": "/s", "connector": "std",
+                        "subject": f"order/{n}", "company": company, "time": 10.0 + n,
+                        "received_at": 10.0 + n, "schema_version": "1.0", "receipt_id": None,
+                        "data": json.dumps({"n": n})})  # fmt: skip
+    given = events.listing_values(EventFilter(type="order.created", since=10.5), None, 10)
+    found = [events.event_of(r) for r in await run(events.listing(frozenset(given), dialect),
+                                                   given)]  # fmt: skip
+    assert [(e.id, e.company, e.data_json) for e in found] == [
+        (f"evt_{2:032x}", "DEMF", '{"n": 2}')]  # fmt: skip
+    after = await run(events.for_dialect(dialect).after, {"cursor": f"evt_{0:032x}", "limit": 5})
+    assert [r["id"] for r in after] == [f"evt_{1:032x}", f"evt_{2:032x}"]

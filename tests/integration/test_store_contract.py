@@ -28,7 +28,7 @@ from hub.model import (
     ReceiptStatus,
     Rejection,
 )
-from hub.store import Store, open_store
+from hub.store import Store, events, open_store
 from hub.store.sqlite import (
     CLAIM_DUE,
     CLAIM_SUBSCRIPTION,
@@ -37,7 +37,6 @@ from hub.store.sqlite import (
     RELEASE_EXPIRED,
     SqliteStore,
     delivery_listing,
-    event_listing,
 )
 
 NOW = 1_700_000_000.0
@@ -316,8 +315,8 @@ PLANS = [
     ((CLAIM_SUBSCRIPTION, ["bat", 1.0, 100]), "deliveries_subscription"),
     ((ORDERED_HEAD, ["order/1", "ord", "dlv_0000018c0000000000000000000000ff"]),
      "events_subject SORTS"),
-    (event_listing(EventFilter(type="order.created"), None, 51), "events_type"),
-    (event_listing(EventFilter(subject="order/1"), None, 51), "events_subject"),
+    (events.listing_sql(EventFilter(type="order.created"), None, 51), "events_type"),
+    (events.listing_sql(EventFilter(subject="order/1"), None, 51), "events_subject"),
     ((FIND_RECEIPT, ["standard", "msg"]), "receipts_sender"),
     ((RELEASE_EXPIRED, [1.0]), "deliveries_leased"),
 ]  # fmt: skip
