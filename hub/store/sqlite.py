@@ -23,6 +23,7 @@ import sqlalchemy.exc
 
 import hub.store.documents as documents
 import hub.store.events as events
+import hub.store.receipts as receipts
 import hub.store.rejections as rejections
 from hub.errors import ConfigError, Conflict, StoreUnavailable
 from hub.health import Health
@@ -54,13 +55,11 @@ from hub.store.sqlite_sql import (
     FIND_RECEIPT,
     LISTED_DELIVERY,
     ORDERED_HEAD,
-    RECEIPT_COLUMNS,
     RELEASE_EXPIRED,
     delivery_listing,
     delivery_row,
     delivery_where,
     event_row,
-    receipt_row,
 )
 from hub.store.sqlite_state import SqliteState
 from hub.store.sqlite_writes import (
@@ -74,6 +73,7 @@ from hub.store.statements import Compiled
 
 DOCUMENTS = documents.for_dialect()
 EVENTS = events.for_dialect()
+RECEIPTS = receipts.for_dialect()
 REJECTIONS = rejections.for_dialect()
 
 
@@ -317,23 +317,17 @@ class SqliteStore(SqliteState, SqliteAudit, SqliteIssues, SqliteSearch):
         ]
 
     async def get_receipt(self, receipt_id: str) -> Receipt | None:
-        row = await self._one(f"SELECT {RECEIPT_COLUMNS} FROM receipts WHERE id = ?", (receipt_id,))
-        return None if row is None else receipt_row(row)
+        rows = await self._rows(RECEIPTS.get, {"receipt_id": receipt_id})
+        return receipts.receipt_of(rows[0]) if rows else None
 
     async def list_receipts(
         self, status: ReceiptStatus, cursor: str | None, limit: int
     ) -> Page[Receipt]:
         limit = min(limit, MAX_PAGE)
-        clauses, params = ["status = ?"], [str(status)]
-        if check_cursor(cursor):
-            clauses.append("id < ?")
-            params.append(str(cursor))
-        rows = await self._all(
-            f"SELECT {RECEIPT_COLUMNS} FROM receipts WHERE {' AND '.join(clauses)} "
-            "ORDER BY id DESC LIMIT ?",
-            [*params, limit + 1],
-        )
-        return page([receipt_row(r) for r in rows], limit)
+        after = check_cursor(cursor)
+        statement = RECEIPTS.after if after else RECEIPTS.first
+        given = {"status": str(status), "cursor": after, "limit": limit + 1}
+        return page([receipts.receipt_of(r) for r in await self._rows(statement, given)], limit)
 
     async def list_documents(self, kind: str) -> list[tuple[str, str]]:
         rows = await self._rows(DOCUMENTS.of_kind, {"kind": kind})

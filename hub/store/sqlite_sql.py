@@ -3,7 +3,6 @@ its migrations)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -130,17 +129,6 @@ def delivery_listing(
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
     return sql + " ORDER BY d.id DESC LIMIT ?", [*params, limit]
-
-
-def receipt_row(row: Sequence[Any]) -> Receipt:
-    """A receipt; processed receipts keep no status (NULL), which keeps ingest rows short."""
-    return Receipt(
-        id=row[0], connector=row[1], sender_id=row[2], received_at=row[3], body=bytes(row[4]),
-        event_ids=list(json.loads(row[5])),
-        status=ReceiptStatus(row[6]) if row[6] else ReceiptStatus.PROCESSED,
-        reason=row[7], headers=json.loads(row[8]) if row[8] else None,
-        query=json.loads(row[9]) if row[9] else None, request_id=row[10],
-    )  # fmt: skip
 
 
 def receipt_values(r: Receipt, event_ids: list[str]) -> tuple[Any, ...]:

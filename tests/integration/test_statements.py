@@ -24,9 +24,20 @@ from hub.model import (
     IssueStatus,
     LogEntry,
     ObjectDeadline,
+    ReceiptStatus,
     Rejection,
 )
-from hub.store import audit, documents, events, issues, objects, rejections, schema, tables
+from hub.store import (
+    audit,
+    documents,
+    events,
+    issues,
+    objects,
+    receipts,
+    rejections,
+    schema,
+    tables,
+)
 from hub.store.statements import SQLITE, Compiled, compiled
 
 Run = Callable[[Compiled, Mapping[str, Any]], Awaitable[list[dict[str, Any]]]]
@@ -183,3 +194,24 @@ async def test_the_event_reads_run_on_both_engines(engine: tuple[Any, Run]) -> N
         (f"evt_{2:032x}", "DEMF", '{"n": 2}')]  # fmt: skip
     after = await run(events.for_dialect(dialect).after, {"cursor": f"evt_{0:032x}", "limit": 5})
     assert [r["id"] for r in after] == [f"evt_{1:032x}", f"evt_{2:032x}"]
+
+
+async def test_the_receipt_reads_run_on_both_engines(engine: tuple[Any, Run]) -> None:
+    dialect, run = engine
+    put = compiled(insert(tables.receipts).values(
+        {c.name: bindparam(c.name) for c in tables.receipts.columns}), dialect)  # fmt: skip
+    for n, status in enumerate([None, "quarantined", "quarantined", "ignored"]):
+        await run(put, {"id": f"rcp_{n:032x}", "connector": "shopify", "sender_id": f"w{n}",
+                        "received_at": float(n), "body": b"{}", "event_ids": "[]",
+                        "status": status, "reason": "no rule" if status else None,
+                        "headers": json.dumps({"x": "y"}), "query": None,
+                        "request_id": None})  # fmt: skip
+    statements = receipts.for_dialect(dialect)
+    held = await run(statements.first, {"status": "quarantined", "limit": 10})
+    assert [r["id"] for r in held] == [f"rcp_{2:032x}", f"rcp_{1:032x}"]
+    older = await run(statements.after, {"status": "quarantined", "cursor": held[0]["id"],
+                                         "limit": 10})  # fmt: skip
+    assert [r["id"] for r in older] == [f"rcp_{1:032x}"]
+    [row] = await run(statements.get, {"receipt_id": f"rcp_{0:032x}"})
+    plain = receipts.receipt_of(row)
+    assert (plain.status, plain.headers, plain.body) == (ReceiptStatus.PROCESSED, {"x": "y"}, b"{}")
