@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from hub.config import DEFAULT_DATABASE_URL
 from hub.errors import ConfigError
 from hub.store.base import Store
+from hub.store.schema import masked
 
 SETTING = "HUB_DATABASE_URL"
 
@@ -30,15 +31,6 @@ class Location:
     path: Path | None
     busy_timeout_ms: int = 5000
     create_dir: bool = False
-
-
-def masked(url: str) -> str:
-    """A store URL as messages show it: any password replaced (``postgresql://hub:***@db``)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url[:200]
-    host = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()[:200]
 
 
 def locate(url: str) -> Location:

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, insert, select
 
 from hub.model import AuditEntry, AuditFilter
 from hub.store.base import check_cursor
-from hub.store.statements import SQLITE, Compiled, Row, compiled
+from hub.store.statements import SQLITE, Compiled, Row, compiled, filtered
 from hub.store.tables import audit
 
 
@@ -31,10 +31,7 @@ FILTERS = (("actor_id", audit.c.actor_id.__eq__), ("action", audit.c.action.__eq
 @lru_cache(maxsize=64)
 def listing(given: frozenset[str], dialect: Any = SQLITE) -> Compiled:
     """The listing for the filters `given` (compiled once per combination)."""
-    query = select(audit)
-    for name, test in FILTERS:
-        if name in given:
-            query = query.where(test(bindparam(name)))
+    query = filtered(select(audit), FILTERS, given)
     return compiled(query.order_by(audit.c.id.desc()).limit(bindparam("limit")), dialect)
 
 

@@ -9,8 +9,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, select
 
-from hub.store.objects import insert_for
-from hub.store.statements import SQLITE, Compiled, compiled
+from hub.store.statements import SQLITE, Compiled, compiled, insert_for
 from hub.store.tables import documents, meta
 
 

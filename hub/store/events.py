@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select
 
 from hub.model import Event, EventFilter
 from hub.store.base import check_cursor
-from hub.store.statements import SQLITE, Compiled, Row, compiled
+from hub.store.statements import SQLITE, Compiled, Row, compiled, filtered
 from hub.store.tables import events
 
 FILTERS = (("type", events.c.type.__eq__), ("subject", events.c.subject.__eq__),
@@ -38,10 +38,7 @@ def for_dialect(dialect: Any = SQLITE) -> Statements:
 @lru_cache(maxsize=128)
 def listing(given: frozenset[str], dialect: Any = SQLITE) -> Compiled:
     """The newest-first page by the filters `given` (compiled once per combination)."""
-    query = select(events)
-    for name, test in FILTERS:
-        if name in given:
-            query = query.where(test(bindparam(name)))
+    query = filtered(select(events), FILTERS, given)
     return compiled(query.order_by(events.c.id.desc()).limit(bindparam("limit")), dialect)
 
 

@@ -1,9 +1,9 @@
 """Business state's statements and rows, written once for every engine: objects, aliases,
 logbook, timeline, deadlines and the tracker's cursor.
 
-Lists of ids go in as ``IN`` lists padded to a power of two (`padded`), so a handful of
-compiled statements serve any length. Upserts use each dialect's own ``INSERT ... ON
-CONFLICT``, which SQLite and PostgreSQL spell alike.
+Lists of ids go in as ``IN`` lists padded to a power of two (`hub.store.statements.padded`),
+so a handful of compiled statements serve any length. Upserts use each dialect's own ``INSERT
+... ON CONFLICT``, which SQLite and PostgreSQL spell alike.
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ from typing import Any
 
 from sqlalchemy import Boolean, bindparam, delete, exists, func, select, union, update
 from sqlalchemy import insert as plain_insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from hub.model import BusinessObject, LogEntry, ObjectDeadline, ObjectFilter
-from hub.store.statements import SQLITE, Compiled, Row, compiled
+from hub.store.statements import SQLITE, Compiled, Row, compiled, insert_for, listed
 from hub.store.tables import aliases, events, logbook, meta, object_deadlines, object_events
 from hub.store.tables import objects as table
 
@@ -45,23 +44,6 @@ def _instr(element: contains_text, compiler: Any, **kw: Any) -> str:
 def _strpos(element: contains_text, compiler: Any, **kw: Any) -> str:
     haystack, needle = (compiler.process(c, **kw) for c in element.clauses)
     return f"(strpos(lower({haystack}), lower({needle})) > 0)"
-
-
-def padded(prefix: str, items: Sequence[Any]) -> tuple[int, dict[str, Any]]:
-    """The list's length rounded up to a power of two, and its values as ``prefix_N``
-    parameters (the last repeated: a repeat changes nothing in an ``IN`` list)."""
-    size = 1
-    while size < len(items):
-        size *= 2
-    return size, {f"{prefix}_{n}": items[min(n, len(items) - 1)] for n in range(size)}
-
-
-def _listed(prefix: str, size: int) -> list[Any]:
-    return [bindparam(f"{prefix}_{n}") for n in range(size)]
-
-
-def insert_for(dialect: Any) -> Any:
-    return postgresql.insert if dialect.name == "postgresql" else sqlite.insert
 
 
 # -- reads ---------------------------------------------------------------------------------
@@ -124,13 +106,13 @@ def reads(dialect: Any = SQLITE) -> Reads:
 def aliases_of(size: int, by_object: bool, dialect: Any = SQLITE) -> Compiled:
     """Alias rows whose alias (or, `by_object`, whose object id) is in a padded list."""
     column = aliases.c.object_id if by_object else aliases.c.alias
-    query = select(aliases.c.alias, aliases.c.object_id).where(column.in_(_listed("v", size)))
+    query = select(aliases.c.alias, aliases.c.object_id).where(column.in_(listed("v", size)))
     return compiled(query, dialect)
 
 
 @lru_cache(maxsize=32)
 def holders(size: int, dialect: Any = SQLITE) -> Compiled:
-    held = select(aliases.c.object_id).where(aliases.c.alias.in_(_listed("v", size)))
+    held = select(aliases.c.object_id).where(aliases.c.alias.in_(listed("v", size)))
     return compiled(select(table).where(table.c.id.in_(held)).order_by(table.c.id), dialect)
 
 
@@ -139,7 +121,7 @@ def kept_log(size: int, dialect: Any = SQLITE) -> Compiled:
     """Manual moves and raised deadlines of objects of some types (a rebuild keeps them)."""
     query = (
         select(logbook).join(table, table.c.id == logbook.c.object_id)
-        .where(table.c.type.in_(_listed("v", size)),
+        .where(table.c.type.in_(listed("v", size)),
                (logbook.c.trigger == "manual") | (logbook.c.outcome == "overdue"))
         .order_by(logbook.c.at, logbook.c.id)
     )  # fmt: skip
@@ -242,17 +224,17 @@ def writes(dialect: Any = SQLITE) -> Writes:
 @lru_cache(maxsize=32)
 def dropping(size: int, dialect: Any = SQLITE) -> tuple[Compiled, ...]:
     """Every object of some types and all that hangs on it (a rebuild writes them anew)."""
-    chosen = select(table.c.id).where(table.c.type.in_(_listed("v", size)))
+    chosen = select(table.c.id).where(table.c.type.in_(listed("v", size)))
     hanging = [delete(t).where(t.c.object_id.in_(chosen))
                for t in (aliases, logbook, object_events, object_deadlines)]  # fmt: skip
-    gone = delete(table).where(table.c.type.in_(_listed("v", size)))
+    gone = delete(table).where(table.c.type.in_(listed("v", size)))
     return tuple(compiled(s, dialect) for s in [*hanging, gone])
 
 
 @lru_cache(maxsize=32)
 def merging(size: int, dialect: Any = SQLITE) -> tuple[Compiled, ...]:
     """Fold merged objects' aliases, logbook and timeline into the survivor; drop them."""
-    merged = _listed("v", size)
+    merged = listed("v", size)
     survivor: Any = bindparam("survivor")
     insert = insert_for(dialect)
     moved_timeline = insert(object_events).from_select(

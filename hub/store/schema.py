@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from alembic import command
@@ -42,13 +43,21 @@ def driver_url(url: str) -> str:
     return parsed.set(drivername=driver).render_as_string(hide_password=False)
 
 
+def masked(url: str) -> str:
+    """A store URL as messages show it, any password replaced (``postgresql://hub:***@db``);
+    it takes any text, even one that is no URL."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url[:200]
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()[:200]
+
+
 def shown(url: str) -> str:
     """The database as messages name it: a SQLite file's path, or the URL without its
     password."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return str(parsed.database)
-    return parsed.render_as_string(hide_password=True)
+    return str(parsed.database) if parsed.get_backend_name() == "sqlite" else masked(url)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from hub.model import StateChange as Change
 from hub.store.base import MAX_PAGE, check_cursor, page
 from hub.store.events import event_of
 from hub.store.sqlite_writes import IngestWrite
-from hub.store.statements import Compiled
+from hub.store.statements import Compiled, padded
 
 if TYPE_CHECKING:
     from hub.store.group_commit import Operation
@@ -45,10 +45,10 @@ def _apply(conn: sqlite3.Connection, change: Change) -> bool:
         if (row[0] if row else None) != change.cursor_from:
             return False  # applied already: a replay of this event changes nothing
     if change.replace_types:
-        size, values = objects.padded("v", change.replace_types)
+        size, values = padded("v", change.replace_types)
         _each(conn, objects.dropping(size), values)
     if change.removed:
-        size, values = objects.padded("v", change.removed)
+        size, values = padded("v", change.removed)
         _each(conn, objects.merging(size), values | {"survivor": change.objects[0].id})
     _many(conn, WRITE.upsert_object, [objects.object_values(o) for o in change.objects])
     _many(conn, WRITE.upsert_alias, [
@@ -85,7 +85,7 @@ class SqliteState:
     async def objects_by_alias(self, aliases: list[str]) -> dict[str, str]:
         if not aliases:
             return {}
-        size, values = objects.padded("v", aliases)
+        size, values = padded("v", aliases)
         rows = await self._rows(objects.aliases_of(size, by_object=False), values)
         return {str(r["alias"]): str(r["object_id"]) for r in rows}
 
@@ -93,7 +93,7 @@ class SqliteState:
         if not rows:
             return []
         found: dict[str, list[str]] = {r["id"]: [] for r in rows}
-        size, values = objects.padded("v", list(found))
+        size, values = padded("v", list(found))
         for alias in await self._rows(objects.aliases_of(size, by_object=True), values):
             found[alias["object_id"]].append(alias["alias"])
         return [objects.object_of(r, found[r["id"]]) for r in rows]
@@ -105,7 +105,7 @@ class SqliteState:
     async def holders(self, aliases: list[str]) -> list[BusinessObject]:
         if not aliases:
             return []
-        size, values = objects.padded("v", aliases)
+        size, values = padded("v", aliases)
         return await self._with_aliases(await self._rows(objects.holders(size), values))
 
     async def find_object(self, object_type: str, key: str) -> BusinessObject | None:
@@ -131,7 +131,7 @@ class SqliteState:
     async def kept_log(self, types: list[str]) -> list[LogEntry]:
         if not types:
             return []
-        size, values = objects.padded("v", types)
+        size, values = padded("v", types)
         return [objects.log_of(r) for r in await self._rows(objects.kept_log(size), values)]
 
     async def logbook(self, object_id: str, limit: int) -> list[LogEntry]:

@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import bindparam
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.base import Executable
 
@@ -56,3 +57,31 @@ def compiled(statement: Executable, dialect: Dialect = SQLITE) -> Compiled:
 def named(columns: Sequence[str], values: Sequence[Any]) -> dict[str, Any]:
     """A positional row as a mapping by column name (a writer's cursor, which returns tuples)."""
     return dict(zip(columns, values, strict=True))
+
+
+def padded(prefix: str, items: Sequence[Any]) -> tuple[int, dict[str, Any]]:
+    """The list's length rounded up to a power of two, and its values as ``prefix_N``
+    parameters (the last repeated: a repeat changes nothing in an ``IN`` list)."""
+    size = 1
+    while size < len(items):
+        size *= 2
+    return size, {f"{prefix}_{n}": items[min(n, len(items) - 1)] for n in range(size)}
+
+
+def listed(prefix: str, size: int) -> list[Any]:
+    """The parameters of a padded list, ``prefix_0`` to ``prefix_<size-1>``."""
+    return [bindparam(f"{prefix}_{n}") for n in range(size)]
+
+
+def insert_for(dialect: Any) -> Any:
+    """The dialect's own ``insert``, which has ``on_conflict_do_update`` on both engines."""
+    return postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+
+
+def filtered(query: Any, filters: Sequence[tuple[str, Any]], given: frozenset[str]) -> Any:
+    """The query narrowed by each named filter that was given: ``(name, test)`` pairs whose
+    test takes the parameter named after the filter."""
+    for name, test in filters:
+        if name in given:
+            query = query.where(test(bindparam(name)))
+    return query

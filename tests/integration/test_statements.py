@@ -38,7 +38,7 @@ from hub.store import (
     schema,
     tables,
 )
-from hub.store.statements import SQLITE, Compiled, compiled
+from hub.store.statements import SQLITE, Compiled, compiled, padded
 
 Run = Callable[[Compiled, Mapping[str, Any]], Awaitable[list[dict[str, Any]]]]
 POSTGRES = asyncpg_dialect()
@@ -140,13 +140,13 @@ async def test_the_business_state_statements_run_on_both_engines(
     assert await keys(overdue_at=16.0) == ["1043"]
     [cursor] = await run(read.cursor, {})
     assert cursor["value"] == "evt_10"
-    size, values = objects.padded("v", ["order"])
+    size, values = padded("v", ["order"])
     kept = await run(objects.kept_log(size, dialect), values)
     assert [r["id"] for r in kept] == ["log_0", "log_1"]
-    size, values = objects.padded("v", ["obj_1"])
+    size, values = padded("v", ["obj_1"])
     for statement in objects.merging(size, dialect):
         await run(statement, values | {"survivor": "obj_0"})
-    size, values = objects.padded("v", ["obj_0"])
+    size, values = padded("v", ["obj_0"])
     moved = await run(objects.aliases_of(size, True, dialect), values)
     assert sorted(r["alias"] for r in moved) == ["shopify.order:1042", "shopify.order:1043"]
     assert await keys() == ["1042"]
